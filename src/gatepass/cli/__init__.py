@@ -1,0 +1,1 @@
+"""The `gatepass` command line (Typer + Rich)."""

@@ -1,0 +1,349 @@
+"""Settings: one frozen object built from `GATEPASS_*` variables and an optional TOML file.
+
+The settings are handed explicitly to whatever needs them (the app factory, the CLI); nothing
+reads a module-level global. Every problem found while loading is reported as one line in a
+`ConfigError`, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "GATEPASS_"
+ALL_DIALECTS = ("osais", "cloudio", "unduit", "datarhei", "xpay")
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class ConfigError(Exception):
+    """Configuration is invalid; `problems` holds one human-readable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def parse_duration(value: object) -> float:
+    """Accept seconds as a number, or a string such as `90s`, `15m`, `72h`, `30d`."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 900, '15m', '72h' or '30d'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
+    else:
+        raise ValueError(f"invalid duration {value!r}: use e.g. 900, '15m', '72h' or '30d'")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The inverse of `parse_duration` for whole units: 259200 -> '72h' (osais's `duration`)."""
+    whole = int(seconds)
+    if whole and whole % 3600 == 0:
+        return f"{whole // 3600}h"
+    if whole and whole % 60 == 0:
+        return f"{whole // 60}m"
+    return f"{whole}s"
+
+
+def _parse_dialects(value: object) -> frozenset[str]:
+    if isinstance(value, str):
+        names = [part.strip().lower() for part in value.split(",") if part.strip()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        names = [str(part).strip().lower() for part in value]
+    else:
+        raise ValueError("expected a comma-separated list of dialects or 'all'")
+    if names == ["all"]:
+        return frozenset(ALL_DIALECTS)
+    if names == ["none"]:
+        return frozenset()
+    unknown = sorted(set(names) - set(ALL_DIALECTS))
+    if unknown:
+        choices = ", ".join(ALL_DIALECTS)
+        raise ValueError(f"unknown dialect(s) {', '.join(unknown)}; choose from {choices} or 'all'")
+    return frozenset(names)
+
+
+def _parse_list(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, list | tuple):
+        return tuple(str(part) for part in value)
+    raise ValueError("expected a comma-separated list")
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+# Asymmetric algorithms only: `none` and HMAC can never verify another party's tokens safely
+# (an HMAC "key" here would be the provider's public key, which anyone can read).
+EXTERNAL_ALGORITHMS = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+)
+Dialects = Annotated[frozenset[str], NoDecode, BeforeValidator(_parse_dialects)]
+StrList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_parse_list)]
+SigningAlg = Literal["ES256", "EdDSA", "HS256"]
+
+
+class IssuerConfig(BaseModel):
+    """A trusted external OIDC provider, from the config file (`[[issuers]]`) or the CLI."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str
+    audiences: tuple[str, ...] = Field(min_length=1)
+    name: str | None = None
+    jwks_uri: str | None = None
+    algorithms: tuple[str, ...] = ("RS256",)
+    leeway: Duration = 60
+    match: Literal["sub", "email"] = "sub"
+    allowed_subjects: tuple[str, ...] = ()
+    auto_provision: bool = False
+    provision_org: str | None = None
+    provision_roles: tuple[str, ...] = ()
+    client_id: str | None = None
+
+    @field_validator("issuer", "jwks_uri")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        refused = sorted(set(value) - set(EXTERNAL_ALGORITHMS))
+        if refused or not value:
+            raise ValueError(
+                f"unsupported algorithm(s) {', '.join(refused) or '(none)'}: use "
+                f"{', '.join(EXTERNAL_ALGORITHMS)}"
+            )
+        return value
+
+    @property
+    def display_name(self) -> str:
+        return self.name or issuer_domain(self.issuer)
+
+
+def issuer_domain(issuer: str) -> str:
+    """The host of an issuer URL (an Auth0 "domain")."""
+    return issuer.split("://", 1)[-1].split("/", 1)[0]
+
+
+class Settings(BaseSettings):
+    """Every setting of a gatepass deployment; see docs/configuration.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", frozen=True, validate_default=True
+    )
+
+    # Where things live
+    home: Path = Path("./var")
+    database_url: str | None = None
+    master_key: str | None = Field(default=None, repr=False)
+    database_schema: str | None = None
+    database_pool_size: int = Field(default=10, ge=1, le=1000)
+
+    # Shared state for several processes (issue 7)
+    redis_url: str | None = Field(default=None, repr=False)
+    redis_key_prefix: str = Field(default="gatepass", pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")
+
+    # Tokens
+    issuer: str = "http://127.0.0.1:8080"
+    audience: str = "gatepass"
+    signing_alg: SigningAlg = "ES256"
+    hs256_secret: str | None = Field(default=None, repr=False)
+    access_token_ttl: Duration = 900
+    refresh_token_ttl: Duration = 14 * 86400
+    session_max_lifetime: Duration = 30 * 86400
+    refresh_reuse_grace: Duration = 0
+    clock_leeway: Duration = 30
+    key_reload_interval: Duration = 5
+    principal_cache_ttl: Duration = 2
+
+    # Passwords (argon2id, RFC 9106 / OWASP profile by default)
+    argon2_time_cost: int = Field(default=2, ge=1, le=20)
+    argon2_memory_cost: int = Field(default=19456, ge=8, le=4 * 1024 * 1024)
+    argon2_parallelism: int = Field(default=1, ge=1, le=64)
+    hash_workers: int = Field(default=0, ge=0, le=256)
+    hash_queue: int = Field(default=0, ge=0, le=10_000)
+
+    # Login throttling
+    login_failures_per_account: int = Field(default=20, ge=1)
+    login_failures_per_address: int = Field(default=10, ge=1)
+    login_failure_window: Duration = 120
+    login_ban: Duration = 300
+    login_ban_max: Duration = 86400
+
+    # HTTP
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    trusted_proxies: StrList = ()
+    dialects: Dialects = frozenset()
+
+    # Dialect token lifetimes and optional failure delays (defaults from ../shared/dialects.md)
+    osais_token_ttl: Duration = 72 * 3600
+    cloudio_jwt_ttl: Duration = 12 * 3600
+    unduit_token_ttl: Duration = 4 * 3600
+    unduit_refresh_ttl: Duration = 14 * 86400
+    datarhei_access_ttl: Duration = 600
+    datarhei_refresh_ttl: Duration = 86400
+    xpay_token_ttl: Duration = 24 * 3600
+    osais_failure_delay: Duration = 0
+    cloudio_failure_delay: Duration = 0
+    unduit_failure_delay: Duration = 0
+    datarhei_failure_delay: Duration = 0
+    xpay_failure_delay: Duration = 0
+
+    # External identity providers
+    issuers: tuple[IssuerConfig, ...] = ()
+    external_jwks_ttl: Duration = 600
+    external_jwks_min_refresh: Duration = 10
+    external_http_timeout: Duration = 3
+
+    # Admin console
+    console_enabled: bool = True
+    console_session_ttl: Duration = 3600
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_is_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as https://auth.example.com")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Settings:
+        problems: list[str] = []
+        caches = {"principal_cache_ttl", "external_jwks_ttl"}  # 0 switches a cache off
+        for name, value in self:
+            if name.endswith("_ttl") and name not in caches and value <= 0:
+                problems.append(f"{name} must be positive")
+        if self.refresh_token_ttl > self.session_max_lifetime:
+            problems.append("refresh_token_ttl cannot exceed session_max_lifetime")
+        if self.console_session_ttl <= 0:
+            problems.append("console_session_ttl must be positive")
+        if self.access_token_ttl > self.session_max_lifetime:
+            problems.append("access_token_ttl cannot exceed session_max_lifetime")
+        if self.signing_alg == "HS256":
+            if not self.hs256_secret:
+                problems.append("signing_alg HS256 needs hs256_secret (at least 32 bytes)")
+            elif len(self.hs256_secret.encode()) < 32:
+                problems.append("hs256_secret is too short: HS256 needs at least 32 bytes")
+        problems.extend(_scale_problems(self))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.home / 'gatepass.db').resolve()}"
+
+    @property
+    def master_key_file(self) -> Path:
+        return self.home / "master.key"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some settings changed and validated again (tests and the CLI use it)."""
+        data = self.model_dump()
+        data.update(changes)
+        return _build(data, env={})
+
+
+def _scale_problems(settings: Settings) -> list[str]:
+    problems = []
+    if settings.database_schema is not None:
+        if not settings.database_url or not settings.database_url.startswith("postgresql"):
+            problems.append("database_schema needs a PostgreSQL database_url")
+        elif not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", settings.database_schema):
+            problems.append("database_schema must be a plain identifier (letters, digits, _)")
+    if settings.redis_url is not None and not re.match(
+        r"^(redis|rediss|unix)://", settings.redis_url
+    ):
+        problems.append("redis_url must start with redis://, rediss:// or unix://")
+    return problems
+
+
+def _build(data: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
+    try:
+        # Settings sources read the process environment; we pass values explicitly instead so
+        # that `load` is a pure function of its arguments.
+        return Settings.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, env)) from None
+
+
+def _describe(exc: ValidationError, env: Mapping[str, str]) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            problems.append(f"unknown setting '{field}'")
+            continue
+        origin = f"{ENV_PREFIX}{field.upper()}" if f"{ENV_PREFIX}{field.upper()}" in env else field
+        problems.append(f"{origin}: {message}")
+    return problems
+
+
+_ENV_ONLY = {"CONFIG"}
+
+
+def load_settings(
+    config_file: Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings from a TOML file (if any) overlaid with `GATEPASS_*` variables."""
+    env = dict(os.environ if env is None else env)
+    data: dict[str, Any] = {}
+    problems: list[str] = []
+    path = config_file or (Path(env["GATEPASS_CONFIG"]) if env.get("GATEPASS_CONFIG") else None)
+    if path is not None:
+        try:
+            data.update(tomllib.loads(path.read_text()))
+        except FileNotFoundError:
+            problems.append(f"config file {path} does not exist")
+        except tomllib.TOMLDecodeError as exc:
+            problems.append(f"config file {path} is not valid TOML: {exc}")
+    known = set(Settings.model_fields)
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX) :].lower()
+        if key.upper() in _ENV_ONLY:
+            continue
+        if key not in known:
+            problems.append(f"unknown setting {name}")
+            continue
+        data[key] = value
+    if problems:
+        raise ConfigError(problems)
+    return _build(data, env)

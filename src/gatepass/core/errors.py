@@ -1,0 +1,167 @@
+"""The core's typed errors. Each has a stable `code`; none knows about HTTP.
+
+Surfaces render these through one table each (`gatepass.http.errors` for the native API and
+OAuth, each dialect module for its own wire strings). The tree:
+
+    GatepassError
+    ├── InvalidRequest            malformed or missing input
+    ├── InvalidCredentials        wrong secret; the parent of every failed authentication
+    │   ├── UnknownPrincipal      no such user/client/key (only osais may reveal this)
+    │   └── AccountDisabled       principal exists but is disabled
+    ├── InvalidScope              asked for scopes the principal does not hold
+    ├── InsufficientScope         a token lacks a scope the resource requires
+    ├── RateLimited               throttled; carries retry_after seconds
+    ├── Overloaded                too many password hashes in flight; retry_after seconds
+    ├── InvalidToken              bad signature, malformed, unknown key, wrong issuer/audience
+    │   ├── TokenMissing          no token was presented at all
+    │   ├── TokenExpired
+    │   ├── TokenRevoked          logged out, revoked, or its principal disabled
+    │   ├── WrongTokenType        a refresh token used as an access token, or the reverse
+    │   └── CsrfMismatch          a csrf-bound token presented without its csrf value
+    ├── InvalidGrant              refresh failed: unknown or expired token or session
+    │   ├── RefreshRevoked        the session was revoked (logout, admin, reuse)
+    │   │   └── RefreshReuse      a retired refresh token came back: the session is now revoked
+    │   ├── NotARefreshToken      an access token (or a foreign one) presented to refresh
+    │   └── RefreshRetired        a retired token within the honest-retry grace window
+    ├── NotFound / Conflict       admin operations
+    ├── ExternalTokenRejected     an external identity provider's token was refused
+    ├── UpstreamUnavailable       an external identity provider could not be reached
+    └── StorageUnavailable        the database or Redis is down
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class GatepassError(Exception):
+    code: ClassVar[str] = "server_error"
+    default_description: ClassVar[str] = "unexpected error"
+
+    def __init__(self, description: str | None = None) -> None:
+        self.description = description or self.default_description
+        super().__init__(self.description)
+
+
+class InvalidRequest(GatepassError):
+    code = "invalid_request"
+    default_description = "the request is malformed"
+
+
+class InvalidCredentials(GatepassError):
+    code = "invalid_credentials"
+    default_description = "invalid credentials"
+
+
+class UnknownPrincipal(InvalidCredentials):
+    code = "unknown_principal"
+
+
+class AccountDisabled(InvalidCredentials):
+    code = "account_disabled"
+
+
+class InvalidScope(GatepassError):
+    code = "invalid_scope"
+    default_description = "the requested scope exceeds what the principal holds"
+
+
+class InsufficientScope(GatepassError):
+    code = "insufficient_scope"
+    default_description = "the token lacks a required scope"
+
+
+class _RetryLater(GatepassError):
+    def __init__(self, retry_after: float, description: str | None = None) -> None:
+        super().__init__(description)
+        self.retry_after = max(1, int(retry_after + 0.999))
+
+
+class RateLimited(_RetryLater):
+    code = "rate_limited"
+    default_description = "too many failed attempts; try again later"
+
+
+class Overloaded(_RetryLater):
+    code = "temporarily_unavailable"
+    default_description = "too many logins in progress; try again shortly"
+
+
+class InvalidToken(GatepassError):
+    code = "invalid_token"
+    default_description = "the token is invalid"
+
+
+class TokenMissing(InvalidToken):
+    code = "token_missing"
+    default_description = "a Bearer token is required"
+
+
+class TokenExpired(InvalidToken):
+    code = "token_expired"
+    default_description = "the token has expired"
+
+
+class TokenRevoked(InvalidToken):
+    code = "token_revoked"
+    default_description = "the token has been revoked"
+
+
+class WrongTokenType(InvalidToken):
+    code = "wrong_token_type"
+    default_description = "this kind of token cannot be used here"
+
+
+class CsrfMismatch(InvalidToken):
+    code = "csrf_mismatch"
+    default_description = "the csrf value is missing or does not match the session"
+
+
+class InvalidGrant(GatepassError):
+    code = "invalid_grant"
+    default_description = "the refresh token is invalid, expired or revoked"
+
+
+class RefreshRevoked(InvalidGrant):
+    code = "token_revoked"
+    default_description = "the session has been revoked"
+
+
+class RefreshReuse(RefreshRevoked):
+    code = "refresh_reuse"
+    default_description = "refresh token reuse detected; the session has been revoked"
+
+
+class NotARefreshToken(InvalidGrant):
+    code = "wrong_token_type"
+    default_description = "this kind of token cannot be used to refresh"
+
+
+class RefreshRetired(InvalidGrant):
+    code = "refresh_retired"
+    default_description = "this refresh token has already been used"
+
+
+class NotFound(GatepassError):
+    code = "not_found"
+    default_description = "not found"
+
+
+class Conflict(GatepassError):
+    code = "conflict"
+    default_description = "already exists"
+
+
+class ExternalTokenRejected(GatepassError):
+    code = "external_token_rejected"
+    default_description = "the external token was rejected"
+
+
+class UpstreamUnavailable(GatepassError):
+    code = "upstream_unavailable"
+    default_description = "the identity provider could not be reached"
+
+
+class StorageUnavailable(GatepassError):
+    code = "storage_unavailable"
+    default_description = "the service is temporarily unavailable"

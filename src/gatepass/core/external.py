@@ -1,0 +1,381 @@
+"""External identities: trusting another OIDC provider's tokens, and mapping them to users.
+
+Verification follows the same two steps as our own tokens: the JOSE library checks the
+signature with the one key the provider's JWKS names, under an algorithm from the issuer's
+allow-list (asymmetric only: never `none`, never HMAC keyed with a public key); then the claims
+(`iss`, `aud`, `exp`/`nbf`/`iat` with the issuer's leeway) are checked against our clock.
+
+The provider's JWKS is cached for `cache_ttl`. A token naming an unknown `kid` triggers one
+refetch — at most once per `min_refresh_interval` per issuer, so a stream of junk tokens can
+never make gatepass hammer the provider.
+
+A verified identity maps to a gatepass user by a stored link (issuer, subject), or by the
+verified email address when the issuer says so; optionally a user is provisioned on first login.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import jwt
+from jwt.exceptions import InvalidTokenError as JoseInvalidToken
+from jwt.exceptions import PyJWKError
+
+from gatepass.core.cache import TtlCache
+from gatepass.core.clock import Clock
+from gatepass.core.errors import AccountDisabled, ExternalTokenRejected, UpstreamUnavailable
+from gatepass.core.models import AuditEvent, RequestContext, User
+
+_FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
+_USERNAME_CHARS = re.compile(r"[^A-Za-z0-9._@+\-]")
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedIssuer:
+    issuer: str
+    name: str
+    audiences: tuple[str, ...]
+    jwks_uri: str | None = None
+    algorithms: tuple[str, ...] = ("RS256",)
+    leeway: float = 60.0
+    match: str = "sub"  # "sub" | "email"
+    allowed_subjects: tuple[str, ...] = ()
+    auto_provision: bool = False
+    provision_org: str | None = None
+    provision_roles: tuple[str, ...] = ()
+    client_id: str | None = None
+    source: str = "database"  # "config" | "database"
+
+    @property
+    def domain(self) -> str:
+        return self.issuer.split("://", 1)[-1].split("/", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalIdentity:
+    issuer: TrustedIssuer
+    subject: str
+    claims: Mapping[str, Any] = field(default_factory=dict)
+
+
+class JsonFetcher(Protocol):
+    """Fetches a JSON document from a provider (discovery, JWKS); raises UpstreamUnavailable."""
+
+    async def fetch_json(self, url: str) -> Mapping[str, Any]: ...
+
+
+class IssuerSource(Protocol):
+    async def list_issuers(self) -> list[TrustedIssuer]: ...
+
+
+class IdentityLinks(Protocol):
+    async def find_linked_user(self, issuer: str, subject: str) -> str | None: ...
+    async def link_identity(self, issuer: str, subject: str, user_id: str, now: float) -> None: ...
+
+
+class UserDirectory(Protocol):
+    async def get_user(self, user_id: str) -> User | None: ...
+    async def find_user(self, identifier: str) -> User | None: ...
+    async def add_user(self, user: User) -> None: ...
+    async def get_org(self, uid: str) -> Any: ...
+
+
+class Auditor(Protocol):
+    async def record(self, event: AuditEvent) -> None: ...
+
+
+@dataclass
+class _KeySet:
+    keys: Mapping[str, Mapping[str, Any]]
+    fetched_at: float
+
+
+class ExternalVerifier:
+    def __init__(
+        self,
+        fetcher: JsonFetcher,
+        clock: Clock,
+        *,
+        cache_ttl: float = 600,
+        min_refresh_interval: float = 10,
+    ) -> None:
+        self.fetcher = fetcher
+        self.clock = clock
+        self.cache_ttl = cache_ttl
+        self.min_refresh_interval = min_refresh_interval
+        self._keysets: dict[str, _KeySet] = {}
+        self._jwks_uris: dict[str, str] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def verify(self, token: str, issuer: TrustedIssuer) -> dict[str, Any]:
+        header = _header(token)
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in issuer.algorithms:
+            raise ExternalTokenRejected("the token's algorithm is not allowed for this issuer")
+        kid = header.get("kid")
+        jwk = await self._key(issuer, kid if isinstance(kid, str) else None)
+        try:
+            key = jwt.PyJWK(dict(jwk), algorithm=alg)
+            decoded = jwt.decode_complete(
+                token,
+                key.key,
+                algorithms=[alg],
+                options={
+                    "verify_signature": True,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "verify_aud": False,
+                    "verify_iss": False,
+                    "require": [],
+                },
+            )
+        except (JoseInvalidToken, PyJWKError, ValueError, TypeError):
+            raise ExternalTokenRejected("the token's signature is invalid") from None
+        claims = decoded["payload"]
+        if not isinstance(claims, dict):
+            raise ExternalTokenRejected("the token is malformed")
+        self._check_claims(claims, issuer)
+        return claims
+
+    def _check_claims(self, claims: Mapping[str, Any], issuer: TrustedIssuer) -> None:
+        now, leeway = self.clock.now(), issuer.leeway
+        if claims.get("iss") != issuer.issuer:
+            raise ExternalTokenRejected("the token comes from another issuer")
+        audiences = claims.get("aud")
+        presented = [audiences] if isinstance(audiences, str) else audiences
+        if not isinstance(presented, list) or not set(issuer.audiences) & {
+            item for item in presented if isinstance(item, str)
+        }:
+            raise ExternalTokenRejected("the token is meant for another audience")
+        exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
+        if not isinstance(exp, int | float) or isinstance(exp, bool) or now >= exp + leeway:
+            raise ExternalTokenRejected("the token has expired")
+        if nbf is not None and (not _number(nbf) or now + leeway < float(nbf)):
+            raise ExternalTokenRejected("the token is not valid yet")
+        if iat is not None and (not _number(iat) or float(iat) > now + leeway):
+            raise ExternalTokenRejected("the token was issued in the future")
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+            raise ExternalTokenRejected("the token names no subject")
+
+    async def _key(self, issuer: TrustedIssuer, kid: str | None) -> Mapping[str, Any]:
+        keyset = self._keysets.get(issuer.issuer)
+        now = self.clock.now()
+        if keyset is None or now - keyset.fetched_at >= self.cache_ttl:
+            keyset = await self._refresh(issuer, keyset)
+        found = _pick(keyset, kid)
+        if found is None and now - keyset.fetched_at >= self.min_refresh_interval:
+            # An unknown kid: the provider may have rotated its keys. One refetch, bounded.
+            keyset = await self._refresh(issuer, keyset)
+            found = _pick(keyset, kid)
+        if found is None:
+            raise ExternalTokenRejected("the token names a key the issuer does not publish")
+        return found
+
+    async def _refresh(self, issuer: TrustedIssuer, previous: _KeySet | None) -> _KeySet:
+        lock = self._locks.setdefault(issuer.issuer, asyncio.Lock())
+        async with lock:
+            current = self._keysets.get(issuer.issuer)
+            if current is not None and current is not previous:
+                return current  # another request refreshed while we waited
+            document = await self.fetcher.fetch_json(await self._jwks_uri(issuer))
+            keys = document.get("keys")
+            if not isinstance(keys, list):
+                raise UpstreamUnavailable("the identity provider's JWKS is malformed")
+            indexed = {
+                str(key.get("kid", f"#{index}")): key
+                for index, key in enumerate(keys)
+                if isinstance(key, dict) and key.get("use", "sig") == "sig"
+            }
+            keyset = _KeySet(indexed, self.clock.now())
+            self._keysets[issuer.issuer] = keyset
+            return keyset
+
+    async def _jwks_uri(self, issuer: TrustedIssuer) -> str:
+        if issuer.jwks_uri:
+            return issuer.jwks_uri
+        cached = self._jwks_uris.get(issuer.issuer)
+        if cached:
+            return cached
+        discovery = await self.fetcher.fetch_json(
+            issuer.issuer.rstrip("/") + "/.well-known/openid-configuration"
+        )
+        # OpenID Connect Discovery §4.3: the document must name the issuer we asked about.
+        if discovery.get("issuer") != issuer.issuer or not isinstance(
+            discovery.get("jwks_uri"), str
+        ):
+            raise UpstreamUnavailable("the identity provider's discovery document is invalid")
+        self._jwks_uris[issuer.issuer] = discovery["jwks_uri"]
+        return str(discovery["jwks_uri"])
+
+
+class ExternalIdentities:
+    """Which issuers are trusted, and which gatepass user an external identity is."""
+
+    def __init__(
+        self,
+        verifier: ExternalVerifier,
+        *,
+        configured: Sequence[TrustedIssuer],
+        stored: IssuerSource,
+        links: IdentityLinks,
+        users: UserDirectory,
+        audit: Auditor,
+        clock: Clock,
+        cache_ttl: float = 2.0,
+    ) -> None:
+        self.verifier = verifier
+        self.configured = list(configured)
+        self.stored = stored
+        self.links = links
+        self.users = users
+        self.audit = audit
+        self.clock = clock
+        self._cache: TtlCache[str, list[TrustedIssuer]] = TtlCache(clock, cache_ttl)
+
+    async def issuers(self) -> list[TrustedIssuer]:
+        cached = self._cache.get("all")
+        if cached is None:
+            cached = [*self.configured, *await self.stored.list_issuers()]
+            self._cache.put("all", cached)
+        return cached
+
+    def forget(self) -> None:
+        self._cache.clear()
+
+    async def authenticate(self, token: str, tenant: str | None) -> ExternalIdentity:
+        issuer = await self._issuer_for(token, tenant)
+        claims = await self.verifier.verify(token, issuer)
+        subject = str(claims["sub"])
+        if issuer.allowed_subjects and subject not in issuer.allowed_subjects:
+            raise ExternalTokenRejected("this subject is not allowed by the issuer's allow-list")
+        return ExternalIdentity(issuer, subject, claims)
+
+    async def _issuer_for(self, token: str, tenant: str | None) -> TrustedIssuer:
+        issuers = await self.issuers()
+        if tenant:
+            chosen = [i for i in issuers if tenant in {i.name, i.domain, i.issuer}]
+        else:
+            try:
+                claimed = jwt.decode(token, options={"verify_signature": False}).get("iss")
+            except JoseInvalidToken:
+                raise ExternalTokenRejected("the token is malformed") from None
+            chosen = [i for i in issuers if i.issuer == claimed]
+        if not chosen:
+            raise ExternalTokenRejected("the token's issuer is not trusted")
+        return chosen[0]
+
+    async def user_for(self, identity: ExternalIdentity, ctx: RequestContext) -> User:
+        issuer, claims = identity.issuer, identity.claims
+        user_id = await self.links.find_linked_user(issuer.issuer, identity.subject)
+        user = await self.users.get_user(user_id) if user_id else None
+        if user is None and issuer.match == "email":
+            user = await self._by_verified_email(claims)
+            if user is not None:
+                await self.links.link_identity(
+                    issuer.issuer, identity.subject, user.id, self.clock.now()
+                )
+        if user is None and issuer.auto_provision:
+            user = await self._provision(identity, ctx)
+        if user is None:
+            raise ExternalTokenRejected("no gatepass user is linked to this identity")
+        if user.disabled:
+            raise AccountDisabled()
+        return user
+
+    async def _by_verified_email(self, claims: Mapping[str, Any]) -> User | None:
+        email = claims.get("email")
+        if not isinstance(email, str) or claims.get("email_verified") is not True:
+            return None
+        user = await self.users.find_user(email)
+        if user is None or (user.email or "").casefold() != email.casefold():
+            return None
+        return user
+
+    async def _provision(self, identity: ExternalIdentity, ctx: RequestContext) -> User:
+        issuer, claims = identity.issuer, identity.claims
+        if issuer.provision_org and await self.users.get_org(issuer.provision_org) is None:
+            raise ExternalTokenRejected("the issuer's provisioning org does not exist")
+        email = claims.get("email") if claims.get("email_verified") is True else None
+        if isinstance(email, str) and await self.users.find_user(email) is not None:
+            email = None  # never steal another account's address
+        now = self.clock.now()
+        user = User(
+            id=str(uuid.uuid4()),
+            username=await self._free_username(claims, identity.subject),
+            email=email if isinstance(email, str) else None,
+            display_name=str(claims["name"])[:256] if isinstance(claims.get("name"), str) else None,
+            org_uid=issuer.provision_org,
+            roles=issuer.provision_roles,
+            scopes=frozenset(),
+            disabled=False,
+            password_hash=None,
+            created_at=now,
+            updated_at=now,
+        )
+        await self.users.add_user(user)
+        await self.links.link_identity(issuer.issuer, identity.subject, user.id, now)
+        await self.audit.record(
+            AuditEvent(
+                at=now,
+                event="external.provision",
+                outcome="success",
+                actor=issuer.name,
+                target=user.username,
+                ip=ctx.ip,
+                surface=ctx.surface,
+                details={"issuer": issuer.issuer, "external_subject": identity.subject},
+            )
+        )
+        return user
+
+    async def _free_username(self, claims: Mapping[str, Any], subject: str) -> str:
+        for claim in ("preferred_username", "nickname", "email"):
+            value = claims.get(claim)
+            if isinstance(value, str) and value:
+                base = _USERNAME_CHARS.sub("-", value)[:100].strip("-.") or "user"
+                break
+        else:
+            base = "ext-" + hashlib.sha256(subject.encode()).hexdigest()[:12]
+        candidate = base if base[0].isalnum() else "u" + base
+        while await self.users.find_user(candidate) is not None:
+            candidate = f"{base}-{secrets.token_hex(3)}"
+        return candidate
+
+
+def tenant_descriptions(issuers: Sequence[TrustedIssuer]) -> list[str]:
+    """datarhei's `auths` entries: `auth0 domain=<d> audience=<a> clientid=<c>`."""
+    return [
+        f"auth0 domain={issuer.domain} audience={issuer.audiences[0]} "
+        f"clientid={issuer.client_id or ''}"
+        for issuer in issuers
+    ]
+
+
+def _header(token: str) -> dict[str, Any]:
+    if not isinstance(token, str) or not token or len(token) > 16384:
+        raise ExternalTokenRejected("the token is malformed")
+    try:
+        header = jwt.get_unverified_header(token)
+    except JoseInvalidToken:
+        raise ExternalTokenRejected("the token is malformed") from None
+    if _FORBIDDEN_HEADERS & header.keys():
+        raise ExternalTokenRejected("the token header names key material gatepass refuses")
+    return header
+
+
+def _pick(keyset: _KeySet, kid: str | None) -> Mapping[str, Any] | None:
+    if kid is not None:
+        return keyset.keys.get(kid)
+    return next(iter(keyset.keys.values())) if len(keyset.keys) == 1 else None
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -1,0 +1,31 @@
+"""Identifiers. Token ids are UUIDv7 (RFC 9562): unique, and carrying their issue time to the
+millisecond, which lets "every token of this client issued before now" be revoked precisely."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+
+def uuid7(now: float) -> str:
+    millis = int(now * 1000) & ((1 << 48) - 1)
+    rand = secrets.randbits(74)
+    value = (
+        (millis << 80)
+        | (0x7 << 76)
+        | ((rand >> 62) << 64)
+        | (0b10 << 62)
+        | (rand & ((1 << 62) - 1))
+    )
+    return str(uuid.UUID(int=value))
+
+
+def uuid7_time(value: str) -> float | None:
+    """The issue time (seconds) a UUIDv7 carries, or None for anything else."""
+    try:
+        parsed = uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return None
+    if parsed.version != 7:
+        return None
+    return (parsed.int >> 80) / 1000.0

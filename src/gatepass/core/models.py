@@ -1,0 +1,249 @@
+"""Plain, immutable domain values shared by the core, the storage and the surfaces.
+
+Times are POSIX seconds (float) everywhere: comparable, cheap, and portable across SQLite and
+PostgreSQL. Nothing here performs I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+
+class PrincipalKind(StrEnum):
+    USER = "user"
+    CLIENT = "client"
+
+
+class AuthMethod(StrEnum):
+    PASSWORD = "password"
+    CLIENT_SECRET = "client_secret"
+    API_KEY = "api_key"
+    EXTERNAL = "external"
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    uid: str
+    name: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    name: str
+    scopes: frozenset[str]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    username: str
+    email: str | None
+    display_name: str | None
+    org_uid: str | None
+    roles: tuple[str, ...]
+    scopes: frozenset[str]
+    disabled: bool
+    password_hash: str | None
+    created_at: float
+    updated_at: float
+
+    def evolve(self, **changes: Any) -> User:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    client_id: str
+    name: str
+    org_uid: str | None
+    scopes: frozenset[str]
+    metadata: Mapping[str, str]
+    secret_digest: str
+    disabled: bool
+    created_at: float
+    updated_at: float
+    # The OAuth 2.0 grants the client may use at /oauth/token (see gatepass.core.oauth).
+    grant_types: frozenset[str] = frozenset({"client_credentials"})
+
+    def evolve(self, **changes: Any) -> Client:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    user_id: str
+    name: str
+    scopes: frozenset[str]
+    digest: str
+    display_prefix: str
+    created_at: float
+    expires_at: float | None = None
+    last_used_at: float | None = None
+    revoked_at: float | None = None
+
+    def usable_at(self, now: float) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a token speaks for: a user or an API client, with the scopes it holds."""
+
+    kind: PrincipalKind
+    id: str
+    name: str
+    org_uid: str | None
+    scopes: frozenset[str]
+    email: str | None = None
+    display_name: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One login: the principal, its granted scopes, and the current token of each kind.
+
+    `refresh_jti`/`access_jti` name the newest tokens issued; any other token of this session
+    that comes back to the refresh endpoint is a retired one, i.e. reuse.
+    """
+
+    id: str
+    principal_kind: PrincipalKind
+    principal_id: str
+    subject: str
+    org_uid: str | None
+    scopes: frozenset[str]
+    auth_method: AuthMethod
+    profile: str
+    created_at: float
+    last_used_at: float
+    expires_at: float
+    client_ip: str | None = None
+    user_agent: str | None = None
+    csrf_digest: str | None = None
+    refresh_jti: str | None = None
+    prev_refresh_jti: str | None = None
+    rotated_at: float | None = None
+    access_jti: str | None = None
+    revoked_at: float | None = None
+    revoke_reason: str | None = None
+    external_issuer: str | None = None
+    external_subject: str | None = None
+    # The OAuth client a password-grant session was issued to: only it may refresh or revoke.
+    oauth_client_id: str | None = None
+
+    def active_at(self, now: float) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeyRecord:
+    """A signing key as stored: the private half is encrypted under the master key."""
+
+    kid: str
+    alg: str
+    public_jwk: Mapping[str, Any] | None
+    private_encrypted: bytes
+    created_at: float
+    status: str  # "active" | "retired"
+    retired_at: float | None = None
+    publish_until: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    at: float
+    event: str
+    outcome: str  # "success" | "failure"
+    actor: str | None = None
+    target: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    surface: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Where a call came from: recorded on sessions and audit events, used by the limiter.
+    `request_id` correlates the call with logs and audit events (a dialect may take it from
+    its own header, as xpay does with `uuid`)."""
+
+    surface: str = "native"
+    ip: str | None = None
+    user_agent: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """What a deployment says about itself (datarhei's about document, health pages)."""
+
+    name: str
+    instance_id: str
+    version: str
+    started_at: float
+
+    def uptime(self, now: float) -> int:
+        return max(0, int(now - self.started_at))
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    """The outcome of a login or refresh."""
+
+    access_token: str
+    access_expires_at: float
+    expires_in: int
+    scope: str
+    session: Session | None
+    principal: Principal
+    refresh_token: str | None = None
+    refresh_expires_at: float | None = None
+    csrf: str | None = None
+    access_jti: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    """A token whose signature and claims have been checked."""
+
+    claims: Mapping[str, Any]
+    kid: str
+
+    @property
+    def subject(self) -> str:
+        return str(self.claims.get("sub", ""))
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(str(self.claims.get("scope", "")).split())
+
+    @property
+    def session_id(self) -> str | None:
+        sid = self.claims.get("sid")
+        return str(sid) if sid is not None else None
+
+    @property
+    def jti(self) -> str:
+        return str(self.claims.get("jti", ""))
+
+    @property
+    def expires_at(self) -> float:
+        return float(self.claims.get("exp", 0))
+
+    @property
+    def org_uid(self) -> str | None:
+        org = self.claims.get("org")
+        return str(org) if org is not None else None
+
+    @property
+    def token_use(self) -> str:
+        return str(self.claims.get("token_use", ""))

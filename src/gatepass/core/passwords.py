@@ -1,0 +1,117 @@
+"""Password hashing: argon2id profiles, rehash detection, and a bounded pool off the event loop.
+
+argon2-cffi releases the GIL while hashing, so a small thread pool verifies passwords in
+parallel without stalling the event loop. The pool admits a bounded number of hashes (running
+plus waiting); beyond that it refuses at once with `Overloaded`, so a login flood turns into
+fast 503s instead of an unbounded queue that would also starve token refresh and verification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
+
+import argon2
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from gatepass.core.errors import Overloaded
+
+_R = TypeVar("_R")
+
+
+@dataclass(frozen=True, slots=True)
+class Argon2Profile:
+    """RFC 9106 / OWASP second recommended option by default: m=19 MiB, t=2, p=1."""
+
+    time_cost: int = 2
+    memory_cost: int = 19456
+    parallelism: int = 1
+    hash_len: int = 32
+    salt_len: int = 16
+
+
+class PasswordHasher:
+    def __init__(self, profile: Argon2Profile) -> None:
+        self.profile = profile
+        self._hasher = argon2.PasswordHasher(
+            time_cost=profile.time_cost,
+            memory_cost=profile.memory_cost,
+            parallelism=profile.parallelism,
+            hash_len=profile.hash_len,
+            salt_len=profile.salt_len,
+            type=argon2.Type.ID,
+        )
+        # Unknown accounts are verified against this hash so that they cost exactly what a
+        # known account costs: response time reveals nothing about which usernames exist.
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """True when `password` matches; an absent hash still costs one full verification."""
+        target = password_hash or self._dummy_hash
+        try:
+            ok = self._hasher.verify(target, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+        return ok and password_hash is not None
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        try:
+            return self._hasher.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            return True
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOutcome:
+    ok: bool
+    new_hash: str | None  # set when the stored hash used old parameters and was upgraded
+
+
+class HashingPool:
+    """Runs password hashing in threads with at most `capacity` hashes admitted at once."""
+
+    def __init__(self, hasher: PasswordHasher, workers: int = 0, queue: int = 0) -> None:
+        self.hasher = hasher
+        self.workers = workers or os.cpu_count() or 1
+        self.capacity = self.workers + (queue or self.workers * 2)
+        self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="gatepass-hash")
+        self._admitted = 0
+
+    @property
+    def in_flight(self) -> int:
+        return self._admitted
+
+    async def verify(self, password_hash: str | None, password: str) -> VerifyOutcome:
+        return await self._run(partial(self._verify_and_upgrade, password_hash, password))
+
+    async def hash(self, password: str) -> str:
+        return await self._run(partial(self.hasher.hash, password))
+
+    def _verify_and_upgrade(self, password_hash: str | None, password: str) -> VerifyOutcome:
+        if not self.hasher.verify(password_hash, password):
+            return VerifyOutcome(False, None)
+        assert password_hash is not None
+        if self.hasher.needs_rehash(password_hash):
+            return VerifyOutcome(True, self.hasher.hash(password))
+        return VerifyOutcome(True, None)
+
+    async def _run(self, job: Callable[[], _R]) -> _R:
+        if self._admitted >= self.capacity:
+            raise Overloaded(retry_after=1)
+        self._admitted += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+        finally:
+            self._admitted -= 1
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

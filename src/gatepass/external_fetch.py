@@ -1,0 +1,54 @@
+"""Fetching identity providers' discovery documents and JWKS over HTTP (httpx).
+
+Kept out of the core (which imports no HTTP client). Every failure — refused connection,
+timeout, non-200, a body that is not a JSON object or is too large — becomes
+`UpstreamUnavailable`, answered as a 503-style error, after at most `timeout` seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from gatepass.core.errors import UpstreamUnavailable
+
+MAX_DOCUMENT_BYTES = 512 * 1024
+
+
+class HttpJsonFetcher:
+    def __init__(self, timeout: float) -> None:
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            headers={"Accept": "application/json", "User-Agent": "gatepass"},
+        )
+        self.fetches = 0
+
+    async def fetch_json(self, url: str) -> Mapping[str, Any]:
+        self.fetches += 1
+        try:
+            async with self._client.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise UpstreamUnavailable(
+                        f"the identity provider answered {response.status_code}"
+                    )
+                body = b""
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_DOCUMENT_BYTES:
+                        raise UpstreamUnavailable("the identity provider's document is too large")
+        except httpx.HTTPError:
+            raise UpstreamUnavailable("the identity provider could not be reached") from None
+        try:
+            document = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise UpstreamUnavailable("the identity provider sent invalid JSON") from None
+        if not isinstance(document, dict):
+            raise UpstreamUnavailable("the identity provider sent invalid JSON")
+        return document
+
+    async def close(self) -> None:
+        await self._client.aclose()

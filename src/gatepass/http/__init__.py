@@ -1,0 +1,1 @@
+"""The HTTP surfaces (Starlette): parse the request, make one core call, render the result."""

@@ -1,0 +1,141 @@
+"""Rendering for the console: Jinja2 templates shipped in the package, the static files they
+use, the console's own security headers, and the dashboard chart geometry.
+
+Templates autoescape everything and fail on an undefined name. Static files are read once,
+served from memory under a content-hash query (so a cached old copy is never used after an
+upgrade), and no page loads anything from elsewhere: the CSP allows only this origin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jinja2
+from starlette.responses import HTMLResponse, Response
+
+from gatepass.core.dashboard import DashboardFigures
+
+CONSOLE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONSOLE_CSP,
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+}
+_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+@dataclass(frozen=True, slots=True)
+class StaticFile:
+    body: bytes
+    media_type: str
+    version: str
+
+
+def _load_static() -> dict[str, StaticFile]:
+    files: dict[str, StaticFile] = {}
+    folder = resources.files("gatepass.http.console").joinpath("static")
+    for entry in folder.iterdir():
+        suffix = "." + entry.name.rsplit(".", 1)[-1]
+        if entry.is_file() and suffix in _TYPES:
+            body = entry.read_bytes()
+            version = hashlib.sha256(body).hexdigest()[:12]
+            files[entry.name] = StaticFile(body, _TYPES[suffix], version)
+    return files
+
+
+def when(epoch: float | None) -> str:
+    if epoch is None:
+        return "—"
+    moment = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def detail(value: Any) -> str:
+    """An audit detail value for reading: lists as words, nothing as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, list | tuple):
+        return " ".join(str(item) for item in value) or "—"
+    return str(value)
+
+
+def iso(epoch: float | None) -> str:
+    if epoch is None:
+        return ""
+    moment = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    x: float
+    ok_y: float
+    ok_height: float
+    fail_y: float
+    fail_height: float
+    label: str
+
+
+CHART_WIDTH = 600
+CHART_HEIGHT = 120
+
+
+def chart_bars(figures: DashboardFigures) -> list[Bar]:
+    """One stacked bar per minute (successes below, failures on top), scaled to the peak."""
+    count = max(1, len(figures.minutes))
+    step = CHART_WIDTH / count
+    peak = max(1, figures.peak)
+    bars = []
+    for index, minute in enumerate(figures.minutes):
+        ok_height = CHART_HEIGHT * minute.successes / peak
+        fail_height = CHART_HEIGHT * minute.failures / peak
+        start = dt.datetime.fromtimestamp(minute.start, tz=dt.UTC).strftime("%H:%M")
+        bars.append(
+            Bar(
+                x=round(index * step + 1, 2),
+                ok_y=round(CHART_HEIGHT - ok_height, 2),
+                ok_height=round(ok_height, 2),
+                fail_y=round(CHART_HEIGHT - ok_height - fail_height, 2),
+                fail_height=round(fail_height, 2),
+                label=f"{start} UTC: {minute.successes} logins, {minute.failures} failed",
+            )
+        )
+    return bars
+
+
+class Renderer:
+    def __init__(self) -> None:
+        self.static = _load_static()
+        self.env = jinja2.Environment(
+            loader=jinja2.PackageLoader("gatepass.http.console", "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["when"] = when
+        self.env.filters["iso"] = iso
+        self.env.filters["detail"] = detail
+        self.env.globals["static"] = self.static_url
+        self.env.globals["chart_width"] = CHART_WIDTH
+        self.env.globals["chart_height"] = CHART_HEIGHT
+
+    def static_url(self, name: str) -> str:
+        return f"/console/static/{name}?v={self.static[name].version}"
+
+    def page(
+        self,
+        template: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **context: Any,
+    ) -> Response:
+        body = self.env.get_template(template).render(**context)
+        return HTMLResponse(body, status, headers={**PAGE_HEADERS, **(headers or {})})

@@ -1,0 +1,174 @@
+"""Reading requests and writing responses, shared by every surface.
+
+Bodies are read with a hard size limit while streaming (a lying or absent Content-Length does
+not help), JSON is parsed strictly (no duplicate keys, no NaN/Infinity, an object at the top),
+and each surface decides how a `WireError` is shown in its own shape.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gatepass.core.models import RequestContext
+from gatepass.http.middleware import request_id_var
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class WireError(Exception):
+    """The request could not be read: `status` is 400 or 413, `reason` says why."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise WireError("invalid Content-Length")
+        if int(declared) > limit:
+            raise WireError(f"request body exceeds {limit} bytes", 413)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise WireError(f"request body exceeds {limit} bytes", 413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise WireError(f"duplicate JSON member {key[:64]!r}")
+        result[key] = value
+    return result
+
+
+def _no_constants(name: str) -> Any:
+    raise WireError(f"invalid JSON value {name}")
+
+
+def parse_json_object(body: bytes, *, empty_ok: bool = False) -> dict[str, Any]:
+    if not body.strip():
+        if empty_ok:
+            return {}
+        raise WireError("the request body must be a JSON object")
+    try:
+        text = body.decode("utf-8")  # RFC 8259: JSON exchanged between systems is UTF-8
+    except UnicodeDecodeError:
+        raise WireError("the request body is not UTF-8") from None
+    try:
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except RecursionError:
+        raise WireError("the JSON body is nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise WireError(f"malformed JSON: {exc.msg} at position {exc.pos}") from None
+    if not isinstance(value, dict):
+        raise WireError("the request body must be a JSON object")
+    return value
+
+
+def parse_form(body: bytes, *, reject_duplicates: bool = True) -> dict[str, str]:
+    """application/x-www-form-urlencoded, strictly: duplicate parameters are an error."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WireError("the form body is not UTF-8") from None
+    try:
+        pairs = parse_qsl(
+            text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=200
+        )
+    except ValueError:
+        raise WireError("malformed form body") from None
+    result: dict[str, str] = {}
+    for key, value in pairs:
+        if key in result and reject_duplicates:
+            raise WireError(f"duplicate parameter {key[:64]!r}")
+        result[key] = value
+    return result
+
+
+def string_field(data: Mapping[str, Any], name: str, *, max_length: int = 4096) -> str | None:
+    """A string member or None when absent/null; other types are a WireError."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise WireError(f"'{name}' must be a string")
+    if len(value) > max_length:
+        raise WireError(f"'{name}' is longer than {max_length} characters")
+    return value
+
+
+def bearer_token(
+    request: Request, headers: Sequence[str] = ("authorization",), *, case_sensitive: bool = False
+) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (or another header name)."""
+    for header in headers:
+        value = request.headers.get(header)
+        if not value:
+            continue
+        scheme, _, token = value.strip().partition(" ")
+        matches = scheme == "Bearer" if case_sensitive else scheme.lower() == "bearer"
+        if matches and token.strip():
+            return token.strip()
+    return None
+
+
+def client_address(request: Request, trusted_proxies: Sequence[str]) -> str | None:
+    peer = request.client.host if request.client else None
+    if not trusted_proxies or peer is None or not _is_trusted(peer, trusted_proxies):
+        return peer
+    # Walk X-Forwarded-For from the right, skipping our own proxies: the first hop that is
+    # not one of them is the client (the left-most entries are whatever the client claimed).
+    forwarded = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed([hop for hop in forwarded if hop]):
+        if not _is_trusted(hop, trusted_proxies):
+            return hop[:64]
+    return peer
+
+
+def _is_trusted(address: str, trusted: Sequence[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in trusted)
+
+
+def request_context(
+    request: Request, surface: str, trusted_proxies: Sequence[str], request_id: str | None = None
+) -> RequestContext:
+    return RequestContext(
+        surface=surface,
+        ip=client_address(request, trusted_proxies),
+        user_agent=request.headers.get("user-agent"),
+        request_id=request_id or request_id_var.get(),
+    )
+
+
+def presented_csrf(request: Request) -> str | None:
+    """The csrf value of a csrf-bound session: `X-CSRF-Token` header or `csrf` query parameter."""
+    return request.headers.get("x-csrf-token") or request.query_params.get("csrf")
+
+
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(data), status, headers=dict(headers or {}), media_type="application/json"
+    )

@@ -1,0 +1,264 @@
+"""The composition root: from Settings to a ready AuthService and AdminService.
+
+Both the HTTP app and the CLI open a Runtime. It checks, with one clear message each, that the
+database is migrated, that the master key is present and is the one the database was created
+with, and that a signing key exists — so a copied database without its master key refuses to
+start instead of failing on the first request.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gatepass import __version__
+from gatepass.config import IssuerConfig, Settings
+from gatepass.core.admin import AdminService
+from gatepass.core.clock import Clock, SystemClock
+from gatepass.core.credentials import SecretDigester
+from gatepass.core.errors import StorageUnavailable
+from gatepass.core.external import ExternalIdentities, ExternalVerifier, TrustedIssuer
+from gatepass.core.keymanager import KeyManager
+from gatepass.core.keys import MasterKey, MasterKeyError
+from gatepass.core.models import ServerInfo
+from gatepass.core.passwords import Argon2Profile, HashingPool, PasswordHasher
+from gatepass.core.profiles import TokenProfile
+from gatepass.core.service import AuthService, CoreConfig
+from gatepass.external_fetch import HttpJsonFetcher
+from gatepass.limiting.backends import SharedState, open_shared_state
+from gatepass.limiting.throttle import ThrottlePolicy
+from gatepass.storage.base import Denylist, LoginLimiter
+from gatepass.storage.sql.migrate import current_revision, head_revision, migrate
+from gatepass.storage.sql.storage import SqlStorage, open_storage
+from gatepass.token_profiles import build_profiles
+
+MASTER_KEY_CHECK = "master_key_check"
+INSTANCE_ID = "instance_id"
+
+
+class SetupError(Exception):
+    """The deployment cannot start; the message says what to do."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    storage: SqlStorage
+    denylist: Denylist
+    limiter: LoginLimiter
+    hashing: HashingPool
+    keys: KeyManager
+    auth: AuthService
+    admin: AdminService
+    clock: Clock
+    info: ServerInfo
+    profiles: dict[str, TokenProfile] = field(default_factory=dict)
+    shared: SharedState | None = None
+
+    fetcher: HttpJsonFetcher | None = None
+
+    async def close(self) -> None:
+        self.hashing.close()
+        if self.fetcher is not None:
+            await self.fetcher.close()
+        if self.shared is not None:
+            await self.shared.close()
+        await self.storage.close()
+
+
+def argon2_profile(settings: Settings) -> Argon2Profile:
+    return Argon2Profile(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost,
+        parallelism=settings.argon2_parallelism,
+    )
+
+
+def read_master_key(settings: Settings, *, create: bool) -> MasterKey:
+    if settings.master_key:
+        return MasterKey.from_text(settings.master_key)
+    path = settings.master_key_file
+    if path.exists():
+        return MasterKey.from_text(path.read_text())
+    if not create:
+        raise SetupError(
+            f"no master key: set GATEPASS_MASTER_KEY or restore {path} "
+            "(the key this database was initialised with)"
+        )
+    key = MasterKey.generate()
+    _write_secret_file(path, key.to_text() + "\n")
+    return key
+
+
+def _write_secret_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+async def open_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    initialize: bool = False,
+    buffered_audit: bool = True,
+    denylist: Denylist | None = None,
+    limiter: LoginLimiter | None = None,
+) -> Runtime:
+    clock = clock or SystemClock()
+    if settings.database_url is None:
+        if initialize:
+            settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        elif not (settings.home / "gatepass.db").exists():
+            raise SetupError(
+                f"no database in {settings.home}: run `gatepass init` (or set GATEPASS_HOME)"
+            )
+    storage = await open_storage(
+        settings.resolved_database_url,
+        buffered_audit=buffered_audit,
+        schema=settings.database_schema,
+        pool_size=settings.database_pool_size,
+    )
+    try:
+        return await _assemble(settings, storage, clock, initialize, denylist, limiter)
+    except StorageUnavailable:
+        await storage.close()
+        raise SetupError("cannot reach the database; check GATEPASS_DATABASE_URL") from None
+    except BaseException:
+        await storage.close()
+        raise
+
+
+async def _assemble(
+    settings: Settings,
+    storage: SqlStorage,
+    clock: Clock,
+    initialize: bool,
+    denylist: Denylist | None,
+    limiter: LoginLimiter | None,
+) -> Runtime:
+    if initialize:
+        await migrate(storage.engine)
+    elif await current_revision(storage.engine) != head_revision():
+        raise SetupError(
+            "the database is not initialised or not migrated: run `gatepass init` "
+            "(or `gatepass migrate` after an upgrade)"
+        )
+    master = read_master_key(settings, create=initialize)
+    stored_check = await storage.get_meta(MASTER_KEY_CHECK)
+    if stored_check is None:
+        if not initialize:
+            raise SetupError("the database is not initialised: run `gatepass init`")
+        await storage.set_meta(MASTER_KEY_CHECK, master.check_value())
+    elif stored_check != master.check_value():
+        raise SetupError(
+            "the master key does not match this database: set the GATEPASS_MASTER_KEY "
+            "(or master.key file) it was initialised with"
+        )
+    profiles = build_profiles(settings)
+    keys = KeyManager(
+        storage,
+        master,
+        clock,
+        alg=settings.signing_alg,
+        longest_token_lifetime=max(p.longest_token_lifetime for p in profiles.values()),
+        reload_interval=settings.key_reload_interval,
+        shared_secret=settings.hs256_secret,
+    )
+    if initialize:
+        await keys.ensure_initial_key()
+    try:
+        await keys.load()
+    except MasterKeyError as exc:
+        raise SetupError(str(exc)) from None
+    fetcher = HttpJsonFetcher(settings.external_http_timeout)
+    external = ExternalIdentities(
+        ExternalVerifier(
+            fetcher,
+            clock,
+            cache_ttl=settings.external_jwks_ttl,
+            min_refresh_interval=settings.external_jwks_min_refresh,
+        ),
+        configured=[trusted_issuer(config, source="config") for config in settings.issuers],
+        stored=storage,
+        links=storage,
+        users=storage,
+        audit=storage.audit,
+        clock=clock,
+        cache_ttl=settings.principal_cache_ttl,
+    )
+    shared = await open_shared_state(settings, storage, clock, throttle_policy(settings))
+    hashing = HashingPool(
+        PasswordHasher(argon2_profile(settings)), settings.hash_workers, settings.hash_queue
+    )
+    auth = AuthService(
+        storage=storage,
+        denylist=denylist or shared.denylist,
+        limiter=limiter or shared.limiter,
+        hashing=hashing,
+        digester=SecretDigester(master.derive("secret-digest")),
+        keys=keys,
+        clock=clock,
+        config=CoreConfig(
+            issuer=settings.issuer,
+            audience=settings.audience,
+            leeway=settings.clock_leeway,
+            refresh_reuse_grace=settings.refresh_reuse_grace,
+            principal_cache_ttl=settings.principal_cache_ttl,
+        ),
+        profiles=profiles,
+        external=external,
+    )
+    instance_id = await storage.get_meta(INSTANCE_ID)
+    if instance_id is None:
+        instance_id = str(uuid.uuid4())
+        await storage.set_meta(INSTANCE_ID, instance_id)
+    info = ServerInfo(
+        name="gatepass", instance_id=instance_id, version=__version__, started_at=clock.now()
+    )
+    return Runtime(
+        info=info,
+        settings=settings,
+        storage=storage,
+        denylist=auth.denylist,
+        limiter=auth.limiter,
+        hashing=hashing,
+        keys=keys,
+        auth=auth,
+        admin=AdminService(auth),
+        clock=clock,
+        profiles=profiles,
+        fetcher=fetcher,
+        shared=shared,
+    )
+
+
+def trusted_issuer(config: IssuerConfig, *, source: str = "database") -> TrustedIssuer:
+    return TrustedIssuer(
+        issuer=config.issuer,
+        name=config.display_name,
+        audiences=config.audiences,
+        jwks_uri=config.jwks_uri,
+        algorithms=config.algorithms,
+        leeway=config.leeway,
+        match=config.match,
+        allowed_subjects=config.allowed_subjects,
+        auto_provision=config.auto_provision,
+        provision_org=config.provision_org,
+        provision_roles=config.provision_roles,
+        client_id=config.client_id,
+        source=source,
+    )
+
+
+def throttle_policy(settings: Settings) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        failures_per_account=settings.login_failures_per_account,
+        failures_per_address=settings.login_failures_per_address,
+        window=settings.login_failure_window,
+        ban=settings.login_ban,
+        ban_max=settings.login_ban_max,
+    )

@@ -1,0 +1,1 @@
+"""Durable state behind protocols (`base`), with SQLAlchemy implementations (`sql`)."""

@@ -1,0 +1,244 @@
+"""The ports the core needs: storage of durable state, the login limiter and the token denylist.
+
+Every implementation (SQLite and PostgreSQL through SQLAlchemy; in-process and Redis for the
+limiter and denylist) must pass the same contract tests in `tests/contract/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from gatepass.core.external import TrustedIssuer
+from gatepass.core.models import (
+    ApiKey,
+    AuditEvent,
+    Client,
+    Org,
+    PrincipalKind,
+    Role,
+    Session,
+    SigningKeyRecord,
+    User,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    user: str | None = None  # matches actor or target
+    event: str | None = None  # exact name, or a prefix ending in "."
+    since: float | None = None
+    until: float | None = None
+    limit: int = 100
+    before_id: int | None = None  # keyset pagination: events older than this id
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCount:
+    """How many events of one name had one outcome within one time bucket."""
+
+    bucket_start: float  # POSIX seconds: `since + n * bucket`
+    outcome: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionQuery:
+    principal_id: str | None = None
+    active_at: float | None = None  # only sessions not revoked and not expired at this time
+    limit: int = 100
+    offset: int = 0
+
+
+class OrgStore(Protocol):
+    async def add_org(self, org: Org) -> None: ...
+    async def get_org(self, uid: str) -> Org | None: ...
+    async def list_orgs(self) -> list[Org]: ...
+    async def delete_org(self, uid: str) -> bool: ...
+
+
+class RoleStore(Protocol):
+    async def put_role(self, role: Role) -> None: ...
+    async def get_roles(self, names: Sequence[str]) -> list[Role]: ...
+    async def list_roles(self) -> list[Role]: ...
+    async def delete_role(self, name: str) -> bool: ...
+
+
+class UserStore(Protocol):
+    async def add_user(self, user: User) -> None: ...
+    async def get_user(self, user_id: str) -> User | None: ...
+    async def find_user(self, identifier: str) -> User | None:
+        """By username (case-insensitive), or by email when no username matches."""
+        ...
+
+    async def list_users(
+        self,
+        *,
+        org_uid: str | None = None,
+        search: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[User]: ...
+    async def update_user(self, user: User) -> None: ...
+    async def set_password_hash(self, user_id: str, password_hash: str, now: float) -> None: ...
+    async def delete_user(self, user_id: str) -> bool:
+        """Delete the user and their API keys (their sessions are revoked by the caller)."""
+        ...
+
+
+class ClientStore(Protocol):
+    async def add_client(self, client: Client) -> None: ...
+    async def get_client(self, client_id: str) -> Client | None: ...
+    async def list_clients(self, *, org_uid: str | None = None) -> list[Client]: ...
+    async def update_client(self, client: Client) -> None: ...
+    async def delete_client(self, client_id: str) -> bool: ...
+
+
+class ApiKeyStore(Protocol):
+    async def add_api_key(self, key: ApiKey) -> None: ...
+    async def get_api_key(self, key_id: str) -> ApiKey | None: ...
+    async def get_api_key_by_digest(self, digest: str) -> ApiKey | None: ...
+    async def list_api_keys(self, user_id: str | None = None) -> list[ApiKey]: ...
+    async def revoke_api_key(self, key_id: str, now: float) -> bool: ...
+    async def touch_api_key(self, key_id: str, now: float) -> None: ...
+
+
+class SessionStore(Protocol):
+    async def create_session(self, session: Session) -> None: ...
+    async def get_session(self, session_id: str) -> Session | None: ...
+    async def rotate_session(
+        self,
+        session_id: str,
+        *,
+        expect_refresh_jti: str | None,
+        expect_access_jti: str | None,
+        new_refresh_jti: str | None,
+        new_access_jti: str,
+        now: float,
+    ) -> bool:
+        """Atomically move the session to new tokens, only if its current token is the one
+        presented and the session is still active. False means another caller won the race,
+        or the session ended; the caller re-reads the session to tell which."""
+        ...
+
+    async def revoke_session(self, session_id: str, reason: str, now: float) -> Session | None:
+        """Revoke one session; returns it as it was (None if unknown or already revoked)."""
+        ...
+
+    async def revoke_sessions_of(
+        self, kind: PrincipalKind, principal_id: str, reason: str, now: float
+    ) -> list[Session]: ...
+    async def list_sessions(self, query: SessionQuery) -> list[Session]: ...
+    async def count_active_sessions(self, now: float) -> int: ...
+
+
+class KeyStore(Protocol):
+    async def add_signing_key(self, key: SigningKeyRecord) -> None: ...
+    async def list_signing_keys(self) -> list[SigningKeyRecord]: ...
+    async def retire_signing_keys(self, except_kid: str, now: float, publish_until: float) -> None:
+        """Mark every active key but `except_kid` retired, published until `publish_until`."""
+        ...
+
+
+class AuditLog(Protocol):
+    async def record(self, event: AuditEvent) -> None: ...
+    async def query(self, query: AuditQuery) -> list[AuditEvent]: ...
+    async def flush(self) -> None: ...
+    async def count_by_bucket(self, event: str, since: float, bucket: int) -> list[AuditCount]:
+        """Events named `event` at or after `since`, counted per outcome in buckets of
+        `bucket` seconds starting at `since`; empty buckets are left out."""
+        ...
+
+    async def top_addresses(
+        self, event: str, outcome: str, since: float, limit: int
+    ) -> list[tuple[str, int]]:
+        """The client addresses with the most `event` events of `outcome` since `since`,
+        most first (ties by address)."""
+        ...
+
+
+class IssuerStore(Protocol):
+    """Trusted issuers managed at run time (the config file's are not stored)."""
+
+    async def add_issuer(self, issuer: TrustedIssuer, now: float) -> None: ...
+    async def list_issuers(self) -> list[TrustedIssuer]: ...
+    async def delete_issuer(self, name_or_issuer: str) -> bool:
+        """Remove the issuer and the identity links made through it."""
+        ...
+
+
+class IdentityLinkStore(Protocol):
+    """Which gatepass user an external identity (issuer, subject) is."""
+
+    async def find_linked_user(self, issuer: str, subject: str) -> str | None: ...
+    async def link_identity(self, issuer: str, subject: str, user_id: str, now: float) -> None:
+        """Raise Conflict when the identity is already linked to another user."""
+        ...
+
+    async def unlink_identity(self, issuer: str, subject: str) -> bool: ...
+    async def list_identities(self, user_id: str) -> list[tuple[str, str]]: ...
+
+
+class MetaStore(Protocol):
+    async def get_meta(self, key: str) -> str | None: ...
+    async def set_meta(self, key: str, value: str) -> None: ...
+
+
+class Storage(
+    OrgStore,
+    RoleStore,
+    UserStore,
+    ClientStore,
+    ApiKeyStore,
+    SessionStore,
+    KeyStore,
+    MetaStore,
+    IssuerStore,
+    IdentityLinkStore,
+    Protocol,
+):
+    """Everything durable, behind one object."""
+
+    audit: AuditLog
+
+    async def ping(self) -> None:
+        """Raise StorageUnavailable when the database cannot answer."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Denylist(Protocol):
+    """Revoked token ids, session ids and principals, each kept until every token it covers
+    has expired. An entry with `issued_before` covers only tokens issued before that time."""
+
+    async def revoke(self, key: str, until: float, issued_before: float | None = None) -> None: ...
+    async def any_revoked(self, keys: Sequence[str], now: float, issued_at: float) -> bool: ...
+    async def purge(self, now: float, batch: int = 1000) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Lockout:
+    """A ban a failure just imposed: on an account or a client address, for `seconds`."""
+
+    kind: str  # "account" | "address"
+    key: str
+    seconds: float
+
+
+class LoginLimiter(Protocol):
+    """Failed-login throttling. `check` runs before any password hashing."""
+
+    async def check(self, account: str, address: str | None) -> None:
+        """Raise RateLimited when the account or the address is currently refused."""
+        ...
+
+    async def failure(self, account: str, address: str | None) -> list[Lockout]:
+        """Count a failure; the bans it imposed (usually none)."""
+        ...
+
+    async def success(self, account: str) -> None: ...
+
+
+JsonDict = Mapping[str, Any]

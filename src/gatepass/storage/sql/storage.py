@@ -1,0 +1,580 @@
+"""SqlStorage: every storage protocol over one SQLAlchemy async engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gatepass.core.models import (
+    ApiKey,
+    AuthMethod,
+    Client,
+    Org,
+    PrincipalKind,
+    Role,
+    Session,
+    SigningKeyRecord,
+    User,
+)
+from gatepass.storage.base import AuditLog, SessionQuery
+from gatepass.storage.sql import tables as t
+from gatepass.storage.sql.audit import BufferedAuditLog, SqlAuditLog
+from gatepass.storage.sql.engine import guarded, make_engine, write_transaction
+from gatepass.storage.sql.external import SqlExternalStore
+
+
+def _words(value: str) -> frozenset[str]:
+    return frozenset(value.split())
+
+
+def _join(values: Sequence[str] | frozenset[str]) -> str:
+    return " ".join(sorted(values)) if isinstance(values, frozenset) else " ".join(values)
+
+
+def _key(text: str | None) -> str | None:
+    return text.strip().casefold() if text else None
+
+
+class SqlStorage(SqlExternalStore):
+    def __init__(self, engine: AsyncEngine, *, buffered_audit: bool = True) -> None:
+        self.engine = engine
+        direct = SqlAuditLog(engine)
+        self._buffered = BufferedAuditLog(direct) if buffered_audit else None
+        self.audit: AuditLog = self._buffered or direct
+
+    async def close(self) -> None:
+        if self._buffered is not None:
+            await self._buffered.stop()
+        await self.engine.dispose()
+
+    @guarded
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    async def _one(self, stmt: sa.Executable) -> Any:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(stmt)).first()
+
+    async def _all(self, stmt: sa.Executable) -> list[Any]:
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(stmt)).all())
+
+    async def _exec(self, stmt: sa.Executable) -> int:
+        async with self.engine.begin() as conn:
+            return int((await conn.execute(stmt)).rowcount)
+
+    # ------------------------------------------------------------------ meta
+
+    @guarded
+    async def get_meta(self, key: str) -> str | None:
+        row = await self._one(sa.select(t.meta.c.value).where(t.meta.c.key == key))
+        return None if row is None else str(row.value)
+
+    @guarded
+    async def set_meta(self, key: str, value: str) -> None:
+        async with write_transaction(self.engine) as conn:
+            updated = await conn.execute(
+                t.meta.update().where(t.meta.c.key == key).values(value=value)
+            )
+            if updated.rowcount == 0:
+                await conn.execute(t.meta.insert().values(key=key, value=value))
+
+    # ------------------------------------------------------------------ orgs
+
+    @guarded
+    async def add_org(self, org: Org) -> None:
+        await self._exec(
+            t.orgs.insert().values(uid=org.uid, name=org.name, created_at=org.created_at)
+        )
+
+    @guarded
+    async def get_org(self, uid: str) -> Org | None:
+        row = await self._one(sa.select(t.orgs).where(t.orgs.c.uid == uid))
+        return None if row is None else Org(row.uid, row.name, row.created_at)
+
+    @guarded
+    async def list_orgs(self) -> list[Org]:
+        rows = await self._all(sa.select(t.orgs).order_by(t.orgs.c.uid))
+        return [Org(row.uid, row.name, row.created_at) for row in rows]
+
+    @guarded
+    async def delete_org(self, uid: str) -> bool:
+        return await self._exec(t.orgs.delete().where(t.orgs.c.uid == uid)) > 0
+
+    # ------------------------------------------------------------------ roles
+
+    @guarded
+    async def put_role(self, role: Role) -> None:
+        values = {"scopes": _join(role.scopes), "description": role.description}
+        async with write_transaction(self.engine) as conn:
+            updated = await conn.execute(
+                t.roles.update().where(t.roles.c.name == role.name).values(**values)
+            )
+            if updated.rowcount == 0:
+                await conn.execute(t.roles.insert().values(name=role.name, **values))
+
+    @guarded
+    async def get_roles(self, names: Sequence[str]) -> list[Role]:
+        rows = await self._all(sa.select(t.roles).where(t.roles.c.name.in_(list(names))))
+        return [_role(row) for row in rows]
+
+    @guarded
+    async def list_roles(self) -> list[Role]:
+        return [_role(row) for row in await self._all(sa.select(t.roles).order_by(t.roles.c.name))]
+
+    @guarded
+    async def delete_role(self, name: str) -> bool:
+        return await self._exec(t.roles.delete().where(t.roles.c.name == name)) > 0
+
+    # ------------------------------------------------------------------ users
+
+    @guarded
+    async def add_user(self, user: User) -> None:
+        await self._exec(t.users.insert().values(**_user_values(user), id=user.id))
+
+    @guarded
+    async def get_user(self, user_id: str) -> User | None:
+        row = await self._one(sa.select(t.users).where(t.users.c.id == user_id))
+        return None if row is None else _user(row)
+
+    @guarded
+    async def find_user(self, identifier: str) -> User | None:
+        key = _key(identifier)
+        if not key:
+            return None
+        rows = await self._all(
+            sa.select(t.users).where(
+                sa.or_(t.users.c.username_key == key, t.users.c.email_key == key)
+            )
+        )
+        by_name = [row for row in rows if row.username_key == key]
+        chosen = by_name or rows
+        return _user(chosen[0]) if chosen else None
+
+    @guarded
+    async def list_users(
+        self,
+        *,
+        org_uid: str | None = None,
+        search: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[User]:
+        stmt = sa.select(t.users).order_by(t.users.c.username_key).limit(limit).offset(offset)
+        if org_uid:
+            stmt = stmt.where(t.users.c.org_uid == org_uid)
+        if search:
+            pattern = f"%{_escape_like(search.casefold())}%"
+            stmt = stmt.where(
+                sa.or_(
+                    t.users.c.username_key.like(pattern, escape="\\"),
+                    t.users.c.email_key.like(pattern, escape="\\"),
+                )
+            )
+        return [_user(row) for row in await self._all(stmt)]
+
+    @guarded
+    async def update_user(self, user: User) -> None:
+        await self._exec(
+            t.users.update().where(t.users.c.id == user.id).values(**_user_values(user))
+        )
+
+    @guarded
+    async def set_password_hash(self, user_id: str, password_hash: str, now: float) -> None:
+        await self._exec(
+            t.users.update()
+            .where(t.users.c.id == user_id)
+            .values(password_hash=password_hash, updated_at=now)
+        )
+
+    @guarded
+    async def delete_user(self, user_id: str) -> bool:
+        async with write_transaction(self.engine) as conn:
+            await conn.execute(t.api_keys.delete().where(t.api_keys.c.user_id == user_id))
+            deleted = await conn.execute(t.users.delete().where(t.users.c.id == user_id))
+            return bool(deleted.rowcount)
+
+    # ------------------------------------------------------------------ clients
+
+    @guarded
+    async def add_client(self, client: Client) -> None:
+        await self._exec(
+            t.clients.insert().values(client_id=client.client_id, **_client_values(client))
+        )
+
+    @guarded
+    async def get_client(self, client_id: str) -> Client | None:
+        row = await self._one(sa.select(t.clients).where(t.clients.c.client_id == client_id))
+        return None if row is None else _client(row)
+
+    @guarded
+    async def list_clients(self, *, org_uid: str | None = None) -> list[Client]:
+        stmt = sa.select(t.clients).order_by(t.clients.c.created_at)
+        if org_uid:
+            stmt = stmt.where(t.clients.c.org_uid == org_uid)
+        return [_client(row) for row in await self._all(stmt)]
+
+    @guarded
+    async def update_client(self, client: Client) -> None:
+        await self._exec(
+            t.clients.update()
+            .where(t.clients.c.client_id == client.client_id)
+            .values(**_client_values(client))
+        )
+
+    @guarded
+    async def delete_client(self, client_id: str) -> bool:
+        return await self._exec(t.clients.delete().where(t.clients.c.client_id == client_id)) > 0
+
+    # ------------------------------------------------------------------ API keys
+
+    @guarded
+    async def add_api_key(self, key: ApiKey) -> None:
+        await self._exec(
+            t.api_keys.insert().values(
+                id=key.id,
+                user_id=key.user_id,
+                name=key.name,
+                scopes=_join(key.scopes),
+                digest=key.digest,
+                display_prefix=key.display_prefix,
+                created_at=key.created_at,
+                expires_at=key.expires_at,
+                last_used_at=key.last_used_at,
+                revoked_at=key.revoked_at,
+            )
+        )
+
+    @guarded
+    async def get_api_key(self, key_id: str) -> ApiKey | None:
+        row = await self._one(sa.select(t.api_keys).where(t.api_keys.c.id == key_id))
+        return None if row is None else _api_key(row)
+
+    @guarded
+    async def get_api_key_by_digest(self, digest: str) -> ApiKey | None:
+        row = await self._one(sa.select(t.api_keys).where(t.api_keys.c.digest == digest))
+        return None if row is None else _api_key(row)
+
+    @guarded
+    async def list_api_keys(self, user_id: str | None = None) -> list[ApiKey]:
+        stmt = sa.select(t.api_keys).order_by(t.api_keys.c.created_at)
+        if user_id:
+            stmt = stmt.where(t.api_keys.c.user_id == user_id)
+        return [_api_key(row) for row in await self._all(stmt)]
+
+    @guarded
+    async def revoke_api_key(self, key_id: str, now: float) -> bool:
+        return (
+            await self._exec(
+                t.api_keys.update()
+                .where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            > 0
+        )
+
+    @guarded
+    async def touch_api_key(self, key_id: str, now: float) -> None:
+        await self._exec(
+            t.api_keys.update().where(t.api_keys.c.id == key_id).values(last_used_at=now)
+        )
+
+    # ------------------------------------------------------------------ sessions
+
+    @guarded
+    async def create_session(self, session: Session) -> None:
+        await self._exec(t.sessions.insert().values(**_session_values(session)))
+
+    @guarded
+    async def get_session(self, session_id: str) -> Session | None:
+        row = await self._one(sa.select(t.sessions).where(t.sessions.c.id == session_id))
+        return None if row is None else _session(row)
+
+    @guarded
+    async def rotate_session(
+        self,
+        session_id: str,
+        *,
+        expect_refresh_jti: str | None,
+        expect_access_jti: str | None,
+        new_refresh_jti: str | None,
+        new_access_jti: str,
+        now: float,
+    ) -> bool:
+        s = t.sessions.c
+        conditions = [s.id == session_id, s.revoked_at.is_(None), s.expires_at > now]
+        values: dict[str, Any] = {"access_jti": new_access_jti, "last_used_at": now}
+        if expect_refresh_jti is not None:
+            conditions.append(s.refresh_jti == expect_refresh_jti)
+        if expect_access_jti is not None:
+            conditions.append(s.access_jti == expect_access_jti)
+        current = expect_refresh_jti
+        if new_refresh_jti is not None and new_refresh_jti != current:
+            values.update(
+                refresh_jti=new_refresh_jti, prev_refresh_jti=s.refresh_jti, rotated_at=now
+            )
+        # One conditional UPDATE: of two racing refreshes exactly one matches the old token.
+        return await self._exec(t.sessions.update().where(*conditions).values(**values)) == 1
+
+    @guarded
+    async def revoke_session(self, session_id: str, reason: str, now: float) -> Session | None:
+        async with write_transaction(self.engine) as conn:
+            row = (
+                await conn.execute(
+                    sa.select(t.sessions).where(
+                        t.sessions.c.id == session_id, t.sessions.c.revoked_at.is_(None)
+                    )
+                )
+            ).first()
+            if row is None:
+                return None
+            await conn.execute(
+                t.sessions.update()
+                .where(t.sessions.c.id == session_id)
+                .values(revoked_at=now, revoke_reason=reason[:64])
+            )
+            return _session(row)
+
+    @guarded
+    async def revoke_sessions_of(
+        self, kind: PrincipalKind, principal_id: str, reason: str, now: float
+    ) -> list[Session]:
+        s = t.sessions.c
+        where = (
+            s.principal_kind == kind.value,
+            s.principal_id == principal_id,
+            s.revoked_at.is_(None),
+            s.expires_at > now,
+        )
+        async with write_transaction(self.engine) as conn:
+            rows = (await conn.execute(sa.select(t.sessions).where(*where))).all()
+            if rows:
+                await conn.execute(
+                    t.sessions.update()
+                    .where(*where)
+                    .values(revoked_at=now, revoke_reason=reason[:64])
+                )
+            return [_session(row) for row in rows]
+
+    @guarded
+    async def list_sessions(self, query: SessionQuery) -> list[Session]:
+        s = t.sessions.c
+        stmt = (
+            sa.select(t.sessions)
+            .order_by(s.created_at.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        if query.principal_id:
+            stmt = stmt.where(s.principal_id == query.principal_id)
+        if query.active_at is not None:
+            stmt = stmt.where(s.revoked_at.is_(None), s.expires_at > query.active_at)
+        return [_session(row) for row in await self._all(stmt)]
+
+    @guarded
+    async def count_active_sessions(self, now: float) -> int:
+        s = t.sessions.c
+        row = await self._one(
+            sa.select(sa.func.count())
+            .select_from(t.sessions)
+            .where(s.revoked_at.is_(None), s.expires_at > now)
+        )
+        return int(row[0])
+
+    # ------------------------------------------------------------------ signing keys
+
+    @guarded
+    async def add_signing_key(self, key: SigningKeyRecord) -> None:
+        await self._exec(
+            t.signing_keys.insert().values(
+                kid=key.kid,
+                alg=key.alg,
+                public_jwk=dict(key.public_jwk) if key.public_jwk else None,
+                private_encrypted=key.private_encrypted,
+                created_at=key.created_at,
+                status=key.status,
+                retired_at=key.retired_at,
+                publish_until=key.publish_until,
+            )
+        )
+
+    @guarded
+    async def list_signing_keys(self) -> list[SigningKeyRecord]:
+        rows = await self._all(
+            sa.select(t.signing_keys).order_by(t.signing_keys.c.created_at.desc())
+        )
+        return [
+            SigningKeyRecord(
+                kid=row.kid,
+                alg=row.alg,
+                public_jwk=row.public_jwk,
+                private_encrypted=bytes(row.private_encrypted),
+                created_at=row.created_at,
+                status=row.status,
+                retired_at=row.retired_at,
+                publish_until=row.publish_until,
+            )
+            for row in rows
+        ]
+
+    @guarded
+    async def retire_signing_keys(self, except_kid: str, now: float, publish_until: float) -> None:
+        k = t.signing_keys.c
+        await self._exec(
+            t.signing_keys.update()
+            .where(k.kid != except_kid, k.status == "active")
+            .values(status="retired", retired_at=now, publish_until=publish_until)
+        )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _role(row: Any) -> Role:
+    return Role(name=row.name, scopes=_words(row.scopes), description=row.description)
+
+
+def _user_values(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "username_key": _key(user.username),
+        "email": user.email,
+        "email_key": _key(user.email),
+        "display_name": user.display_name,
+        "org_uid": user.org_uid,
+        "roles": " ".join(user.roles),
+        "scopes": _join(user.scopes),
+        "disabled": user.disabled,
+        "password_hash": user.password_hash,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    }
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        email=row.email,
+        display_name=row.display_name,
+        org_uid=row.org_uid,
+        roles=tuple(row.roles.split()),
+        scopes=_words(row.scopes),
+        disabled=bool(row.disabled),
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _client_values(client: Client) -> dict[str, Any]:
+    return {
+        "name": client.name,
+        "org_uid": client.org_uid,
+        "scopes": _join(client.scopes),
+        "metadata": dict(client.metadata),
+        "secret_digest": client.secret_digest,
+        "disabled": client.disabled,
+        "created_at": client.created_at,
+        "updated_at": client.updated_at,
+        "grant_types": _join(client.grant_types),
+    }
+
+
+def _client(row: Any) -> Client:
+    return Client(
+        client_id=row.client_id,
+        name=row.name,
+        org_uid=row.org_uid,
+        scopes=_words(row.scopes),
+        metadata=dict(row.metadata or {}),
+        secret_digest=row.secret_digest,
+        disabled=bool(row.disabled),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        grant_types=_words(row.grant_types),
+    )
+
+
+def _api_key(row: Any) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        scopes=_words(row.scopes),
+        digest=row.digest,
+        display_prefix=row.display_prefix,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _session_values(session: Session) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "principal_kind": session.principal_kind.value,
+        "principal_id": session.principal_id,
+        "subject": session.subject,
+        "org_uid": session.org_uid,
+        "scopes": _join(session.scopes),
+        "auth_method": session.auth_method.value,
+        "profile": session.profile,
+        "created_at": session.created_at,
+        "last_used_at": session.last_used_at,
+        "expires_at": session.expires_at,
+        "client_ip": session.client_ip,
+        "user_agent": session.user_agent,
+        "csrf_digest": session.csrf_digest,
+        "refresh_jti": session.refresh_jti,
+        "prev_refresh_jti": session.prev_refresh_jti,
+        "rotated_at": session.rotated_at,
+        "access_jti": session.access_jti,
+        "revoked_at": session.revoked_at,
+        "revoke_reason": session.revoke_reason,
+        "external_issuer": session.external_issuer,
+        "external_subject": session.external_subject,
+        "oauth_client_id": session.oauth_client_id,
+    }
+
+
+def _session(row: Any) -> Session:
+    return Session(
+        id=row.id,
+        principal_kind=PrincipalKind(row.principal_kind),
+        principal_id=row.principal_id,
+        subject=row.subject,
+        org_uid=row.org_uid,
+        scopes=_words(row.scopes),
+        auth_method=AuthMethod(row.auth_method),
+        profile=row.profile,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        expires_at=row.expires_at,
+        client_ip=row.client_ip,
+        user_agent=row.user_agent,
+        csrf_digest=row.csrf_digest,
+        refresh_jti=row.refresh_jti,
+        prev_refresh_jti=row.prev_refresh_jti,
+        rotated_at=row.rotated_at,
+        access_jti=row.access_jti,
+        revoked_at=row.revoked_at,
+        revoke_reason=row.revoke_reason,
+        external_issuer=row.external_issuer,
+        external_subject=row.external_subject,
+        oauth_client_id=row.oauth_client_id,
+    )
+
+
+async def open_storage(
+    url: str, *, buffered_audit: bool = True, schema: str | None = None, pool_size: int = 10
+) -> SqlStorage:
+    return SqlStorage(
+        make_engine(url, schema=schema, pool_size=pool_size), buffered_audit=buffered_audit
+    )

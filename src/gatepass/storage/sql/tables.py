@@ -1,0 +1,218 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations create exactly this (a test checks).
+
+Scopes and role lists are space-separated text (scope tokens cannot contain spaces); times are
+POSIX seconds as double precision; usernames and emails also have a case-folded key column so
+lookups are case-insensitive on every backend.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Time = sa.Double
+
+orgs = sa.Table(
+    "orgs",
+    metadata,
+    sa.Column("uid", sa.String(128), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+roles = sa.Table(
+    "roles",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(256), nullable=False),
+    sa.Column("username_key", sa.String(256), nullable=False, unique=True),
+    sa.Column("email", sa.String(320)),
+    sa.Column("email_key", sa.String(320), unique=True),
+    sa.Column("display_name", sa.String(256)),
+    sa.Column("org_uid", sa.String(128), sa.ForeignKey("orgs.uid")),
+    sa.Column("roles", sa.Text, nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+)
+
+clients = sa.Table(
+    "clients",
+    metadata,
+    sa.Column("client_id", sa.String(128), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("org_uid", sa.String(128), sa.ForeignKey("orgs.uid")),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("secret_digest", sa.String(128), nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    # 0002: OAuth grants the client may use, space-separated
+    sa.Column("grant_types", sa.Text, nullable=False, server_default="client_credentials"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.String(64),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("digest", sa.String(128), nullable=False, unique=True),
+    sa.Column("display_prefix", sa.String(32), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time),
+    sa.Column("last_used_at", Time),
+    sa.Column("revoked_at", Time),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("principal_kind", sa.String(16), nullable=False),
+    sa.Column("principal_id", sa.String(128), nullable=False),
+    sa.Column("subject", sa.String(256), nullable=False),
+    sa.Column("org_uid", sa.String(128)),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("auth_method", sa.String(32), nullable=False),
+    sa.Column("profile", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("last_used_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("client_ip", sa.String(64)),
+    sa.Column("user_agent", sa.String(512)),
+    sa.Column("csrf_digest", sa.String(128)),
+    sa.Column("refresh_jti", sa.String(64)),
+    sa.Column("prev_refresh_jti", sa.String(64)),
+    sa.Column("rotated_at", Time),
+    sa.Column("access_jti", sa.String(64)),
+    sa.Column("revoked_at", Time),
+    sa.Column("revoke_reason", sa.String(64)),
+    sa.Column("external_issuer", sa.String(512)),
+    sa.Column("external_subject", sa.String(512)),
+    sa.Column("oauth_client_id", sa.String(128)),  # 0002
+    sa.Index("ix_sessions_principal", "principal_kind", "principal_id"),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("alg", sa.String(16), nullable=False),
+    sa.Column("public_jwk", sa.JSON),
+    sa.Column("private_encrypted", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("retired_at", Time),
+    sa.Column("publish_until", Time),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("at", Time, nullable=False, index=True),
+    sa.Column("event", sa.String(64), nullable=False, index=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("actor", sa.String(256), index=True),
+    sa.Column("target", sa.String(256), index=True),
+    sa.Column("ip", sa.String(64)),
+    sa.Column("user_agent", sa.String(256)),
+    sa.Column("surface", sa.String(32)),
+    sa.Column("details", sa.JSON, nullable=False),
+)
+
+revocations = sa.Table(
+    "revocations",
+    metadata,
+    sa.Column("key", sa.String(160), primary_key=True),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("issued_before", Time),
+)
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+trusted_issuers = sa.Table(
+    "trusted_issuers",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("issuer", sa.String(512), nullable=False, unique=True),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+external_identities = sa.Table(
+    "external_identities",
+    metadata,
+    sa.Column("issuer", sa.String(512), primary_key=True),
+    sa.Column("subject", sa.String(512), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.String(64),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+# Login throttling without Redis (storage/sql/limiter.py): counters with an expiry (bans,
+# offences) and the entries of moving windows, one row per counted failure.
+throttle_counters = sa.Table(
+    "throttle_counters",
+    metadata,
+    sa.Column("key", sa.String(400), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+)
+
+throttle_hits = sa.Table(
+    "throttle_hits",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("key", sa.String(400), nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Index("ix_throttle_hits_key_at", "key", "at"),
+)

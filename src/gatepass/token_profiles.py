@@ -1,0 +1,126 @@
+"""The token profile of every login surface, built from the settings.
+
+Profiles are the core's general mechanism (see `gatepass.core.profiles`); this module only
+fills in each surface's values — lifetimes, refresh behaviour and the extra claims each dialect's
+clients expect (`../shared/dialects.md`) — so that the HTTP layer and the CLI agree on them.
+"""
+
+from __future__ import annotations
+
+from gatepass.config import Settings
+from gatepass.core.oauth import OAuthProfiles
+from gatepass.core.profiles import ClaimMapping, ClaimSource, SubjectSource, TokenProfile
+
+NATIVE = "native"
+OAUTH_CLIENT = "oauth_client"  # client_credentials: stateless, sub = client_id (RFC 9068)
+OAUTH_PASSWORD = "oauth"  # password grant: a session bound to its client, rotating refresh
+OAUTH_PASSWORD_NO_REFRESH = "oauth_norefresh"  # for clients without the refresh_token grant
+OAUTH_PROFILES = OAuthProfiles(
+    client_credentials=OAUTH_CLIENT,
+    password=OAUTH_PASSWORD,
+    password_without_refresh=OAUTH_PASSWORD_NO_REFRESH,
+)
+OSAIS = "osais"
+CLOUDIO = "cloudio"
+UNDUIT = "unduit"
+DATARHEI = "datarhei"
+XPAY = "xpay"
+CONSOLE = "console"
+
+
+def build_profiles(settings: Settings) -> dict[str, TokenProfile]:
+    profiles = [
+        TokenProfile(
+            name=NATIVE,
+            access_ttl=settings.access_token_ttl,
+            refresh_ttl=settings.refresh_token_ttl,
+            session_lifetime=settings.session_max_lifetime,
+        ),
+        *dialect_profiles(settings),
+        # The admin console's cookie session: csrf-bound, no refresh, ends with its token.
+        TokenProfile(
+            name=CONSOLE,
+            access_ttl=settings.console_session_ttl,
+            session_lifetime=settings.console_session_ttl,
+            csrf_bound=True,
+        ),
+        *_oauth_profiles(settings),
+    ]
+    return {profile.name: profile for profile in profiles}
+
+
+def dialect_profiles(settings: Settings) -> list[TokenProfile]:
+    """Every dialect's profile, whether or not the dialect is switched on: sessions created
+    while a dialect was on must stay verifiable and revocable after it is switched off."""
+    return [
+        # osais: one long-lived token per client login, `username` = the client's domain.
+        TokenProfile(
+            name=OSAIS,
+            access_ttl=settings.osais_token_ttl,
+            access_claims=(
+                ClaimMapping("username", ClaimSource.METADATA, "domain"),
+                ClaimMapping("token", ClaimSource.PRINCIPAL_ID),
+            ),
+        ),
+        # cloudio: a server-side session bound to a csrf value the client sends on every call.
+        TokenProfile(
+            name=CLOUDIO,
+            access_ttl=settings.cloudio_jwt_ttl,
+            csrf_bound=True,
+            access_claims=(
+                ClaimMapping("session", ClaimSource.SESSION_ID),
+                ClaimMapping("org_uid", ClaimSource.ORG),
+            ),
+        ),
+        # unduit: rotating refresh, and its clients refresh with their (even expired) token.
+        TokenProfile(
+            name=UNDUIT,
+            access_ttl=settings.unduit_token_ttl,
+            refresh_ttl=settings.unduit_refresh_ttl,
+            session_lifetime=settings.unduit_refresh_ttl,
+            refresh_accepts_access=True,
+            access_claims=(
+                ClaimMapping("id", ClaimSource.PRINCIPAL_ID),
+                ClaimMapping("email", ClaimSource.EMAIL),
+                ClaimMapping("company_id", ClaimSource.ORG),
+            ),
+        ),
+        # datarhei: Core's claims; the refresh token is reused until it expires (no rotation).
+        TokenProfile(
+            name=DATARHEI,
+            access_ttl=settings.datarhei_access_ttl,
+            refresh_ttl=settings.datarhei_refresh_ttl,
+            session_lifetime=settings.datarhei_refresh_ttl,
+            rotate_refresh=False,
+            subject=SubjectSource.NAME,
+            access_claims=(
+                ClaimMapping("exi", ClaimSource.LIFETIME),
+                ClaimMapping("usefor", ClaimSource.TOKEN_USE),
+            ),
+            refresh_claims=(
+                ClaimMapping("exi", ClaimSource.LIFETIME),
+                ClaimMapping("usefor", ClaimSource.TOKEN_USE),
+            ),
+        ),
+        # xpay: a session ("ticket") and one token; clients log in again when it expires.
+        TokenProfile(name=XPAY, access_ttl=settings.xpay_token_ttl),
+    ]
+
+
+def _oauth_profiles(settings: Settings) -> list[TokenProfile]:
+    client_id = (ClaimMapping("client_id", ClaimSource.OAUTH_CLIENT),)
+    return [
+        TokenProfile(name=OAUTH_CLIENT, access_ttl=settings.access_token_ttl, stateless=True),
+        TokenProfile(
+            name=OAUTH_PASSWORD,
+            access_ttl=settings.access_token_ttl,
+            refresh_ttl=settings.refresh_token_ttl,
+            session_lifetime=settings.session_max_lifetime,
+            access_claims=client_id,
+        ),
+        TokenProfile(
+            name=OAUTH_PASSWORD_NO_REFRESH,
+            access_ttl=settings.access_token_ttl,
+            access_claims=client_id,
+        ),
+    ]

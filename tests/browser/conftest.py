@@ -1,0 +1,81 @@
+"""A real `gatepass serve` process and Debian's Chromium driven by Playwright.
+
+Chromium comes from the `chromium` Debian package (`scripts/system-deps` installs it); Playwright
+only drives it (`playwright install` is never run: it would download a browser). Outside CI a
+missing browser skips these tests; under CI=true it fails them.
+
+Screenshots go to a temporary directory, or to `$GATEPASS_SCREENSHOTS` when set
+(`scripts/screenshots` sets it to docs/img to refresh the documentation's pictures).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ViewportSize, sync_playwright
+
+from tests.system.server import Server, gatepass, gatepass_env
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
+
+
+@dataclass
+class Deployment:
+    server: Server
+    admin_password: str
+    shots: Path
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def admin_headers(self) -> dict[str, str]:
+        login = httpx.post(
+            f"{self.url}/auth/login",
+            json={"username": "admin", "password": self.admin_password},
+            timeout=10,
+        )
+        assert login.status_code == 200, login.text
+        return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    home = tmp_path_factory.mktemp("console") / "var"
+    env = gatepass_env(home)
+    init = gatepass("init", "--admin", "admin", "--json", env=env)
+    assert init.returncode == 0, init.stderr
+    shots = Path(os.environ.get("GATEPASS_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    with Server(env) as server:
+        yield Deployment(server, json.loads(init.stdout)["password"], shots)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is required under CI (scripts/system-deps installs it)")
+        pytest.skip(f"{CHROMIUM} is not installed (run scripts/system-deps)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from limits.aio.storage import MemoryStorage
+
+from gatepass.core.clock import FrozenClock
+from gatepass.limiting.memory import MemoryDenylist
+from gatepass.limiting.redis import RedisDenylist, RedisThrottleStorage
+from gatepass.limiting.shared import SharedDenylist
+from gatepass.limiting.throttle import LimitsLoginLimiter, ThrottlePolicy
+from gatepass.storage.base import Denylist
+from gatepass.storage.sql.denylist import SqlDenylist
+from gatepass.storage.sql.limiter import SqlThrottleStorage
+from gatepass.storage.sql.migrate import migrate
+from gatepass.storage.sql.storage import SqlStorage, open_storage
+from tests.backends import PG_URL, pg_schema, redis_link
+
+# Denylist contract times: an hour ahead of the wall clock, so Redis (which also expires its
+# entries by its own clock) keeps every entry the tests look at.
+DENY_NOW = float(int(time.time()) + 3600)
+
+# Short real durations: the limits storages keep wall-clock expiries.
+LIMITER_POLICY = ThrottlePolicy(
+    failures_per_account=5, failures_per_address=3, window=60, ban=1, ban_max=4
+)
+
+
+@asynccontextmanager
+async def sql_storage(kind: str, tmp_path: Path) -> AsyncIterator[SqlStorage]:
+    if kind == "sqlite":
+        store = await open_storage(f"sqlite+aiosqlite:///{tmp_path / 'contract.db'}")
+        await migrate(store.engine)
+        try:
+            yield store
+        finally:
+            await store.close()
+        return
+    async with pg_schema() as schema:
+        store = await open_storage(PG_URL, schema=schema, pool_size=2)
+        await migrate(store.engine)
+        try:
+            yield store
+        finally:
+            await store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStorage]:
+    async with sql_storage(request.param, tmp_path) as store:
+        yield store
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres", "redis", "redis+postgres"])
+async def denylist(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Denylist]:
+    kind = request.param
+    if kind == "memory":
+        yield MemoryDenylist()
+    elif kind == "redis":
+        async with redis_link() as link:
+            yield RedisDenylist(link)
+    elif kind == "redis+postgres":
+        async with sql_storage("postgres", tmp_path) as store, redis_link() as link:
+            shared = SharedDenylist(
+                RedisDenylist(link), SqlDenylist(store.engine), FrozenClock(DENY_NOW)
+            )
+            await shared.start()
+            assert shared.healthy
+            try:
+                yield shared
+            finally:
+                await shared.close()
+    else:
+        async with sql_storage(kind, tmp_path) as store:
+            yield SqlDenylist(store.engine)
+
+
+class LimiterFactory:
+    """Limiters over one backend: `make()` gives another process's view of the same state."""
+
+    def __init__(self, make_storage) -> None:
+        self._make_storage = make_storage
+
+    def make(self, policy: ThrottlePolicy = LIMITER_POLICY) -> LimitsLoginLimiter:
+        return LimitsLoginLimiter(self._make_storage(), policy)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres", "redis"])
+async def limiters(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[LimiterFactory]:
+    kind = request.param
+    if kind == "memory":
+        memory = MemoryStorage()
+        yield LimiterFactory(lambda: memory)
+    elif kind == "redis":
+        async with redis_link() as link:
+            yield LimiterFactory(lambda: RedisThrottleStorage(link))
+    else:
+        async with sql_storage(kind, tmp_path) as store:
+            yield LimiterFactory(lambda: SqlThrottleStorage(store.engine))
+
+
+@pytest.fixture(params=["sqlite", "postgres", "redis"])
+async def shared_limiters(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[LimiterFactory]:
+    """Only the backends several processes can share: each `make()` opens its own connection
+    (engine or Redis pool), as another process would."""
+    kind = request.param
+    if kind == "redis":
+        async with redis_link() as first, redis_link() as second:
+            second.prefix = first.prefix
+            links = iter([first, second])
+            yield LimiterFactory(lambda: RedisThrottleStorage(next(links)))
+        return
+    async with sql_storage(kind, tmp_path) as store:
+        url = store.engine.url.render_as_string(hide_password=False)
+        schema = await _search_path(store) if kind == "postgres" else None
+        other = await open_storage(url, schema=schema, pool_size=2)
+        try:
+            engines = iter([store.engine, other.engine])
+            yield LimiterFactory(lambda: SqlThrottleStorage(next(engines)))
+        finally:
+            await other.close()
+
+
+async def _search_path(store: SqlStorage) -> str:
+    import sqlalchemy as sa
+
+    async with store.engine.connect() as conn:
+        return str((await conn.execute(sa.text("SHOW search_path"))).scalar_one())
