@@ -232,6 +232,18 @@ class Settings(BaseSettings):
     console_enabled: bool = True
     console_session_ttl: Duration = 3600
 
+    # Operations (issue 11)
+    log_format: Literal["json", "logfmt", "plain"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_requests: bool = True
+    metrics_enabled: bool = True
+    metrics_token: str | None = Field(default=None, repr=False)
+    metrics_dir: Path | None = None
+    purge_interval: Duration = 300
+    purge_batch: int = Field(default=1000, ge=1, le=100_000)
+    purge_max_rows: int = Field(default=100_000, ge=1)
+    audit_retention: Duration = 0
+
     @field_validator("issuer")
     @classmethod
     def _issuer_is_url(cls, value: str) -> str:
@@ -257,6 +269,10 @@ class Settings(BaseSettings):
                 problems.append("signing_alg HS256 needs hs256_secret (at least 32 bytes)")
             elif len(self.hs256_secret.encode()) < 32:
                 problems.append("hs256_secret is too short: HS256 needs at least 32 bytes")
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            problems.append("metrics_token is too short: use at least 16 characters")
+        if self.purge_max_rows < self.purge_batch:
+            problems.append("purge_max_rows cannot be smaller than purge_batch")
         problems.extend(_scale_problems(self))
         if problems:
             raise ValueError("; ".join(problems))

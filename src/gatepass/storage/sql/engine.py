@@ -19,6 +19,9 @@ from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from gatepass.core.errors import Conflict, StorageUnavailable
+from gatepass.observability.metrics import STORAGE_ERRORS
+
+DATABASE_ERRORS = STORAGE_ERRORS.labels("database")
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -99,9 +102,11 @@ def guarded(
             raise Conflict(_conflict_text(error)) from None
         except exc.DBAPIError as error:
             if error.connection_invalidated or isinstance(error, _UNAVAILABLE):
+                DATABASE_ERRORS.inc()
                 raise StorageUnavailable() from None
             raise
         except _UNAVAILABLE:
+            DATABASE_ERRORS.inc()
             raise StorageUnavailable() from None
 
     return wrapper
