@@ -32,6 +32,9 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+_PROBLEM_SEPARATOR = "\n"
+
+
 class ConfigError(Exception):
     """Configuration is invalid; `problems` holds one human-readable line per problem."""
 
@@ -260,10 +263,12 @@ class Settings(BaseSettings):
                 problems.append(f"{name} must be positive")
         if self.refresh_token_ttl > self.session_max_lifetime:
             problems.append("refresh_token_ttl cannot exceed session_max_lifetime")
-        if self.console_session_ttl <= 0:
-            problems.append("console_session_ttl must be positive")
         if self.access_token_ttl > self.session_max_lifetime:
             problems.append("access_token_ttl cannot exceed session_max_lifetime")
+        if self.login_ban > self.login_ban_max:
+            problems.append("login_ban cannot exceed login_ban_max")
+        if self.clock_leeway >= self.access_token_ttl > 0:
+            problems.append("clock_leeway must be shorter than access_token_ttl")
         if self.signing_alg == "HS256":
             if not self.hs256_secret:
                 problems.append("signing_alg HS256 needs hs256_secret (at least 32 bytes)")
@@ -275,7 +280,8 @@ class Settings(BaseSettings):
             problems.append("purge_max_rows cannot be smaller than purge_batch")
         problems.extend(_scale_problems(self))
         if problems:
-            raise ValueError("; ".join(problems))
+            # One line per problem: `_describe` splits them again.
+            raise ValueError(_PROBLEM_SEPARATOR.join(problems))
         return self
 
     @property
@@ -325,6 +331,9 @@ def _describe(exc: ValidationError, env: Mapping[str, str]) -> list[str]:
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             problems.append(f"unknown setting '{field}'")
+            continue
+        if not error["loc"]:  # a problem of the settings as a whole (several fields)
+            problems.extend(message.split(_PROBLEM_SEPARATOR))
             continue
         origin = f"{ENV_PREFIX}{field.upper()}" if f"{ENV_PREFIX}{field.upper()}" in env else field
         problems.append(f"{origin}: {message}")
