@@ -3,6 +3,7 @@ and the CLI shows it (one line per problem) with exit status 1 and never a trace
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,7 @@ def test_unknown_keys_in_the_file_are_named(tmp_path: Path):
     ]
 
 
-def _cli_error(result) -> str:
+def _cli_error(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 1
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
