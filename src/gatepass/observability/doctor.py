@@ -232,7 +232,9 @@ def _dialects_check(settings: Settings) -> Check:
     surfaces = enabled_dialects(Gate(settings=settings))
     if not surfaces:
         return Check("dialects", OK, "none enabled (native, OAuth and admin APIs only)")
-    routes = ", ".join(f"{s.name} ({len(s.endpoints())} routes)" for s in surfaces)
+    routes = "; ".join(
+        f"{s.name}: " + ", ".join(f"{e.method} {e.path}" for e in s.endpoints()) for s in surfaces
+    )
     return Check("dialects", OK, routes)
 
 
