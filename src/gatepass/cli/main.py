@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from gatepass.cli import issuers, manage, ops, tokens
+from gatepass.cli import backup, issuers, manage, ops, tokens
 from gatepass.cli.common import (
     JSON_OPTION,
     actor,
@@ -40,6 +40,7 @@ manage.register(app)
 tokens.register(app)
 issuers.register(app, manage.user_app)
 ops.register(app)
+backup.register(app)
 
 ADMIN_ROLE = "admin"
 
