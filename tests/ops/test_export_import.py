@@ -98,7 +98,7 @@ async def _logins(env_secrets: dict[str, str]) -> dict[str, Any]:
     runtime = await open_runtime(load_settings())
     try:
         auth = runtime.auth
-        common = {"scope": None, "profile": "native", "ctx": CTX}
+        common: dict[str, Any] = {"scope": None, "profile": "native", "ctx": CTX}
         by_password = await auth.login_password("alice", ALICE_PASSWORD, **common)
         by_admin = await auth.login_password("admin", ADMIN_PASSWORD, **common)
         by_client = await auth.login_client("reports-svc", env_secrets["client_secret"], **common)
