@@ -1,0 +1,130 @@
+"""The metrics that the scripted run cannot produce (external JWKS fetches, database errors)
+and the three log formats."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+
+import httpx
+
+from gatepass.config import Settings
+from gatepass.core.errors import UpstreamUnavailable
+from gatepass.external_fetch import HttpJsonFetcher
+from gatepass.http.app import create_app
+from gatepass.observability.logs import (
+    JsonFormatter,
+    LogfmtFormatter,
+    PlainFormatter,
+    request_id_var,
+)
+from gatepass.observability.metrics import JWKS_FETCHES, STORAGE_ERRORS
+from gatepass.runtime import Runtime
+from gatepass.storage.sql.engine import make_engine
+from tests.idp import TestIdentityProvider
+from tests.system.server import free_port
+
+
+def _value(counter) -> float:
+    return float(counter._value.get())
+
+
+async def test_external_document_fetches_are_counted_by_host_and_outcome():
+    provider = TestIdentityProvider()
+    fetcher = HttpJsonFetcher(timeout=2)
+    ok = JWKS_FETCHES.labels("127.0.0.1", "success")
+    failed = JWKS_FETCHES.labels("127.0.0.1", "failure")
+    before = (_value(ok), _value(failed))
+    try:
+        await fetcher.fetch_json(f"http://127.0.0.1:{provider.port}/jwks")
+        await fetcher.fetch_json(
+            f"http://127.0.0.1:{provider.port}/.well-known/openid-configuration"
+        )
+        for url in (
+            f"http://127.0.0.1:{provider.port}/missing",
+            f"http://127.0.0.1:{free_port()}/",
+        ):
+            try:
+                await fetcher.fetch_json(url)
+            except UpstreamUnavailable:
+                pass
+            else:
+                raise AssertionError(f"{url} should have failed")
+    finally:
+        await fetcher.close()
+        provider.stop()
+    assert (_value(ok) - before[0], _value(failed) - before[1]) == (2, 2)
+
+
+async def test_database_errors_are_counted(settings: Settings, runtime: Runtime, tmp_path):
+    app = create_app(settings, runtime=runtime)
+    errors = STORAGE_ERRORS.labels("database")
+    before = _value(errors)
+    working = runtime.storage.engine
+    threads = set(threading.enumerate())
+    runtime.storage.engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/db.sqlite")
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            not_ready = await http.get("/readyz")
+    finally:
+        await runtime.storage.engine.dispose()
+        runtime.storage.engine = working
+    for thread in set(threading.enumerate()) - threads:  # see test_native's readyz test
+        await asyncio.to_thread(thread.join, 10)
+    assert not_ready.status_code == 503
+    assert _value(errors) == before + 1
+
+
+def _record(**fields: object) -> logging.LogRecord:
+    record = logging.LogRecord("gatepass.access", logging.INFO, __file__, 1, "request", None, None)
+    record.fields = fields
+    return record
+
+
+def test_json_lines_carry_the_request_id_and_fields():
+    token = request_id_var.set("req-1")
+    try:
+        line = JsonFormatter().format(_record(route="/auth/login", status=401, client=None))
+    finally:
+        request_id_var.reset(token)
+    data = json.loads(line)
+    assert "\n" not in line
+    assert {k: data[k] for k in ("level", "logger", "msg", "request_id", "route", "status")} == {
+        "level": "info",
+        "logger": "gatepass.access",
+        "msg": "request",
+        "request_id": "req-1",
+        "route": "/auth/login",
+        "status": 401,
+    }
+    assert "client" not in data  # None values are left out
+
+
+def test_logfmt_quotes_what_needs_quoting():
+    line = LogfmtFormatter().format(_record(route="/a b", status=200, note='say "hi"\nbye'))
+    assert line.endswith(' route="/a b" status=200 note="say \\"hi\\"\\nbye"')
+    assert "\n" not in line
+    assert " level=info logger=gatepass.access msg=request pid=" in line
+
+
+def test_plain_is_readable():
+    line = PlainFormatter().format(_record(route="/healthz", status=200))
+    assert " INFO gatepass.access: request pid=" in line
+    assert line.endswith(" route=/healthz status=200")
+
+
+def test_an_exception_stays_on_one_line():
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord(
+            "gatepass.http", logging.ERROR, __file__, 1, "failed", None, sys.exc_info()
+        )
+    data = json.loads(JsonFormatter().format(record))
+    assert data["exc"].startswith("Traceback (most recent call last):")
+    assert data["exc"].endswith("ValueError: boom")
