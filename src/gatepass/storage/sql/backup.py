@@ -104,6 +104,9 @@ async def export_document(engine: AsyncEngine, progress: Progress = _quiet) -> d
     }
     tables: dict[str, list[dict[str, Any]]] = {}
     async with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            # One snapshot for every table, even while servers keep writing.
+            conn = await conn.execution_options(isolation_level="REPEATABLE READ")
         meta = dict((await conn.execute(sa.select(t.meta.c.key, t.meta.c.value))).all())
         if MASTER_KEY_CHECK not in meta:
             raise BackupError("the database is not initialised: nothing to export")
