@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -19,14 +18,6 @@ from tests.system.server import free_port
 MASTER_KEY = "b7Qz1-ZkUoBqE3YbC2lq8x7WmQ0VfN4hT6sJrD9aKpE"
 HS_SECRET = "hs-secret-that-is-long-enough-0123456789"
 METRICS_TOKEN = "metrics-token-0123456789"
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("GATEPASS_HOME", str(tmp_path / "var"))
-    monkeypatch.setenv("GATEPASS_ARGON2_MEMORY_COST", "1024")
-    monkeypatch.setenv("GATEPASS_ARGON2_TIME_COST", "1")
-    return tmp_path / "var"
 
 
 def invoke(*args: str):

@@ -38,11 +38,8 @@ def cli_json(*args: str, input: str | None = None) -> Any:
 
 
 @pytest.fixture
-def source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def source(home: Path) -> dict[str, str]:
     """A SQLite deployment with one of everything; returns the secrets it handed out."""
-    monkeypatch.setenv("GATEPASS_HOME", str(tmp_path / "var"))
-    monkeypatch.setenv("GATEPASS_ARGON2_MEMORY_COST", "1024")
-    monkeypatch.setenv("GATEPASS_ARGON2_TIME_COST", "1")
     cli("init", "--admin", "admin", "--password-stdin", input=ADMIN_PASSWORD + "\n")
     cli("org", "add", "acme", "--name", "Acme")
     cli("role", "add", "reader", "--scope", "docs:read", "--description", "reads docs")

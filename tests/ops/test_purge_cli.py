@@ -13,10 +13,9 @@ from gatepass.cli.main import app
 from gatepass.config import load_settings
 from gatepass.runtime import open_runtime
 from tests.contract.test_storage import session
-from tests.ops.test_doctor import home  # noqa: F401  (fixture)
 
 
-def test_purge_prints_counts(home, monkeypatch):  # noqa: F811
+def test_purge_prints_counts(home, monkeypatch):
     monkeypatch.setenv("GATEPASS_PURGE_BATCH", "2")
     monkeypatch.setenv("GATEPASS_PURGE_MAX_ROWS", "4")
     assert CliRunner().invoke(app, ["init"]).exit_code == 0

@@ -14,6 +14,7 @@ from gatepass.observability.metrics import STORAGE_ERRORS
 from gatepass.runtime import open_runtime
 from tests.backends import PrivateRedis
 from tests.conftest import make_settings
+from tests.ops.scripted import sample
 from tests.system.server import Server, gatepass, gatepass_env
 
 
@@ -47,6 +48,9 @@ async def test_readyz_reports_redis_when_configured(tmp_path, clock):
     assert errors_after == errors_before + 1
 
 
+IN_FLIGHT = "gatepass_password_hash_in_flight"
+
+
 @pytest.mark.slow
 def test_sigterm_lets_an_in_flight_login_finish(tmp_path):
     # A deliberately slow password hash (about a second) keeps the login in flight.
@@ -73,7 +77,11 @@ def test_sigterm_lets_an_in_flight_login_finish(tmp_path):
 
         thread = threading.Thread(target=login)
         thread.start()
-        time.sleep(min(0.15, one_login / 3))  # the request has arrived and is hashing
+        # Wait until the login is hashing (the pool's gauge says so), then stop the server.
+        deadline = time.monotonic() + 10
+        while sample(httpx.get(f"{server.url}/metrics").text, IN_FLIGHT) != 1:
+            assert time.monotonic() < deadline, "the login never reached the hashing pool"
+            time.sleep(0.01)
         server.process.send_signal(signal.SIGTERM)
         thread.join(timeout=30)
         code = server.process.wait(timeout=20)
