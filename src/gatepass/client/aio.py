@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -9,8 +11,9 @@ import httpx
 
 from gatepass.client.auth import GatepassAuth
 from gatepass.client.base import BaseClient, timeout_of
+from gatepass.client.credentials import ExternalToken
 from gatepass.client.flow import Flow, T, run_async
-from gatepass.client.tokens import TokenSet
+from gatepass.client.tokens import TokenSet, TokenStore
 
 
 class AsyncClient(BaseClient):
@@ -20,12 +23,43 @@ class AsyncClient(BaseClient):
         self,
         base_url: str,
         *,
+        username: str | None = None,
+        password: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        api_key: str | None = None,
+        refresh_token: str | None = None,
+        external_token: ExternalToken | None = None,
+        scope: str | None = None,
+        tokens: TokenSet | None = None,
+        token_store: TokenStore | None = None,
+        refresh_margin: float = 30.0,
+        retries: int = 2,
+        backoff: float = 0.5,
+        max_retry_wait: float = 30.0,
+        clock: Callable[[], float] = time.time,
         timeout: float | httpx.Timeout | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         verify: bool | str = True,
-        **options: Any,
     ) -> None:
-        super().__init__(base_url, **options)
+        super().__init__(
+            base_url,
+            username=username,
+            password=password,
+            client_id=client_id,
+            client_secret=client_secret,
+            api_key=api_key,
+            refresh_token=refresh_token,
+            external_token=external_token,
+            scope=scope,
+            tokens=tokens,
+            token_store=token_store,
+            refresh_margin=refresh_margin,
+            retries=retries,
+            backoff=backoff,
+            max_retry_wait=max_retry_wait,
+            clock=clock,
+        )
         self._http = httpx.AsyncClient(
             timeout=timeout_of(timeout), transport=transport, verify=verify
         )
