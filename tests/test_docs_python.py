@@ -85,9 +85,7 @@ def test_sdk_doc_python_examples_run(tmp_path: Path) -> None:
 
 def run_python_examples(markdown: str, env: dict[str, str], cwd: Path) -> list[str]:
     items = python_examples(markdown)
-    script = "".join(
-        f"{source}\nprint({_MARK!r}, flush=True)\n" for source, _, _ in items
-    )
+    script = "".join(f"{source}\nprint({_MARK!r}, flush=True)\n" for source, _, _ in items)
     result = subprocess.run(
         [sys.executable, "-c", script],
         env=env,

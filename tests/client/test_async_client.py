@@ -336,3 +336,39 @@ async def test_tokens_kind_cannot_log_in_again(transport, clock, alice):
         await client.logout()
         with pytest.raises(NotLoggedIn):
             await client.me()
+
+
+class ConsumingApi(httpx.AsyncBaseTransport):
+    """A protected API that always answers 401, consuming request bodies as a real transport
+    does (httpx's MockTransport reads them into memory first, which makes them replayable)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        self.bodies.append(b"".join([chunk async for chunk in request.stream]))
+        return httpx.Response(401)
+
+
+async def test_a_streamed_body_is_not_sent_twice(transport, clock, alice):
+    async def upload():
+        yield b"chunk"
+
+    api = ConsumingApi()
+    async with (
+        sdk(transport, clock, username="alice", password=PASSWORD) as client,
+        httpx.AsyncClient(transport=Router(transport, api)) as http,
+    ):
+        first = await client.login()
+        response = await http.post("http://api.example/upload", content=upload(), auth=client.auth)
+        assert response.status_code == 401
+        assert api.bodies == [b"chunk"]  # not retried
+        assert transport.paths["/auth/refresh"] == 0
+        # The next request renews the token first; a body held in memory is retried.
+        response = await http.post("http://api.example/upload", content=b"again", auth=client.auth)
+        assert response.status_code == 401
+        assert api.bodies == [b"chunk", b"again", b"again"]
+        assert transport.paths["/auth/refresh"] == 2  # before sending, and after its 401
+        assert client.tokens is not None
+        assert client.tokens.access_token != first.access_token

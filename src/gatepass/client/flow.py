@@ -92,6 +92,7 @@ class TokenState:
         self.tokens = tokens
         self.generation = 0
         self.failure: GatepassError | None = None
+        self.suspect: int | None = None  # a generation whose access token got a 401
         self.thread_lock = threading.Lock()
         self._guard = threading.Lock()
         self._async_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
@@ -232,7 +233,11 @@ class Engine:
         """Valid tokens: the held ones, or renewed ones when they are missing or stale."""
         state = self.state
         tokens, generation = state.tokens, state.generation
-        if tokens is None or tokens.needs_refresh(self.clock(), self.refresh_margin):
+        if (
+            tokens is None
+            or state.suspect == generation
+            or tokens.needs_refresh(self.clock(), self.refresh_margin)
+        ):
             tokens = yield from self.renew(generation)
         return tokens
 
@@ -244,6 +249,11 @@ class Engine:
         request.headers["Authorization"] = f"Bearer {tokens.access_token}"
         response: httpx.Response = yield Send(request, read)
         if response.status_code != 401:
+            return response
+        if not isinstance(request.stream, httpx.ByteStream):
+            # A streamed body cannot be sent twice, and httpx returns the last response it
+            # got, so this 401 goes back as it is; the next request renews first.
+            self.state.suspect = generation
             return response
         tokens = yield from self.renew(generation)
         request.headers["Authorization"] = f"Bearer {tokens.access_token}"
