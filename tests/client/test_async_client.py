@@ -19,6 +19,7 @@ from gatepass.client import (
     NotLoggedIn,
     RateLimited,
     TokenRevoked,
+    TokenSet,
 )
 from gatepass.config import Settings
 from gatepass.core.clock import FrozenClock
@@ -372,3 +373,16 @@ async def test_a_streamed_body_is_not_sent_twice(transport, clock, alice):
         assert transport.paths["/auth/refresh"] == 2  # before sending, and after its 401
         assert client.tokens is not None
         assert client.tokens.access_token != first.access_token
+
+
+def test_auth_flow_is_a_plain_generator_without_io():
+    """`auth_flow` itself only yields requests: with a fresh token held, the request comes
+    back with its bearer header, and a 200 ends the flow."""
+    now = time.time()
+    tokens = TokenSet("access-1", "refresh-1", expires_at=now + 900, issued_at=now)
+    client = AsyncClient(BASE, tokens=tokens)
+    flow = client.auth.auth_flow(httpx.Request("GET", "http://api.example/reports"))
+    request = next(flow)
+    assert request.headers["Authorization"] == "Bearer access-1"
+    with pytest.raises(StopIteration):
+        flow.send(httpx.Response(200, request=request))

@@ -1,5 +1,5 @@
 """The blocking Client and GatepassAuth against a real `gatepass serve` process, with access
-tokens that live 6 seconds so expiry happens in real time."""
+tokens that live 10 seconds so expiry happens in real time."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tests.system.server import Server, free_port, gatepass, gatepass_env
 
 pytestmark = pytest.mark.slow
 PASSWORD = "sdk test password 123"
-ACCESS_TTL = 6
+ACCESS_TTL = 10
 
 
 class CountingTransport(httpx.HTTPTransport):
@@ -129,7 +129,7 @@ def test_refreshes_before_real_expiry(deployment):
     with Client(deployment.url, username="erin", password=PASSWORD, transport=transport) as c:
         first = c.login()
         assert first.expires_at - first.issued_at == ACCESS_TTL
-        # The margin is capped at half the token's life (3 s here): at 3.5 s it is renewed.
+        # The margin is capped at half the token's life (5 s here): at 5.5 s it is renewed.
         time.sleep(ACCESS_TTL / 2 + 0.5)
         assert c.me()["username"] == "erin"
         assert c.tokens is not None
