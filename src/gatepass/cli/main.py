@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from gatepass.cli import issuers, manage, tokens
+from gatepass.cli import issuers, manage, remote, tokens
 from gatepass.cli.common import (
     JSON_OPTION,
     actor,
@@ -37,6 +37,7 @@ app = typer.Typer(
 manage.register(app)
 tokens.register(app)
 issuers.register(app, manage.user_app)
+remote.register(app)
 
 ADMIN_ROLE = "admin"
 
