@@ -36,6 +36,8 @@ def test_documented_examples_run(path: Path, tmp_path: Path) -> None:
             IDP=provider.issuer.rstrip("/"),
             GATEPASS=server.url,
             ADMIN_PASSWORD=json.loads(init.stdout)["password"],
+            # `gatepass login` keeps its tokens here, not in the real user's config directory.
+            XDG_CONFIG_HOME=str(tmp_path / "config"),
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}",
         )
         try:

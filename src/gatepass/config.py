@@ -340,7 +340,9 @@ def _describe(exc: ValidationError, env: Mapping[str, str]) -> list[str]:
     return problems
 
 
-_ENV_ONLY = {"CONFIG"}
+# Variables that are not settings: the config file's path, and the defaults of `gatepass login`
+# (which talks to a remote server and reads no settings).
+_ENV_ONLY = {"CONFIG", "REMOTE_URL", "REMOTE_USERNAME"}
 
 
 def load_settings(

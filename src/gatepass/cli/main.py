@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from gatepass.cli import backup, issuers, manage, ops, tokens
+from gatepass.cli import backup, issuers, manage, ops, remote, tokens
 from gatepass.cli.common import (
     JSON_OPTION,
     actor,
@@ -41,6 +41,7 @@ tokens.register(app)
 issuers.register(app, manage.user_app)
 ops.register(app)
 backup.register(app)
+remote.register(app)
 
 ADMIN_ROLE = "admin"
 
