@@ -267,8 +267,6 @@ class Settings(BaseSettings):
             problems.append("access_token_ttl cannot exceed session_max_lifetime")
         if self.login_ban > self.login_ban_max:
             problems.append("login_ban cannot exceed login_ban_max")
-        if self.clock_leeway >= self.access_token_ttl > 0:
-            problems.append("clock_leeway must be shorter than access_token_ttl")
         if self.signing_alg == "HS256":
             if not self.hs256_secret:
                 problems.append("signing_alg HS256 needs hs256_secret (at least 32 bytes)")
