@@ -128,3 +128,19 @@ def test_an_exception_stays_on_one_line():
     data = json.loads(JsonFormatter().format(record))
     assert data["exc"].startswith("Traceback (most recent call last):")
     assert data["exc"].endswith("ValueError: boom")
+
+
+async def test_database_errors_never_show_statement_parameters(runtime: Runtime):
+    import sqlalchemy as sa
+
+    secret = "$argon2id$v=19$m=1024,t=1,p=1$c2VjcmV0LXNhbHQ$c2VjcmV0LWhhc2g"
+    async with runtime.storage.engine.connect() as conn:
+        try:
+            await conn.execute(sa.text("SELECT * FROM no_such_table WHERE x = :x"), {"x": secret})
+        except sa.exc.DBAPIError as error:
+            message = str(error)
+        else:
+            raise AssertionError("the statement should have failed")
+    assert "no_such_table" in message
+    assert secret not in message
+    assert "hidden due to hide_parameters=True" in message

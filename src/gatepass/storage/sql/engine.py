@@ -34,7 +34,8 @@ def is_sqlite(url: str) -> bool:
 
 def make_engine(url: str, *, pool_size: int = 10, schema: str | None = None) -> AsyncEngine:
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # Statement parameters (hashes, digests) never appear in error messages or logs.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
     connect_args: dict[str, Any] = {"timeout": 5, "command_timeout": 10}
@@ -47,6 +48,8 @@ def make_engine(url: str, *, pool_size: int = 10, schema: str | None = None) -> 
         pool_pre_ping=True,
         pool_timeout=5,
         connect_args=connect_args,
+        # Statement parameters (hashes, digests) never appear in error messages or logs.
+        hide_parameters=True,
     )
 
 
