@@ -144,3 +144,40 @@ async def test_database_errors_never_show_statement_parameters(runtime: Runtime)
     assert "no_such_table" in message
     assert secret not in message
     assert "hidden due to hide_parameters=True" in message
+
+
+async def test_the_hashing_pool_reports_its_load():
+    from gatepass.core.errors import Overloaded
+    from gatepass.core.passwords import Argon2Profile, HashingPool, PasswordHasher
+    from gatepass.observability.metrics import (
+        HASH_IN_FLIGHT,
+        HASH_QUEUE,
+        HASH_REJECTED,
+        HASH_WAIT,
+    )
+    from gatepass.observability.observers import PoolMetrics
+
+    def waits() -> float:
+        (family,) = HASH_WAIT.collect()
+        return float(next(s.value for s in family.samples if s.name.endswith("_count")))
+
+    hasher = PasswordHasher(Argon2Profile(time_cost=2, memory_cost=32768))
+    pool = HashingPool(hasher, workers=1, queue=1, observer=PoolMetrics())  # capacity 2
+    rejected, waited = _value(HASH_REJECTED), waits()
+    try:
+        first = asyncio.ensure_future(pool.hash("one"))
+        second = asyncio.ensure_future(pool.hash("two"))
+        await asyncio.sleep(0)  # both admitted: one hashing, one waiting for the thread
+        assert (_value(HASH_IN_FLIGHT), _value(HASH_QUEUE)) == (2, 1)
+        try:
+            await pool.hash("three")
+        except Overloaded:
+            pass
+        else:
+            raise AssertionError("a third hash should have been refused")
+        await asyncio.gather(first, second)
+    finally:
+        pool.close()
+    assert (_value(HASH_IN_FLIGHT), _value(HASH_QUEUE)) == (0, 0)
+    assert _value(HASH_REJECTED) == rejected + 1
+    assert waits() == waited + 2
