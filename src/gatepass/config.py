@@ -32,6 +32,9 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+_PROBLEM_SEPARATOR = "\n"
+
+
 class ConfigError(Exception):
     """Configuration is invalid; `problems` holds one human-readable line per problem."""
 
@@ -232,6 +235,18 @@ class Settings(BaseSettings):
     console_enabled: bool = True
     console_session_ttl: Duration = 3600
 
+    # Operations (issue 11)
+    log_format: Literal["json", "logfmt", "plain"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_requests: bool = True
+    metrics_enabled: bool = True
+    metrics_token: str | None = Field(default=None, repr=False)
+    metrics_dir: Path | None = None
+    purge_interval: Duration = 300
+    purge_batch: int = Field(default=1000, ge=1, le=100_000)
+    purge_max_rows: int = Field(default=100_000, ge=1)
+    audit_retention: Duration = 0
+
     @field_validator("issuer")
     @classmethod
     def _issuer_is_url(cls, value: str) -> str:
@@ -248,18 +263,23 @@ class Settings(BaseSettings):
                 problems.append(f"{name} must be positive")
         if self.refresh_token_ttl > self.session_max_lifetime:
             problems.append("refresh_token_ttl cannot exceed session_max_lifetime")
-        if self.console_session_ttl <= 0:
-            problems.append("console_session_ttl must be positive")
         if self.access_token_ttl > self.session_max_lifetime:
             problems.append("access_token_ttl cannot exceed session_max_lifetime")
+        if self.login_ban > self.login_ban_max:
+            problems.append("login_ban cannot exceed login_ban_max")
         if self.signing_alg == "HS256":
             if not self.hs256_secret:
                 problems.append("signing_alg HS256 needs hs256_secret (at least 32 bytes)")
             elif len(self.hs256_secret.encode()) < 32:
                 problems.append("hs256_secret is too short: HS256 needs at least 32 bytes")
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            problems.append("metrics_token is too short: use at least 16 characters")
+        if self.purge_max_rows < self.purge_batch:
+            problems.append("purge_max_rows cannot be smaller than purge_batch")
         problems.extend(_scale_problems(self))
         if problems:
-            raise ValueError("; ".join(problems))
+            # One line per problem: `_describe` splits them again.
+            raise ValueError(_PROBLEM_SEPARATOR.join(problems))
         return self
 
     @property
@@ -309,6 +329,9 @@ def _describe(exc: ValidationError, env: Mapping[str, str]) -> list[str]:
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             problems.append(f"unknown setting '{field}'")
+            continue
+        if not error["loc"]:  # a problem of the settings as a whole (several fields)
+            problems.extend(message.split(_PROBLEM_SEPARATOR))
             continue
         origin = f"{ENV_PREFIX}{field.upper()}" if f"{ENV_PREFIX}{field.upper()}" in env else field
         problems.append(f"{origin}: {message}")

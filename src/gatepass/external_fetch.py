@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from gatepass.core.errors import UpstreamUnavailable
+from gatepass.observability.metrics import JWKS_FETCHES
 
 MAX_DOCUMENT_BYTES = 512 * 1024
 
@@ -29,6 +31,16 @@ class HttpJsonFetcher:
 
     async def fetch_json(self, url: str) -> Mapping[str, Any]:
         self.fetches += 1
+        host = urlsplit(url).hostname or "-"
+        try:
+            document = await self._fetch(url)
+        except UpstreamUnavailable:
+            JWKS_FETCHES.labels(host, "failure").inc()
+            raise
+        JWKS_FETCHES.labels(host, "success").inc()
+        return document
+
+    async def _fetch(self, url: str) -> Mapping[str, Any]:
         try:
             async with self._client.stream("GET", url) as response:
                 if response.status_code != 200:

@@ -20,6 +20,7 @@ from gatepass.core.clock import Clock, SystemClock
 from gatepass.core.credentials import SecretDigester
 from gatepass.core.errors import StorageUnavailable
 from gatepass.core.external import ExternalIdentities, ExternalVerifier, TrustedIssuer
+from gatepass.core.housekeeping import PurgeReport, purge_expired
 from gatepass.core.keymanager import KeyManager
 from gatepass.core.keys import MasterKey, MasterKeyError
 from gatepass.core.models import ServerInfo
@@ -29,6 +30,13 @@ from gatepass.core.service import AuthService, CoreConfig
 from gatepass.external_fetch import HttpJsonFetcher
 from gatepass.limiting.backends import SharedState, open_shared_state
 from gatepass.limiting.throttle import ThrottlePolicy
+from gatepass.observability.metrics import PURGED
+from gatepass.observability.observers import (
+    ObservedAudit,
+    ObservedDenylist,
+    ObservedLimiter,
+    PoolMetrics,
+)
 from gatepass.storage.base import Denylist, LoginLimiter
 from gatepass.storage.sql.migrate import current_revision, head_revision, migrate
 from gatepass.storage.sql.storage import SqlStorage, open_storage
@@ -58,6 +66,28 @@ class Runtime:
     shared: SharedState | None = None
 
     fetcher: HttpJsonFetcher | None = None
+
+    async def purge(self) -> PurgeReport:
+        """One bounded housekeeping run (see core/housekeeping.py)."""
+        settings = self.settings
+        now = self.clock.now()
+        retention = settings.audit_retention
+        report = await purge_expired(
+            self.storage,
+            self.denylist,
+            now,
+            batch=settings.purge_batch,
+            max_rows=settings.purge_max_rows,
+            audit_before=now - retention if retention > 0 else None,
+        )
+        for table, count in (
+            ("sessions", report.sessions),
+            ("denylist", report.denylist),
+            ("audit", report.audit),
+        ):
+            if count:
+                PURGED.labels(table).inc(count)
+        return report
 
     async def close(self) -> None:
         self.hashing.close()
@@ -175,6 +205,8 @@ async def _assemble(
     except MasterKeyError as exc:
         raise SetupError(str(exc)) from None
     fetcher = HttpJsonFetcher(settings.external_http_timeout)
+    # Metrics and audit log lines watch the core's ports; the core itself knows nothing of them.
+    storage.audit = ObservedAudit(storage.audit)
     external = ExternalIdentities(
         ExternalVerifier(
             fetcher,
@@ -192,12 +224,15 @@ async def _assemble(
     )
     shared = await open_shared_state(settings, storage, clock, throttle_policy(settings))
     hashing = HashingPool(
-        PasswordHasher(argon2_profile(settings)), settings.hash_workers, settings.hash_queue
+        PasswordHasher(argon2_profile(settings)),
+        settings.hash_workers,
+        settings.hash_queue,
+        observer=PoolMetrics(),
     )
     auth = AuthService(
         storage=storage,
-        denylist=denylist or shared.denylist,
-        limiter=limiter or shared.limiter,
+        denylist=ObservedDenylist(denylist or shared.denylist),
+        limiter=ObservedLimiter(limiter or shared.limiter),
         hashing=hashing,
         digester=SecretDigester(master.derive("secret-digest")),
         keys=keys,
@@ -223,8 +258,8 @@ async def _assemble(
         info=info,
         settings=settings,
         storage=storage,
-        denylist=auth.denylist,
-        limiter=auth.limiter,
+        denylist=denylist or shared.denylist,
+        limiter=limiter or shared.limiter,
         hashing=hashing,
         keys=keys,
         auth=auth,

@@ -43,7 +43,15 @@ def settings() -> Settings:
     try:
         return load_settings(state.config)
     except ConfigError as exc:
-        fail("invalid configuration: " + "; ".join(exc.problems))
+        fail(config_error_text(exc))
+
+
+def config_error_text(exc: ConfigError) -> str:
+    """One problem: one line. Several: a heading, then one line each."""
+    if len(exc.problems) == 1:
+        return "invalid configuration: " + exc.problems[0]
+    lines = "".join(f"\n  - {problem}" for problem in exc.problems)
+    return f"invalid configuration ({len(exc.problems)} problems):{lines}"
 
 
 def actor() -> str:
@@ -66,7 +74,9 @@ def run(job: Callable[[Runtime], Awaitable[T]], *, initialize: bool = False) -> 
 
     try:
         return asyncio.run(main())
-    except (SetupError, ConfigError) as exc:
+    except ConfigError as exc:
+        fail(config_error_text(exc))
+    except SetupError as exc:
         fail(str(exc))
     except GatepassError as exc:
         fail(exc.description)

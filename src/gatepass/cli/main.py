@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from gatepass.cli import issuers, manage, remote, tokens
+from gatepass.cli import backup, issuers, manage, ops, remote, tokens
 from gatepass.cli.common import (
     JSON_OPTION,
     actor,
@@ -23,8 +23,10 @@ from gatepass.cli.common import (
     settings,
     state,
 )
+from gatepass.config import Settings
 from gatepass.core.errors import NotFound
 from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.observability.logs import logging_config
 from gatepass.runtime import Runtime, SetupError, open_runtime
 
 app = typer.Typer(
@@ -37,6 +39,8 @@ app = typer.Typer(
 manage.register(app)
 tokens.register(app)
 issuers.register(app, manage.user_app)
+ops.register(app)
+backup.register(app)
 remote.register(app)
 
 ADMIN_ROLE = "admin"
@@ -147,6 +151,7 @@ def serve(
         asyncio.run(check())
     except SetupError as exc:
         fail(str(exc))
+    _prepare_metrics_dir(config, workers)
     sys.stdout.write(f"gatepass listening on http://{host}:{port}\n")
     sys.stdout.flush()
     uvicorn.run(
@@ -160,9 +165,24 @@ def serve(
         server_header=False,
         access_log=False,
         proxy_headers=False,
-        log_level="warning",
+        log_config=logging_config(config.log_format, config.log_level, config.log_requests),
+        log_level=config.log_level,
         timeout_graceful_shutdown=10,
     )
+
+
+def _prepare_metrics_dir(config: Settings, workers: int) -> None:
+    """Multi-process metrics: with several workers, every worker must write its samples to
+    one shared directory (PROMETHEUS_MULTIPROC_DIR, else `metrics_dir`, else <home>/metrics),
+    emptied at start so that counters begin at zero like a single process's do."""
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or config.metrics_dir
+    if workers <= 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return  # one process, already counting in memory
+    directory = Path(configured or config.home / "metrics")
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
 def main() -> None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -76,15 +77,35 @@ class VerifyOutcome:
     new_hash: str | None  # set when the stored hash used old parameters and was upgraded
 
 
+class PoolObserver(Protocol):
+    """Told about the pool's load (metrics live outside the core and implement this)."""
+
+    def admitted(self, in_flight: int, waiting: int) -> None:
+        """The number of hashes admitted (running + waiting) and waiting changed."""
+
+    def waited(self, seconds: float) -> None:
+        """A hash waited this long for a thread (called from the hashing thread)."""
+
+    def rejected(self) -> None:
+        """A hash was refused because the pool was full."""
+
+
 class HashingPool:
     """Runs password hashing in threads with at most `capacity` hashes admitted at once."""
 
-    def __init__(self, hasher: PasswordHasher, workers: int = 0, queue: int = 0) -> None:
+    def __init__(
+        self,
+        hasher: PasswordHasher,
+        workers: int = 0,
+        queue: int = 0,
+        observer: PoolObserver | None = None,
+    ) -> None:
         self.hasher = hasher
         self.workers = workers or os.cpu_count() or 1
         self.capacity = self.workers + (queue or self.workers * 2)
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="gatepass-hash")
         self._admitted = 0
+        self.observer = observer
 
     @property
     def in_flight(self) -> int:
@@ -105,13 +126,29 @@ class HashingPool:
         return VerifyOutcome(True, None)
 
     async def _run(self, job: Callable[[], _R]) -> _R:
+        observer = self.observer
         if self._admitted >= self.capacity:
+            if observer is not None:
+                observer.rejected()
             raise Overloaded(retry_after=1)
         self._admitted += 1
+        if observer is not None:
+            observer.admitted(self._admitted, max(0, self._admitted - self.workers))
+            job = _timed(job, observer, time.perf_counter())
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, job)
         finally:
             self._admitted -= 1
+            if observer is not None:
+                observer.admitted(self._admitted, max(0, self._admitted - self.workers))
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _timed(job: Callable[[], _R], observer: PoolObserver, queued_at: float) -> Callable[[], _R]:
+    def timed() -> _R:
+        observer.waited(time.perf_counter() - queued_at)
+        return job()
+
+    return timed

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
+import random
 from collections.abc import AsyncIterator
 from typing import Protocol
 
@@ -13,6 +16,7 @@ from starlette.responses import Response
 
 from gatepass import __version__
 from gatepass.config import Settings, load_settings
+from gatepass.core.errors import GatepassError
 from gatepass.http.admin_api import AdminApi
 from gatepass.http.console import Console
 from gatepass.http.context import Gate
@@ -22,8 +26,13 @@ from gatepass.http.middleware import EdgeMiddleware
 from gatepass.http.native import NativeApi
 from gatepass.http.oauth2 import OAuthApi
 from gatepass.http.openapi import Doc, Endpoint, build_openapi
+from gatepass.http.operations import OperationsApi
 from gatepass.http.wire import json_response
+from gatepass.observability.logs import configure_logging
+from gatepass.observability.metrics import HttpMetrics, process_exited
 from gatepass.runtime import Runtime, open_runtime
+
+log = logging.getLogger("gatepass.housekeeping")
 
 
 class Surface(Protocol):
@@ -35,6 +44,7 @@ def surfaces(gate: Gate) -> list[Surface]:
     dialects = enabled_dialects(gate)
     return [
         NativeApi(gate),
+        OperationsApi(gate),
         OAuthApi(gate),
         ForwardAuth(gate, {dialect.name: dialect.refusal for dialect in dialects}),
         *dialects,
@@ -72,12 +82,21 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         if owned:
             gate.runtime = await open_runtime(settings)
         gate.started_at = gate.ready.clock.now()
+        housekeeping = None
+        if owned and settings.purge_interval > 0:
+            housekeeping = asyncio.create_task(_housekeeping(gate.ready, settings.purge_interval))
         try:
             yield
         finally:
+            if housekeeping is not None:
+                housekeeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await housekeeping
             if owned and gate.runtime is not None:
                 await gate.runtime.close()
                 gate.runtime = None
+            if owned:
+                process_exited()
 
     app = Starlette(
         routes=[endpoint.route() for endpoint in endpoints],
@@ -85,8 +104,26 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         exception_handlers={HTTPException: _http_exception},
     )
     app.state.gate = gate
-    app.add_middleware(EdgeMiddleware, hsts=settings.issuer.startswith("https://"))
+    app.add_middleware(
+        EdgeMiddleware,
+        hsts=settings.issuer.startswith("https://"),
+        metrics=HttpMetrics() if settings.metrics_enabled else None,
+    )
     return app
+
+
+async def _housekeeping(runtime: Runtime, interval: float) -> None:
+    """Purge expired rows every `interval` seconds; workers start at random offsets so that
+    several processes do not all purge at the same moment."""
+    await asyncio.sleep(random.uniform(0, interval))  # noqa: S311  (not a secret)
+    while True:
+        try:
+            report = await runtime.purge()
+            if report.sessions or report.denylist or report.audit:
+                log.info("purged expired rows", extra={"fields": report.as_dict()})
+        except GatepassError as error:
+            log.warning("housekeeping failed: %s", error.description)
+        await asyncio.sleep(interval)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
@@ -99,4 +136,6 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 def app_from_env() -> Starlette:
     """Factory for `uvicorn --factory` workers: settings from GATEPASS_* and GATEPASS_CONFIG."""
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level, settings.log_requests)
+    return create_app(settings)

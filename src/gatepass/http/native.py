@@ -237,16 +237,27 @@ class NativeApi:
         return json_response({"status": "ok"}, 200, {"Cache-Control": "no-store"})
 
     async def readyz(self, request: Request) -> Response:
-        checks = {"database": "ok", "signing_key": "ok"}
+        """Ready when the database answers, Redis answers (if configured) and a signing key
+        is loaded; otherwise 503 with the state of each check."""
         runtime = self.gate.runtime
         if runtime is None:
-            return json_response({"status": "starting", "checks": {}}, 503)
+            return json_response(
+                {"status": "starting", "checks": {}}, 503, {"Cache-Control": "no-store"}
+            )
+        checks = {"database": "ok"}
         try:
             await runtime.storage.ping()
         except GatepassError:
             checks["database"] = "unavailable"
+        if runtime.shared is not None and runtime.shared.ping_redis is not None:
+            try:
+                await runtime.shared.ping_redis()
+                checks["redis"] = "ok"
+            except GatepassError:
+                checks["redis"] = "unavailable"
         try:
             runtime.keys.ring.active  # noqa: B018  (raises when no key is loaded)
+            checks["signing_key"] = "ok"
         except RuntimeError:
             checks["signing_key"] = "missing"
         ok = all(value == "ok" for value in checks.values())
@@ -319,7 +330,7 @@ class NativeApi:
                 "/readyz",
                 "GET",
                 self.readyz,
-                "Database and signing key are usable",
+                "Database, Redis (if configured) and signing key are usable",
                 "operations",
                 responses={
                     200: Doc("Ready", HealthResponse),

@@ -27,6 +27,8 @@ class SharedState:
     denylist: Denylist
     limiter: LoginLimiter
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Raises StorageUnavailable unless Redis answers; None when no Redis is configured.
+    ping_redis: Callable[[], Awaitable[None]] | None = None
 
     async def close(self) -> None:
         for close in self.closers:
@@ -58,6 +60,7 @@ async def open_shared_state(
             LimitsLoginLimiter(RedisThrottleStorage(link), policy), link
         ),
         closers=[denylist.close, link.close],
+        ping_redis=link.ping,
     )
     try:
         await denylist.start()

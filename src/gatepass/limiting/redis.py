@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 
 from gatepass.core.errors import StorageUnavailable
 from gatepass.limiting.throttle import LimitsLoginLimiter
+from gatepass.observability.metrics import STORAGE_ERRORS
 from gatepass.storage.base import Lockout
 
 log = logging.getLogger("gatepass.redis")
@@ -38,6 +39,7 @@ REDIS_TIMEOUT = 1.0
 """Seconds to wait for Redis to connect or answer before the call counts as a failure."""
 
 _T = TypeVar("_T")
+REDIS_ERRORS = STORAGE_ERRORS.labels("redis")
 
 
 class RedisLink:
@@ -69,6 +71,7 @@ class RedisLink:
         self._on_failure.append(callback)
 
     def failed(self, error: BaseException) -> None:
+        REDIS_ERRORS.inc()
         if self.up:
             log.warning("Redis at %s is unreachable: %s", self.prefix, error)
         self.up = False
@@ -80,6 +83,15 @@ class RedisLink:
         if not self.up:
             log.warning("Redis is reachable again")
         self.up = True
+
+    async def ping(self) -> None:
+        """Raise StorageUnavailable unless Redis answers now (readiness and `doctor`)."""
+        try:
+            await self.client.ping()
+        except (RedisError, OSError) as error:
+            self.failed(error)
+            raise StorageUnavailable("Redis is unreachable") from None
+        self.succeeded()
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -19,6 +19,9 @@ from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from gatepass.core.errors import Conflict, StorageUnavailable
+from gatepass.observability.metrics import STORAGE_ERRORS
+
+DATABASE_ERRORS = STORAGE_ERRORS.labels("database")
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -31,7 +34,8 @@ def is_sqlite(url: str) -> bool:
 
 def make_engine(url: str, *, pool_size: int = 10, schema: str | None = None) -> AsyncEngine:
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # Statement parameters (hashes, digests) never appear in error messages or logs.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
     connect_args: dict[str, Any] = {"timeout": 5, "command_timeout": 10}
@@ -44,6 +48,8 @@ def make_engine(url: str, *, pool_size: int = 10, schema: str | None = None) -> 
         pool_pre_ping=True,
         pool_timeout=5,
         connect_args=connect_args,
+        # Statement parameters (hashes, digests) never appear in error messages or logs.
+        hide_parameters=True,
     )
 
 
@@ -99,9 +105,11 @@ def guarded(
             raise Conflict(_conflict_text(error)) from None
         except exc.DBAPIError as error:
             if error.connection_invalidated or isinstance(error, _UNAVAILABLE):
+                DATABASE_ERRORS.inc()
                 raise StorageUnavailable() from None
             raise
         except _UNAVAILABLE:
+            DATABASE_ERRORS.inc()
             raise StorageUnavailable() from None
 
     return wrapper

@@ -385,6 +385,25 @@ class SqlStorage(SqlExternalStore):
         )
         return int(row[0])
 
+    @guarded
+    async def purge_sessions(self, now: float, batch: int = 1000) -> int:
+        """Delete at most `batch` sessions past their maximum lifetime (revoked or not): no
+        token of theirs can be accepted any more, so nothing needs them."""
+        s = t.sessions.c
+        expired = sa.select(s.id).where(s.expires_at <= now).limit(batch).scalar_subquery()
+        async with write_transaction(self.engine) as conn:
+            result = await conn.execute(t.sessions.delete().where(s.id.in_(expired)))
+        return int(result.rowcount)
+
+    @guarded
+    async def purge_audit(self, before: float, batch: int = 1000) -> int:
+        """Delete at most `batch` audit events older than `before`, oldest first."""
+        a = t.audit_events.c
+        old = sa.select(a.id).where(a.at < before).order_by(a.id).limit(batch).scalar_subquery()
+        async with write_transaction(self.engine) as conn:
+            result = await conn.execute(t.audit_events.delete().where(a.id.in_(old)))
+        return int(result.rowcount)
+
     # ------------------------------------------------------------------ signing keys
 
     @guarded

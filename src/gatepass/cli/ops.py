@@ -1,0 +1,137 @@
+"""Operations commands: `config show`, `doctor`, `purge`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from gatepass.cli.common import JSON_OPTION, emit_json, fail, out, run, settings, state
+from gatepass.config import ENV_PREFIX, Settings
+from gatepass.core.errors import GatepassError
+from gatepass.observability.doctor import FAIL, Check, diagnose, safe_url
+from gatepass.runtime import Runtime
+
+config_app = typer.Typer(help="The effective configuration.", no_args_is_help=True)
+
+SECRET_SETTINGS = frozenset({"master_key", "hs256_secret", "metrics_token"})
+URL_SETTINGS = frozenset({"database_url", "redis_url"})
+MASK = "***"
+_STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(config_app, name="config")
+    app.command("doctor")(doctor)
+    app.command("purge")(purge)
+
+
+def effective_settings(config: Settings) -> dict[str, Any]:
+    """Every setting as JSON-friendly values, secrets masked."""
+    data = config.model_dump(mode="json")
+    for name in SECRET_SETTINGS:
+        if data.get(name):
+            data[name] = MASK
+    for name in URL_SETTINGS:
+        if data.get(name):
+            data[name] = safe_url(data[name])
+    if isinstance(data.get("dialects"), list):
+        data["dialects"] = sorted(data["dialects"])
+    for name, value in data.items():
+        if isinstance(value, float) and value.is_integer():
+            data[name] = int(value)  # durations in whole seconds: 900, not 900.0
+    return data
+
+
+def _sources(config_file: Path | None) -> dict[str, str]:
+    """Where each setting that is not a default came from: `env` or `file`."""
+    sources: dict[str, str] = {}
+    path = config_file or (
+        Path(os.environ["GATEPASS_CONFIG"]) if os.environ.get("GATEPASS_CONFIG") else None
+    )
+    if path is not None:
+        with contextlib.suppress(OSError, tomllib.TOMLDecodeError):  # reported already
+            sources.update(dict.fromkeys(tomllib.loads(path.read_text()), "file"))
+    for name in os.environ:
+        if name.startswith(ENV_PREFIX) and name != "GATEPASS_CONFIG":
+            sources[name[len(ENV_PREFIX) :].lower()] = "env"
+    return sources
+
+
+@config_app.command("show")
+def config_show(as_json: bool = JSON_OPTION) -> None:
+    """Print the effective configuration (defaults, file and GATEPASS_* variables), with
+    secrets masked."""
+    config = settings()
+    data = effective_settings(config)
+    if as_json:
+        emit_json(data)
+        return
+    sources = _sources(state.config)
+    grid = Table(title="Effective configuration", title_justify="left")
+    for column in ("setting", "value", "source"):
+        grid.add_column(column, overflow="fold")
+    for name, value in data.items():
+        shown = "-" if value is None else value if isinstance(value, str) else _compact(value)
+        grid.add_row(name, shown, sources.get(name, "default"))
+    out.print(grid)
+
+
+def _compact(value: object) -> str:
+    import json
+
+    return json.dumps(value, separators=(", ", ": "))
+
+
+def doctor(as_json: bool = JSON_OPTION) -> None:
+    """Check a deployment: database reachable and migrated, master key and signing keys,
+    Redis, clock, dialect routes. Exit status 1 when any check fails."""
+    config = settings()
+    # An unreachable Redis is reported in the table; its log warning would only repeat it.
+    logging.getLogger("gatepass.redis").setLevel(logging.ERROR)
+    try:
+        checks = asyncio.run(diagnose(config))
+    except GatepassError as exc:
+        fail(exc.description)
+    _report(checks, as_json)
+    if any(check.status == FAIL for check in checks):
+        raise typer.Exit(1)
+
+
+def _report(checks: list[Check], as_json: bool) -> None:
+    if as_json:
+        emit_json([check.as_dict() for check in checks])
+        return
+    grid = Table(title="gatepass doctor", title_justify="left")
+    for column in ("check", "status", "detail"):
+        grid.add_column(column, overflow="fold")
+    for check in checks:
+        style = _STATUS_STYLE.get(check.status, "")
+        grid.add_row(check.name, f"[{style}]{check.status}[/]", check.detail)
+    out.print(grid)
+
+
+def purge(as_json: bool = JSON_OPTION) -> None:
+    """Delete expired sessions and denylist entries now (and old audit events when
+    audit_retention is set), in bounded batches."""
+
+    async def job(runtime: Runtime) -> dict[str, int | bool]:
+        return (await runtime.purge()).as_dict()
+
+    report = run(job)
+    if as_json:
+        emit_json(report)
+        return
+    out.print(
+        f"purged {report['sessions']} sessions, {report['denylist']} denylist entries, "
+        f"{report['audit']} audit events"
+    )
+    if not report["complete"]:
+        out.print("purge_max_rows reached: more expired rows are left; run `gatepass purge` again")

@@ -1,0 +1,1 @@
+"""Operations outside the core: Prometheus metrics, structured logs, housekeeping."""
