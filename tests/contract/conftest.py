@@ -76,7 +76,7 @@ async def denylist(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
                 await shared.close()
     else:
         async with sql_storage(kind, tmp_path) as store:
-            yield SqlDenylist(store.engine)
+            yield SqlDenylist(store.engine, store.stamps)
 
 
 class LimiterFactory:
@@ -100,7 +100,7 @@ async def limiters(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
             yield LimiterFactory(lambda: RedisThrottleStorage(link))
     else:
         async with sql_storage(kind, tmp_path) as store:
-            yield LimiterFactory(lambda: SqlThrottleStorage(store.engine))
+            yield LimiterFactory(lambda: SqlThrottleStorage(store.engine, store.stamps))
 
 
 @pytest.fixture(params=["sqlite", "postgres", "redis"])
@@ -121,10 +121,15 @@ async def shared_limiters(
         schema = await _search_path(store) if kind == "postgres" else None
         other = await open_storage(url, schema=schema, pool_size=2)
         try:
-            engines = iter([store.engine, other.engine])
-            yield LimiterFactory(lambda: SqlThrottleStorage(next(engines)))
+            # Each with its own view of the change stamps, as another process has (SQLite).
+            stores = iter([store, other])
+            yield LimiterFactory(lambda: _throttle_storage(next(stores)))
         finally:
             await other.close()
+
+
+def _throttle_storage(store: SqlStorage) -> SqlThrottleStorage:
+    return SqlThrottleStorage(store.engine, store.stamps)
 
 
 async def _search_path(store: SqlStorage) -> str:

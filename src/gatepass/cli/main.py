@@ -137,6 +137,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8080,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    app_factory: Annotated[
+        str,
+        typer.Option(
+            hidden=True,
+            help="module:function building the ASGI app (the benchmark adds a bare endpoint).",
+        ),
+    ] = "gatepass.http.app:app_from_env",
 ) -> None:
     """Serve the HTTP API."""
     import uvicorn
@@ -155,7 +162,7 @@ def serve(
     sys.stdout.write(f"gatepass listening on http://{host}:{port}\n")
     sys.stdout.flush()
     uvicorn.run(
-        "gatepass.http.app:app_from_env",
+        app_factory,
         factory=True,
         host=host,
         port=port,

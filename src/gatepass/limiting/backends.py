@@ -40,8 +40,8 @@ async def open_shared_state(
 ) -> SharedState:
     if not settings.redis_url:
         return SharedState(
-            denylist=SqlDenylist(storage.engine),
-            limiter=LimitsLoginLimiter(SqlThrottleStorage(storage.engine), policy),
+            denylist=SqlDenylist(storage.engine, storage.stamps),
+            limiter=LimitsLoginLimiter(SqlThrottleStorage(storage.engine, storage.stamps), policy),
         )
     # Imported here so that deployments without Redis never load the client.
     from gatepass.limiting.redis import (

@@ -75,7 +75,11 @@ class LimitsLoginLimiter:
         return lockouts
 
     async def success(self, account: str) -> None:
-        await self._limiter.clear(self._account_item, "acct", account)
+        # Almost every success follows no failure: a read that finds nothing to clear is much
+        # cheaper than the write that clears (with the database storage, a write transaction).
+        stats = await self._limiter.get_window_stats(self._account_item, "acct", account)
+        if stats.remaining < self._account_item.amount:
+            await self._limiter.clear(self._account_item, "acct", account)
 
     async def _count(self, item: RateLimitItemPerSecond, kind: str, key: str) -> bool:
         """Record one failure; True when the limit is now reached."""

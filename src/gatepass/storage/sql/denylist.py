@@ -1,4 +1,7 @@
-"""The denylist in the database: shared by every process using the same database."""
+"""The denylist in the database: shared by every process using the same database.
+
+With SQLite, "nothing revoked" answers are cached until any process writes to the denylist
+(changes.py): an entry that expires cannot make a token revoked, only a new entry can."""
 
 from __future__ import annotations
 
@@ -8,12 +11,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatepass.storage.sql import tables as t
+from gatepass.storage.sql.changes import ChangeStamps, Kind, StampedCache
 from gatepass.storage.sql.engine import guarded, write_transaction
 
 
 class SqlDenylist:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, stamps: ChangeStamps | None = None) -> None:
         self.engine = engine
+        self._clear: StampedCache[tuple[tuple[str, ...], float], bool] | None = (
+            StampedCache(stamps, Kind.DENYLIST) if stamps is not None else None
+        )
 
     @guarded
     async def revoke(self, key: str, until: float, issued_before: float | None = None) -> None:
@@ -40,8 +47,21 @@ class SqlDenylist:
                 .values(expires_at=max(until, current.expires_at), issued_before=before)
             )
 
-    @guarded
     async def any_revoked(self, keys: Sequence[str], now: float, issued_at: float) -> bool:
+        cache = self._clear
+        if cache is None:
+            return await self._any_revoked(keys, now, issued_at)
+        key = (tuple(keys), issued_at)
+        if cache.get(key)[0]:
+            return False
+        stamp = cache.stamp()
+        revoked = await self._any_revoked(keys, now, issued_at)
+        if not revoked:
+            cache.put(key, stamp, False)
+        return revoked
+
+    @guarded
+    async def _any_revoked(self, keys: Sequence[str], now: float, issued_at: float) -> bool:
         r = t.revocations.c
         async with self.engine.connect() as conn:
             row = (

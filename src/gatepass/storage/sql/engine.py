@@ -1,6 +1,7 @@
 """Engines for SQLite and PostgreSQL, and the guard that turns driver failures into core errors.
 
-SQLite runs in WAL mode (readers never block the writer) with a busy timeout. pysqlite's own
+SQLite runs in WAL mode (readers never block the writer) with a busy timeout, its calls made on
+the event loop unless they have to wait for a lock (inline_sqlite.py). pysqlite's own
 implicit BEGIN is switched off so that we choose: plain deferred BEGIN for reads and single
 statement writes, BEGIN IMMEDIATE for read-then-write transactions (a deferred transaction that
 reads and then writes can fail at once with SQLITE_BUSY when another process wrote meanwhile).
@@ -15,28 +16,54 @@ from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from gatepass.core.errors import Conflict, StorageUnavailable
 from gatepass.observability.metrics import STORAGE_ERRORS
+from gatepass.storage.sql.inline_sqlite import inline_connector
 
 DATABASE_ERRORS = STORAGE_ERRORS.labels("database")
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 WRITE_OPTION = "gatepass_write"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def sqlite_file(url: str) -> str | None:
+    """The database file of an SQLite URL (None for PostgreSQL, memory or URI databases)."""
+    if not is_sqlite(url):
+        return None
+    parsed = make_url(url)
+    if not parsed.database or parsed.database == ":memory:" or parsed.query:
+        return None
+    return str(parsed.database)
+
+
 def make_engine(url: str, *, pool_size: int = 10, schema: str | None = None) -> AsyncEngine:
     if is_sqlite(url):
-        # Statement parameters (hashes, digests) never appear in error messages or logs.
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
-        _configure_sqlite(engine)
+        database = sqlite_file(url)
+        engine = create_async_engine(
+            url,
+            # Statement parameters (hashes, digests) never appear in error messages or logs.
+            hide_parameters=True,
+            # Opening a connection (a thread, PRAGMAs) costs far more than keeping one: size the
+            # pool so that a burst never churns through overflow connections.
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            **(
+                {"async_creator": inline_connector(database, SQLITE_BUSY_TIMEOUT_MS)}
+                if database is not None
+                else {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+            ),
+        )
+        inline_busy = 0 if database is not None else SQLITE_BUSY_TIMEOUT_MS
+        _configure_sqlite(engine, busy_timeout_ms=inline_busy)
         return engine
     connect_args: dict[str, Any] = {"timeout": 5, "command_timeout": 10}
     if schema:
@@ -53,7 +80,7 @@ def make_engine(url: str, *, pool_size: int = 10, schema: str | None = None) -> 
     )
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -61,7 +88,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         for pragma in (
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",
-            "PRAGMA busy_timeout=30000",
+            # Inline connections wait for locks in their own thread instead (inline_sqlite.py).
+            f"PRAGMA busy_timeout={busy_timeout_ms}",
             "PRAGMA foreign_keys=ON",
         ):
             cursor.execute(pragma)

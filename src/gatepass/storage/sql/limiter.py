@@ -7,6 +7,9 @@ a moving window is one row per counted entry. Each operation is one short transa
 to a window serialises per key (a PostgreSQL advisory lock, SQLite's write lock), so racing
 processes can never count past the limit.
 
+With SQLite, "no ban" and "no failure counted" answers are cached until any process writes to
+the throttle tables (changes.py): a ban or a counted failure is always such a write.
+
 Times are wall-clock seconds (`time.time()`), as in every `limits` storage. Expired rows are
 removed as the storage is used (a bounded batch at most once a minute per process).
 """
@@ -23,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatepass.storage.sql import tables as t
+from gatepass.storage.sql.changes import ChangeStamps, Kind, StampedCache
 from gatepass.storage.sql.engine import guarded, write_transaction
 
 _LOCK_SPACE = 0x6770  # advisory lock class id for throttle keys ("gp")
@@ -33,9 +37,12 @@ _PURGE_BATCH = 1000
 class SqlThrottleStorage(Storage, MovingWindowSupport):
     STORAGE_SCHEME = None
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, stamps: ChangeStamps | None = None) -> None:
         super().__init__()
         self.engine = engine
+        self._quiet: StampedCache[tuple[str, ...], bool] | None = (
+            StampedCache(stamps, Kind.THROTTLE) if stamps is not None else None
+        )
         self._postgres = engine.dialect.name == "postgresql"
         self._next_purge = 0.0
 
@@ -89,9 +96,18 @@ class SqlThrottleStorage(Storage, MovingWindowSupport):
             ).scalar()
         return float(expires) if expires is not None else now
 
-    @guarded
     async def ban_seconds_left(self, keys: Sequence[str]) -> float:
         """The longest remaining time of the given bans, in one query (0 if none)."""
+        if self._known_quiet(("ban", *keys)):
+            return 0.0
+        stamp = self._stamp()
+        seconds = await self._ban_seconds_left(keys)
+        if seconds <= 0:
+            self._remember_quiet(("ban", *keys), stamp)
+        return seconds
+
+    @guarded
+    async def _ban_seconds_left(self, keys: Sequence[str]) -> float:
         now = time.time()
         c = t.throttle_counters.c
         async with self.engine.connect() as conn:
@@ -151,8 +167,30 @@ class SqlThrottleStorage(Storage, MovingWindowSupport):
             await self._maybe_purge(conn, now)
         return True
 
-    @guarded
     async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        if self._known_quiet(("window", key, str(expiry))):
+            return time.time(), 0
+        stamp = self._stamp()
+        oldest, count = await self._get_moving_window(key, expiry)
+        if count == 0:
+            self._remember_quiet(("window", key, str(expiry)), stamp)
+        return oldest, count
+
+    # An empty answer (no ban, no failure in the window) stays true until something is written
+    # to the throttle tables, by this process or another: such answers are remembered.
+
+    def _known_quiet(self, key: tuple[str, ...]) -> bool:
+        return self._quiet is not None and self._quiet.get(key)[0]
+
+    def _stamp(self) -> int:
+        return self._quiet.stamp() if self._quiet is not None else 0
+
+    def _remember_quiet(self, key: tuple[str, ...], stamp: int) -> None:
+        if self._quiet is not None:
+            self._quiet.put(key, stamp, True)
+
+    @guarded
+    async def _get_moving_window(self, key: str, expiry: int) -> tuple[float, int]:
         now = time.time()
         h = t.throttle_hits.c
         async with self.engine.connect() as conn:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,8 +22,17 @@ from gatepass.core.models import (
 from gatepass.storage.base import AuditLog, SessionQuery
 from gatepass.storage.sql import tables as t
 from gatepass.storage.sql.audit import BufferedAuditLog, SqlAuditLog
-from gatepass.storage.sql.engine import guarded, make_engine, write_transaction
+from gatepass.storage.sql.changes import (
+    ChangeStamps,
+    Kind,
+    StampedCache,
+    stamps_path,
+    track_changes,
+)
+from gatepass.storage.sql.engine import guarded, make_engine, sqlite_file, write_transaction
 from gatepass.storage.sql.external import SqlExternalStore
+
+_T = TypeVar("_T")
 
 
 def _words(value: str) -> frozenset[str]:
@@ -39,8 +48,20 @@ def _key(text: str | None) -> str | None:
 
 
 class SqlStorage(SqlExternalStore):
-    def __init__(self, engine: AsyncEngine, *, buffered_audit: bool = True) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        buffered_audit: bool = True,
+        stamps: ChangeStamps | None = None,
+    ) -> None:
         self.engine = engine
+        # With SQLite, principals are cached across requests, valid until any process changes
+        # one (changes.py); without stamps (PostgreSQL) every read goes to the database.
+        self.stamps = stamps
+        self._principals: StampedCache[tuple[str, str], Any] | None = (
+            StampedCache(stamps, Kind.PRINCIPALS) if stamps is not None else None
+        )
         direct = SqlAuditLog(engine)
         self._buffered = BufferedAuditLog(direct) if buffered_audit else None
         self.audit: AuditLog = self._buffered or direct
@@ -49,6 +70,21 @@ class SqlStorage(SqlExternalStore):
         if self._buffered is not None:
             await self._buffered.stop()
         await self.engine.dispose()
+        if self.stamps is not None:
+            self.stamps.close()
+
+    async def _cached(self, kind: str, key: str, load: Callable[[], Awaitable[_T]]) -> _T:
+        """`load()`, or its answer from an earlier call if no principal changed since."""
+        cache = self._principals
+        if cache is None:
+            return await load()
+        found, value = cache.get((kind, key))
+        if found:
+            return cast(_T, value)
+        stamp = cache.stamp()
+        value = await load()
+        cache.put((kind, key), stamp, value)
+        return value
 
     @guarded
     async def ping(self) -> None:
@@ -117,10 +153,14 @@ class SqlStorage(SqlExternalStore):
             if updated.rowcount == 0:
                 await conn.execute(t.roles.insert().values(name=role.name, **values))
 
-    @guarded
     async def get_roles(self, names: Sequence[str]) -> list[Role]:
+        roles = await self._cached("roles", "\n".join(names), lambda: self._get_roles(tuple(names)))
+        return list(roles)
+
+    @guarded
+    async def _get_roles(self, names: tuple[str, ...]) -> tuple[Role, ...]:
         rows = await self._all(sa.select(t.roles).where(t.roles.c.name.in_(list(names))))
-        return [_role(row) for row in rows]
+        return tuple(_role(row) for row in rows)
 
     @guarded
     async def list_roles(self) -> list[Role]:
@@ -136,13 +176,19 @@ class SqlStorage(SqlExternalStore):
     async def add_user(self, user: User) -> None:
         await self._exec(t.users.insert().values(**_user_values(user), id=user.id))
 
-    @guarded
     async def get_user(self, user_id: str) -> User | None:
+        return await self._cached("user", user_id, lambda: self._get_user(user_id))
+
+    @guarded
+    async def _get_user(self, user_id: str) -> User | None:
         row = await self._one(sa.select(t.users).where(t.users.c.id == user_id))
         return None if row is None else _user(row)
 
-    @guarded
     async def find_user(self, identifier: str) -> User | None:
+        return await self._cached("find", identifier, lambda: self._find_user(identifier))
+
+    @guarded
+    async def _find_user(self, identifier: str) -> User | None:
         key = _key(identifier)
         if not key:
             return None
@@ -206,8 +252,11 @@ class SqlStorage(SqlExternalStore):
             t.clients.insert().values(client_id=client.client_id, **_client_values(client))
         )
 
-    @guarded
     async def get_client(self, client_id: str) -> Client | None:
+        return await self._cached("client", client_id, lambda: self._get_client(client_id))
+
+    @guarded
+    async def _get_client(self, client_id: str) -> Client | None:
         row = await self._one(sa.select(t.clients).where(t.clients.c.client_id == client_id))
         return None if row is None else _client(row)
 
@@ -594,6 +643,10 @@ def _session(row: Any) -> Session:
 async def open_storage(
     url: str, *, buffered_audit: bool = True, schema: str | None = None, pool_size: int = 10
 ) -> SqlStorage:
-    return SqlStorage(
-        make_engine(url, schema=schema, pool_size=pool_size), buffered_audit=buffered_audit
-    )
+    engine = make_engine(url, schema=schema, pool_size=pool_size)
+    stamps = None
+    database = sqlite_file(url)
+    if database is not None:
+        stamps = ChangeStamps(stamps_path(database))
+        track_changes(engine, stamps)
+    return SqlStorage(engine, buffered_audit=buffered_audit, stamps=stamps)

@@ -1,0 +1,139 @@
+"""Several processes on one SQLite file: caches invalidated by change stamps, and calls made on
+the event loop that never stall it while another process holds the write lock.
+
+Two `SqlStorage` objects opened on the same file stand for two processes: each has its own
+engine, connections and memory map of the stamps file, exactly as a second worker would."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from gatepass.core.models import Org, Role
+from gatepass.storage.sql.changes import ChangeStamps, Kind, stamps_path
+from gatepass.storage.sql.denylist import SqlDenylist
+from gatepass.storage.sql.inline_sqlite import InlineSqliteConnection
+from gatepass.storage.sql.limiter import SqlThrottleStorage
+from gatepass.storage.sql.migrate import migrate
+from gatepass.storage.sql.storage import SqlStorage, open_storage
+from tests.contract.conftest import DENY_NOW
+from tests.contract.test_storage import NOW, client, user
+
+
+@pytest.fixture
+async def pair(tmp_path: Path) -> AsyncIterator[tuple[SqlStorage, SqlStorage]]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    first = await open_storage(url)
+    await migrate(first.engine)
+    second = await open_storage(url)
+    try:
+        yield first, second
+    finally:
+        await second.close()
+        await first.close()
+
+
+def test_stamps_are_shared_through_the_file(tmp_path: Path) -> None:
+    path = stamps_path(str(tmp_path / "x.db"))
+    one, other = ChangeStamps(path), ChangeStamps(path)
+    try:
+        before = other.read(Kind.DENYLIST), other.read(Kind.PRINCIPALS)
+        one.bump(Kind.DENYLIST)
+        assert other.read(Kind.DENYLIST) != before[0]
+        assert other.read(Kind.PRINCIPALS) == before[1]
+    finally:
+        one.close()
+        other.close()
+
+
+async def test_a_client_changed_by_another_process_is_read_again(pair) -> None:
+    first, second = pair
+    await first.add_client(client("a" * 40))
+    assert (await first.get_client("a" * 40)).disabled is False
+    assert (await first.get_client("a" * 40)).disabled is False  # now from the cache
+
+    await second.update_client(replace(client("a" * 40), disabled=True))
+    assert (await first.get_client("a" * 40)).disabled is True
+
+    await second.delete_client("a" * 40)
+    assert await first.get_client("a" * 40) is None
+
+
+async def test_users_and_roles_changed_elsewhere_are_read_again(pair) -> None:
+    first, second = pair
+    assert await first.find_user("alice") is None  # an absent user is remembered too
+    alice = user("alice")
+    await second.add_user(alice)
+    assert (await first.find_user("alice")).id == alice.id
+
+    await second.update_user(replace(alice, disabled=True, updated_at=NOW + 1))
+    assert (await first.get_user(alice.id)).disabled is True
+    assert (await first.find_user("alice")).disabled is True
+
+    await second.put_role(Role("ops", frozenset({"a"}), ""))
+    assert [r.scopes for r in await first.get_roles(["ops"])] == [frozenset({"a"})]
+    await second.put_role(Role("ops", frozenset({"b"}), ""))
+    assert [r.scopes for r in await first.get_roles(["ops"])] == [frozenset({"b"})]
+
+
+async def test_a_revocation_by_another_process_is_seen_at_once(pair) -> None:
+    first, second = pair
+    mine, theirs = (
+        SqlDenylist(first.engine, first.stamps),
+        SqlDenylist(second.engine, second.stamps),
+    )
+    keys = ["jti:1", "sid:s1"]
+    assert await mine.any_revoked(keys, DENY_NOW, DENY_NOW - 5) is False
+    assert await mine.any_revoked(keys, DENY_NOW, DENY_NOW - 5) is False  # cached
+    await theirs.revoke("sid:s1", DENY_NOW + 60)
+    assert await mine.any_revoked(keys, DENY_NOW, DENY_NOW - 5) is True
+
+
+async def test_a_ban_by_another_process_is_seen_at_once(pair) -> None:
+    first, second = pair
+    mine = SqlThrottleStorage(first.engine, first.stamps)
+    theirs = SqlThrottleStorage(second.engine, second.stamps)
+    bans = ["ban:addr:10.0.0.1"]
+    assert await mine.ban_seconds_left(bans) == 0.0
+    assert (await mine.get_moving_window("acct/x", 5, 60))[1] == 0
+    await theirs.incr("ban:addr:10.0.0.1", 30)
+    assert await mine.ban_seconds_left(bans) > 0
+    assert await theirs.acquire_entry("acct/x", 5, 60)
+    assert (await mine.get_moving_window("acct/x", 5, 60))[1] == 1
+
+
+async def test_a_write_waits_for_another_process_without_stalling_the_loop(
+    pair, tmp_path: Path
+) -> None:
+    first, _ = pair
+    # Another process holds SQLite's write lock.
+    holder = sqlite3.connect(tmp_path / "shared.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticking = asyncio.create_task(ticker())
+    write = asyncio.create_task(first.add_org(Org("acme", "Acme", NOW)))
+    await asyncio.sleep(0.3)
+    assert not write.done()  # waiting for the lock…
+    assert ticks >= 10  # …while the event loop kept serving others
+    holder.execute("COMMIT")
+    holder.close()
+    await asyncio.wait_for(write, 5)
+    ticking.cancel()
+    assert [org.uid for org in await first.list_orgs()] == ["acme"]
+
+    async with first.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+    assert isinstance(driver, InlineSqliteConnection)
