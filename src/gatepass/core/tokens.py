@@ -9,10 +9,12 @@ here against the injected clock. A header may not choose its own key material (`
 from __future__ import annotations
 
 import hmac
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 import jwt
+import orjson
 from jwt.exceptions import InvalidTokenError as JoseInvalidToken
 
 from gatepass.core.errors import InvalidToken, TokenExpired, WrongTokenType
@@ -45,21 +47,45 @@ class UnknownSigningKey(InvalidToken):
 
 
 class TokenCodec:
-    def __init__(self, keyring: KeyRing, *, issuer: str, leeway: float) -> None:
+    def __init__(
+        self, keyring: KeyRing, *, issuer: str, leeway: float, verified_cache: int = 4096
+    ) -> None:
         self.keyring = keyring
         self.issuer = issuer
         self.leeway = leeway
+        # Tokens whose signature this process has verified, by their exact text: the same
+        # bearer token arrives again and again, and checking an ES256 signature is the most
+        # expensive step of verification. Claims (expiry) and revocation are still checked on
+        # every use, and an entry counts only while its key is still usable.
+        self._verified: OrderedDict[str, VerifiedToken] = OrderedDict()
+        self._verified_max = verified_cache
+        self._jws = jwt.PyJWS()
 
     def encode(self, claims: Mapping[str, Any], typ: str) -> str:
         key = self.keyring.active
-        return jwt.encode(
-            dict(claims), key.signer, algorithm=key.alg, headers={"kid": key.kid, "typ": typ}
+        # The JOSE library signs; the claims are serialised by orjson (PyJWT would use the
+        # much slower standard json module).
+        return self._jws.encode(
+            orjson.dumps(dict(claims)),
+            key.signer,
+            algorithm=key.alg,
+            headers={"kid": key.kid, "typ": typ},
         )
 
     def verify_signature(self, token: str, now: float) -> VerifiedToken:
         """Signature and structure only; claims are checked by `check_claims`."""
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_BYTES:
             raise InvalidToken("the token is malformed")
+        known = self._verified.get(token)
+        if known is not None and self.keyring.usable_at(known.kid, now) is not None:
+            return known
+        verified = self._verify_signature(token, now)
+        self._verified[token] = verified
+        if len(self._verified) > self._verified_max:
+            self._verified.popitem(last=False)
+        return verified
+
+    def _verify_signature(self, token: str, now: float) -> VerifiedToken:
         try:
             header = jwt.get_unverified_header(token)
         except JoseInvalidToken:

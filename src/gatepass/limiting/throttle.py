@@ -45,6 +45,8 @@ class ThrottlePolicy:
 class LimitsLoginLimiter:
     def __init__(self, storage: LimitsStorage, policy: ThrottlePolicy) -> None:
         self._storage = storage
+        # Checked once: isinstance against a runtime Protocol is slow on a hot path.
+        self._ban_lookup = storage if isinstance(storage, BanLookup) else None
         self._limiter = MovingWindowRateLimiter(storage)
         self.policy = policy
         window = max(1, int(policy.window))
@@ -53,8 +55,8 @@ class LimitsLoginLimiter:
 
     async def check(self, account: str, address: str | None) -> None:
         bans = [f"ban:acct:{account}"] + ([f"ban:addr:{address}"] if address else [])
-        if isinstance(self._storage, BanLookup):
-            retry_after = await self._storage.ban_seconds_left(bans)
+        if self._ban_lookup is not None:
+            retry_after = await self._ban_lookup.ban_seconds_left(bans)
         else:
             retry_after = max([await self._banned_for(ban) for ban in bans])
         if retry_after > 0:

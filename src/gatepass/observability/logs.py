@@ -99,3 +99,7 @@ def logging_config(log_format: str, level: str, requests: bool = True) -> dict[s
 
 def configure_logging(log_format: str, level: str, requests: bool = True) -> None:
     logging.config.dictConfig(logging_config(log_format, level, requests))
+    # No line shows threads or the calling source line: don't gather them for every record
+    # (the logging HOWTO's "Optimization" switches; the process id is still recorded).
+    logging.logThreads = False
+    logging.logMultiprocessing = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar, cast
 
@@ -340,7 +341,8 @@ class SqlStorage(SqlExternalStore):
 
     @guarded
     async def get_session(self, session_id: str) -> Session | None:
-        row = await self._one(sa.select(t.sessions).where(t.sessions.c.id == session_id))
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(_SESSION_BY_ID, {"sid": session_id})).first()
         return None if row is None else _session(row)
 
     @guarded
@@ -354,20 +356,19 @@ class SqlStorage(SqlExternalStore):
         new_access_jti: str,
         now: float,
     ) -> bool:
-        s = t.sessions.c
-        conditions = [s.id == session_id, s.revoked_at.is_(None), s.expires_at > now]
-        values: dict[str, Any] = {"access_jti": new_access_jti, "last_used_at": now}
-        if expect_refresh_jti is not None:
-            conditions.append(s.refresh_jti == expect_refresh_jti)
-        if expect_access_jti is not None:
-            conditions.append(s.access_jti == expect_access_jti)
-        current = expect_refresh_jti
-        if new_refresh_jti is not None and new_refresh_jti != current:
-            values.update(
-                refresh_jti=new_refresh_jti, prev_refresh_jti=s.refresh_jti, rotated_at=now
-            )
+        rotate = new_refresh_jti is not None and new_refresh_jti != expect_refresh_jti
+        stmt = _rotation(expect_refresh_jti is not None, expect_access_jti is not None, rotate)
+        params = {
+            "sid": session_id,
+            "now": now,
+            "expect_refresh": expect_refresh_jti,
+            "expect_access": expect_access_jti,
+            "new_access": new_access_jti,
+            "new_refresh": new_refresh_jti,
+        }
         # One conditional UPDATE: of two racing refreshes exactly one matches the old token.
-        return await self._exec(t.sessions.update().where(*conditions).values(**values)) == 1
+        async with self.engine.begin() as conn:
+            return (await conn.execute(stmt, params)).rowcount == 1
 
     @guarded
     async def revoke_session(self, session_id: str, reason: str, now: float) -> Session | None:
@@ -582,6 +583,28 @@ def _api_key(row: Any) -> ApiKey:
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
     )
+
+
+# The refresh path's statements, built once: SQLAlchemy compiles a statement object it has seen
+# before from its cache, but building a new one costs more than running it on SQLite.
+_SESSION_BY_ID = sa.select(t.sessions).where(t.sessions.c.id == sa.bindparam("sid"))
+
+
+@functools.cache
+def _rotation(expect_refresh: bool, expect_access: bool, rotate: bool) -> sa.Update:
+    s = t.sessions.c
+    now: sa.BindParameter[float] = sa.bindparam("now")
+    conditions = [s.id == sa.bindparam("sid"), s.revoked_at.is_(None), s.expires_at > now]
+    if expect_refresh:
+        conditions.append(s.refresh_jti == sa.bindparam("expect_refresh"))
+    if expect_access:
+        conditions.append(s.access_jti == sa.bindparam("expect_access"))
+    values: dict[str, Any] = {"access_jti": sa.bindparam("new_access"), "last_used_at": now}
+    if rotate:
+        values.update(
+            refresh_jti=sa.bindparam("new_refresh"), prev_refresh_jti=s.refresh_jti, rotated_at=now
+        )
+    return t.sessions.update().where(*conditions).values(**values)
 
 
 def _session_values(session: Session) -> dict[str, Any]:
