@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from gatepass.core.errors import Conflict, StorageUnavailable
 from gatepass.observability.metrics import STORAGE_ERRORS
-from gatepass.storage.sql.inline_sqlite import inline_connector
+from gatepass.storage.sql.inline_sqlite import InlineAsyncEngine, inline_connector
 
 DATABASE_ERRORS = STORAGE_ERRORS.labels("database")
 
@@ -64,7 +64,7 @@ def make_engine(url: str, *, pool_size: int = 10, schema: str | None = None) -> 
         )
         inline_busy = 0 if database is not None else SQLITE_BUSY_TIMEOUT_MS
         _configure_sqlite(engine, busy_timeout_ms=inline_busy)
-        return engine
+        return InlineAsyncEngine(engine.sync_engine) if database is not None else engine
     connect_args: dict[str, Any] = {"timeout": 5, "command_timeout": 10}
     if schema:
         connect_args["server_settings"] = {"search_path": schema}

@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 import aiosqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 _SQLITE_BUSY = 5
 
@@ -75,3 +76,20 @@ def inline_connector(database: str, busy_timeout_ms: int) -> Callable[[], Inline
         return connection
 
     return partial(InlineSqliteConnection, connect, busy_timeout_ms)
+
+
+class InlineAsyncConnection(AsyncConnection):
+    """Closes on the spot when its `async with` block ends.
+
+    SQLAlchemy's AsyncConnection closes in a task of its own, shielded from cancellation, so
+    that a close suspended on network I/O is never abandoned halfway. With inline SQLite the
+    close never suspends, and that extra task would cost a loop iteration per query and keep
+    the connection out of the pool meanwhile (measured: 30 concurrent refreshes held 30
+    connections instead of one)."""
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        await self.close()
+
+
+class InlineAsyncEngine(AsyncEngine):
+    _connection_cls = InlineAsyncConnection
