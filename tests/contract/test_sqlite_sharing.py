@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from gatepass.core.models import Org, Role
 from gatepass.storage.sql.changes import ChangeStamps, Kind, stamps_path
@@ -137,3 +138,32 @@ async def test_a_write_waits_for_another_process_without_stalling_the_loop(
         raw = await conn.get_raw_connection()
         driver = raw.driver_connection
     assert isinstance(driver, InlineSqliteConnection)
+
+
+async def test_inline_queries_return_their_connection_at_once(pair) -> None:
+    """Each query hands its connection back before another coroutine runs, so a burst of
+    concurrent requests is served by one connection instead of opening one each."""
+    first, _ = pair
+    await first.add_client(client("a" * 40))
+    out = 0
+    most = 0
+
+    def checkout(*_args: object) -> None:
+        nonlocal out, most
+        out += 1
+        most = max(most, out)
+
+    def checkin(*_args: object) -> None:
+        nonlocal out
+        out -= 1
+
+    pool = first.engine.sync_engine.pool
+    event.listen(pool, "checkout", checkout)
+    event.listen(pool, "checkin", checkin)
+    try:
+        sessions = await asyncio.gather(*(first.get_session(f"s{i}") for i in range(30)))
+    finally:
+        event.remove(pool, "checkout", checkout)
+        event.remove(pool, "checkin", checkin)
+    assert sessions == [None] * 30
+    assert most == 1
