@@ -103,3 +103,4 @@ def configure_logging(log_format: str, level: str, requests: bool = True) -> Non
     # (the logging HOWTO's "Optimization" switches; the process id is still recorded).
     logging.logThreads = False
     logging.logMultiprocessing = False
+    logging._srcfile = None  # the HOWTO's documented switch for caller information
