@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event
 
 from gatepass.core.models import Org, Role
-from gatepass.storage.sql.changes import ChangeStamps, Kind, stamps_path
+from gatepass.storage.sql.changes import ChangeStamps, Kind, StampedCache, stamps_path
 from gatepass.storage.sql.denylist import SqlDenylist
 from gatepass.storage.sql.inline_sqlite import InlineSqliteConnection
 from gatepass.storage.sql.limiter import SqlThrottleStorage
@@ -167,3 +167,19 @@ async def test_inline_queries_return_their_connection_at_once(pair) -> None:
         event.remove(pool, "checkin", checkin)
     assert sessions == [None] * 30
     assert most == 1
+
+
+def test_entries_expire_even_without_a_change(tmp_path: Path) -> None:
+    """A change made behind gatepass's back bumps no stamp: entries still age out."""
+    stamps = ChangeStamps(stamps_path(str(tmp_path / "x.db")))
+    try:
+        fresh = StampedCache[str, int](stamps, Kind.PRINCIPALS, max_age=60)
+        aged = StampedCache[str, int](stamps, Kind.PRINCIPALS, max_age=0)
+        for cache in (fresh, aged):
+            cache.put("k", cache.stamp(), 7)
+        assert fresh.get("k") == (True, 7)
+        assert aged.get("k") == (False, None)
+        stamps.bump(Kind.PRINCIPALS)
+        assert fresh.get("k") == (False, None)
+    finally:
+        stamps.close()

@@ -26,6 +26,7 @@ import mmap
 import os
 import secrets
 import struct
+import time
 from collections import OrderedDict
 from enum import IntEnum
 from pathlib import Path
@@ -120,13 +121,24 @@ def track_changes(engine: AsyncEngine, stamps: ChangeStamps) -> None:
 
 
 class StampedCache(Generic[K, V]):
-    """Answers remembered with the stamp read before they were fetched (bounded, LRU)."""
+    """Answers remembered with the stamp read before they were fetched (bounded, LRU).
 
-    def __init__(self, stamps: ChangeStamps, kind: Kind, max_entries: int = 50_000) -> None:
+    Entries also expire after `max_age` seconds: a safety net for changes made behind
+    gatepass's back (someone editing the database by hand), which bump no stamp."""
+
+    def __init__(
+        self,
+        stamps: ChangeStamps,
+        kind: Kind,
+        *,
+        max_entries: int = 50_000,
+        max_age: float = 30.0,
+    ) -> None:
         self.stamps = stamps
         self.kind = kind
         self._max = max_entries
-        self._entries: OrderedDict[K, tuple[int, V]] = OrderedDict()
+        self._max_age = max_age
+        self._entries: OrderedDict[K, tuple[int, float, V]] = OrderedDict()
 
     def stamp(self) -> int:
         """Read before querying the database; pass to `put` with the answer."""
@@ -136,13 +148,13 @@ class StampedCache(Generic[K, V]):
         entry = self._entries.get(key)
         if entry is None:
             return False, None
-        if entry[0] != self.stamps.read(self.kind):
+        if entry[0] != self.stamps.read(self.kind) or time.monotonic() >= entry[1]:
             del self._entries[key]
             return False, None
-        return True, entry[1]
+        return True, entry[2]
 
     def put(self, key: K, stamp: int, value: V) -> None:
-        self._entries[key] = (stamp, value)
+        self._entries[key] = (stamp, time.monotonic() + self._max_age, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
