@@ -69,3 +69,18 @@ async def test_pool_refuses_beyond_its_capacity_instead_of_queueing():
     finally:
         release.set()
         pool.close()
+
+
+async def test_hashing_threads_yield_the_cpu_to_the_event_loop():
+    import os
+
+    pool = HashingPool(PasswordHasher(LIGHT), workers=1)
+    try:
+        loop = asyncio.get_running_loop()
+        niceness = await loop.run_in_executor(
+            pool._executor, lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        )
+    finally:
+        pool.close()
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert niceness == min(19, mine + 10)

@@ -9,8 +9,10 @@ fast 503s instead of an unbounded queue that would also starve token refresh and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -103,7 +105,9 @@ class HashingPool:
         self.hasher = hasher
         self.workers = workers or os.cpu_count() or 1
         self.capacity = self.workers + (queue or self.workers * 2)
-        self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="gatepass-hash")
+        self._executor = ThreadPoolExecutor(
+            self.workers, thread_name_prefix="gatepass-hash", initializer=_lower_priority
+        )
         self._admitted = 0
         self.observer = observer
 
@@ -144,6 +148,18 @@ class HashingPool:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+HASH_THREAD_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Hashing threads yield the CPU to the event loop: during a login flood every core is
+    busy hashing, and token verification, refresh and the fast 503s for excess logins must
+    still get through at once. (Linux applies a thread's niceness to that thread alone; where
+    it cannot be set, hashing simply runs at normal priority.)"""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICENESS)
 
 
 def _timed(job: Callable[[], _R], observer: PoolObserver, queued_at: float) -> Callable[[], _R]:
