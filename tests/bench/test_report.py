@@ -107,7 +107,7 @@ def test_password_share_of_raw_argon2() -> None:
     results.argon2_rps = 70.0  # 56 / 70 = 80 %
     row = report.evaluate(results)[2]
     assert row.status == report.NOT_MET
-    assert row.measured.startswith("80%")
+    assert row.measured.startswith("80.0%")
 
 
 def test_flood_targets() -> None:
@@ -151,7 +151,7 @@ def test_markdown_tables_flag_errors() -> None:
         report.StackRow(2, "hello", 17000, 4.0, 2),
     ]
     text = report.markdown(results, report.evaluate(results), "Run of today.")
-    assert text.startswith("Run of today.\n\n#### Targets\n\n| target | measured |")
+    assert text.startswith("Run of today.\n\n### Targets\n\n| target | measured |")
     verify_line = next(line for line in text.splitlines() if line.startswith("| ⚠ verify"))
     assert "| **17** |" in verify_line
     assert "**NOT MET (errors)**" in text
@@ -193,3 +193,20 @@ def test_docs_markers_are_rewritten_and_nothing_else() -> None:
     assert report.replace_between_markers(new, "| new |") == new
     with pytest.raises(ValueError, match="bench:begin"):
         report.replace_between_markers("no markers", "x")
+
+
+def test_error_detail_names_the_statuses() -> None:
+    s = scenario(GP_SQLITE, "mixed", 3000)
+    s.runs = [
+        WrkResult(
+            requests=1000,
+            duration_s=1,
+            p50_ms=1,
+            p99_ms=9,
+            errors=9,
+            counters={"n2xx": 991, "n5xx": 7, "n503": 6, "n503_retry_after": 6, "n4xx": 2},
+        )
+    ]
+    assert s.error_detail() == "503: 6, 6 with Retry-After; other 5xx: 1; 4xx: 2"
+    line = report.scenario_table([s]).splitlines()[2]
+    assert "| **9** (503: 6, 6 with Retry-After; other 5xx: 1; 4xx: 2) |" in line

@@ -3,6 +3,7 @@ request counted by path so tests can assert how many refreshes really happened."
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 
@@ -27,6 +28,10 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.paths[request.url.path] += 1
+        # As over a network, a request is on its way before any answer comes back: concurrent
+        # requests all leave before the server handles the first (the in-process app may
+        # otherwise answer each one before the next is even sent).
+        await asyncio.sleep(0)
         return await self.inner.handle_async_request(request)
 
 

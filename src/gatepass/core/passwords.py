@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import os
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -159,7 +158,7 @@ def _lower_priority() -> None:
     still get through at once. (Linux applies a thread's niceness to that thread alone; where
     it cannot be set, hashing simply runs at normal priority.)"""
     with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICENESS)
+        os.nice(HASH_THREAD_NICENESS)  # on Linux, the calling thread's niceness only
 
 
 def _timed(job: Callable[[], _R], observer: PoolObserver, queued_at: float) -> Callable[[], _R]:
