@@ -210,3 +210,18 @@ def test_error_detail_names_the_statuses() -> None:
     assert s.error_detail() == "503: 6, 6 with Retry-After; other 5xx: 1; 4xx: 2"
     line = report.scenario_table([s]).splitlines()[2]
     assert "| **9** (503: 6, 6 with Retry-After; other 5xx: 1; 4xx: 2) |" in line
+
+
+def test_password_share_pairs_each_round_with_its_raw_rate() -> None:
+    results = everything_met()
+    # rounds of 56, 57, 55 logins/s; the machine slowed down in the last round
+    results.argon2_round_rps = [60.0, 60.0, 40.0]
+    row = report.evaluate(results)[2]
+    # ratios 0.933, 0.95, 1.375 -> median 0.95
+    assert row.measured.startswith("95.0% (median of per-round ratios")
+    assert row.status == report.MET
+    results.argon2_round_rps = [70.0, 70.0, 70.0]
+    assert report.evaluate(results)[2].status == report.NOT_MET
+    assert "63.2/s at the start, 70.0/s, 70.0/s, 70.0/s in the rounds" in report.extras_table(
+        report.Results(scenarios=[], argon2_rps=63.2, argon2_round_rps=[70.0, 70.0, 70.0])
+    )

@@ -8,14 +8,15 @@ the engine went from ~660 µs to ~90 µs of CPU, see docs/performance.md).
 
 So calls run inline. The one thing that may block is a lock held by another process (another
 worker writing): inline calls run with SQLite's busy timeout at zero, and a call refused with
-SQLITE_BUSY is retried in the connection's own thread with the full busy timeout, where
-SQLite's busy handler may sleep without stalling the event loop. A statement refused with
-SQLITE_BUSY had no effect, so running it again is safe. WAL readers never wait for writers,
+SQLITE_BUSY is retried after short asynchronous pauses (0.2 ms, doubling to 5 ms) until the
+busy timeout has passed, the event loop serving other requests meanwhile. A statement refused
+with SQLITE_BUSY had no effect, so running it again is safe. WAL readers never wait for writers,
 so in practice only writes that meet another process's write ever take the slow path.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable
 from functools import partial
@@ -25,11 +26,14 @@ import aiosqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 _SQLITE_BUSY = 5
+_SQLITE_BUSY_SNAPSHOT = 517  # a read transaction that may not write: waiting cannot help
+_FIRST_PAUSE = 0.0002
+_LONGEST_PAUSE = 0.005
 
 
-def is_busy(error: sqlite3.OperationalError) -> bool:
+def is_retryable(error: sqlite3.OperationalError) -> bool:
     code = getattr(error, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF == _SQLITE_BUSY
+    return code is not None and code & 0xFF == _SQLITE_BUSY and code != _SQLITE_BUSY_SNAPSHOT
 
 
 class InlineSqliteConnection(aiosqlite.Connection):
@@ -47,22 +51,26 @@ class InlineSqliteConnection(aiosqlite.Connection):
         try:
             return fn(*args, **kwargs)
         except sqlite3.OperationalError as error:
-            if not is_busy(error):
+            if not is_retryable(error):
                 raise
         self.waited += 1
-        # aiosqlite has no annotations; this is its queue-to-the-thread path.
-        return await super()._execute(  # type: ignore[no-untyped-call]
-            self._waiting, partial(fn, *args, **kwargs)
-        )
+        return await self._retry(partial(fn, *args, **kwargs))
 
-    def _waiting(self, call: Callable[[], Any]) -> Any:
-        """Runs in the connection's thread: the call again, allowed to wait for the lock."""
-        connection = self._conn
-        connection.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
-        try:
-            return call()
-        finally:
-            connection.execute("PRAGMA busy_timeout=0")
+    async def _retry(self, call: Callable[[], Any]) -> Any:
+        """The call again after short asynchronous pauses until the lock is free or the busy
+        timeout has passed: the event loop serves other requests meanwhile. (SQLite's own busy
+        handler would sleep 1, 2, 5 … 100 ms at a time, and only in a thread.)"""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.busy_timeout_ms / 1000
+        pause = _FIRST_PAUSE
+        while True:
+            await asyncio.sleep(pause)
+            try:
+                return call()
+            except sqlite3.OperationalError as error:
+                if not is_retryable(error) or loop.time() >= deadline:
+                    raise
+            pause = min(pause * 2, _LONGEST_PAUSE)
 
 
 def inline_connector(database: str, busy_timeout_ms: int) -> Callable[[], InlineSqliteConnection]:

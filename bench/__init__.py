@@ -1,0 +1,1 @@
+"""gatepass's benchmark suite: `bench/run` (see docs/performance.md)."""
