@@ -28,6 +28,7 @@ import secrets
 import struct
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from enum import IntEnum
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -158,3 +159,23 @@ class StampedCache(Generic[K, V]):
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
+
+
+async def fetched(
+    cache: StampedCache[K, V] | None,
+    key: K,
+    load: Callable[[], Awaitable[V]],
+    keep: Callable[[V], bool] = lambda _answer: True,
+) -> V:
+    """`load()`'s answer, from `cache` while no process has changed its kind since; answers
+    for which `keep` is false are never remembered. Without a cache (PostgreSQL), `load()`."""
+    if cache is None:
+        return await load()
+    found, value = cache.get(key)
+    if found:
+        return value  # type: ignore[return-value]  # V itself may include None
+    stamp = cache.stamp()  # before the query: a change made during it moves the stamp
+    value = await load()
+    if keep(value):
+        cache.put(key, stamp, value)
+    return value

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatepass.storage.sql import tables as t
-from gatepass.storage.sql.changes import ChangeStamps, Kind, StampedCache
+from gatepass.storage.sql.changes import ChangeStamps, Kind, StampedCache, fetched
 from gatepass.storage.sql.engine import guarded, write_transaction
 
 
@@ -48,17 +48,12 @@ class SqlDenylist:
             )
 
     async def any_revoked(self, keys: Sequence[str], now: float, issued_at: float) -> bool:
-        cache = self._clear
-        if cache is None:
-            return await self._any_revoked(keys, now, issued_at)
-        key = (tuple(keys), issued_at)
-        if cache.get(key)[0]:
-            return False
-        stamp = cache.stamp()
-        revoked = await self._any_revoked(keys, now, issued_at)
-        if not revoked:
-            cache.put(key, stamp, False)
-        return revoked
+        return await fetched(
+            self._clear,
+            (tuple(keys), issued_at),
+            lambda: self._any_revoked(keys, now, issued_at),
+            keep=lambda revoked: not revoked,
+        )
 
     @guarded
     async def _any_revoked(self, keys: Sequence[str], now: float, issued_at: float) -> bool:

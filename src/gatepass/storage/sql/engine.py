@@ -88,7 +88,7 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         for pragma in (
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",
-            # Inline connections wait for locks in their own thread instead (inline_sqlite.py).
+            # Inline connections retry asynchronously instead of waiting (inline_sqlite.py).
             f"PRAGMA busy_timeout={busy_timeout_ms}",
             "PRAGMA foreign_keys=ON",
         ):

@@ -4,7 +4,7 @@ aiosqlite hands every call (cursor, execute, fetch, commit…) to a per-connecti
 wakes the event loop when it is done. One `SELECT` through SQLAlchemy is about a dozen such
 calls, and each hand-off costs far more than the call itself: a local SQLite statement in
 WAL mode takes microseconds, the hand-off tens of microseconds (measured: `SELECT 1` through
-the engine went from ~660 µs to ~90 µs of CPU, see docs/performance.md).
+the engine went from ~660 µs to ~130 µs of CPU, see docs/performance.md).
 
 So calls run inline. The one thing that may block is a lock held by another process (another
 worker writing): inline calls run with SQLite's busy timeout at zero, and a call refused with
@@ -43,7 +43,6 @@ class InlineSqliteConnection(aiosqlite.Connection):
         super().__init__(connector, iter_chunk_size=64)
         self._thread.daemon = True  # as SQLAlchemy does for the connections it creates
         self.busy_timeout_ms = busy_timeout_ms
-        self.waited = 0  # calls that had to wait for another process's lock (for tests)
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
@@ -53,7 +52,6 @@ class InlineSqliteConnection(aiosqlite.Connection):
         except sqlite3.OperationalError as error:
             if not is_retryable(error):
                 raise
-        self.waited += 1
         return await self._retry(partial(fn, *args, **kwargs))
 
     async def _retry(self, call: Callable[[], Any]) -> Any:
@@ -77,8 +75,7 @@ def inline_connector(database: str, busy_timeout_ms: int) -> Callable[[], Inline
     """An `async_creator` for SQLAlchemy's aiosqlite dialect."""
 
     def connect() -> sqlite3.Connection:
-        # Used from the event loop thread and, when waiting, from the connection's own thread
-        # (never both at once: inline calls wait for the thread's call to finish).
+        # Opened and closed by the connection's own thread, used from the event loop's.
         connection = sqlite3.connect(database, check_same_thread=False, timeout=0)
         connection.execute("PRAGMA busy_timeout=0")
         return connection

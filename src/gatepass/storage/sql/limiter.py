@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatepass.storage.sql import tables as t
-from gatepass.storage.sql.changes import ChangeStamps, Kind, StampedCache
+from gatepass.storage.sql.changes import ChangeStamps, Kind, StampedCache, fetched
 from gatepass.storage.sql.engine import guarded, write_transaction
 
 _LOCK_SPACE = 0x6770  # advisory lock class id for throttle keys ("gp")
@@ -40,7 +40,7 @@ class SqlThrottleStorage(Storage, MovingWindowSupport):
     def __init__(self, engine: AsyncEngine, stamps: ChangeStamps | None = None) -> None:
         super().__init__()
         self.engine = engine
-        self._quiet: StampedCache[tuple[str, ...], bool] | None = (
+        self._quiet: StampedCache[tuple[str, ...], Any] | None = (
             StampedCache(stamps, Kind.THROTTLE) if stamps is not None else None
         )
         self._postgres = engine.dialect.name == "postgresql"
@@ -98,13 +98,12 @@ class SqlThrottleStorage(Storage, MovingWindowSupport):
 
     async def ban_seconds_left(self, keys: Sequence[str]) -> float:
         """The longest remaining time of the given bans, in one query (0 if none)."""
-        if self._known_quiet(("ban", *keys)):
-            return 0.0
-        stamp = self._stamp()
-        seconds = await self._ban_seconds_left(keys)
-        if seconds <= 0:
-            self._remember_quiet(("ban", *keys), stamp)
-        return seconds
+        return await fetched(
+            self._quiet,
+            ("ban", *keys),
+            lambda: self._ban_seconds_left(keys),
+            keep=lambda seconds: seconds <= 0,
+        )
 
     @guarded
     async def _ban_seconds_left(self, keys: Sequence[str]) -> float:
@@ -168,26 +167,17 @@ class SqlThrottleStorage(Storage, MovingWindowSupport):
         return True
 
     async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
-        if self._known_quiet(("window", key, str(expiry))):
-            return time.time(), 0
-        stamp = self._stamp()
-        oldest, count = await self._get_moving_window(key, expiry)
-        if count == 0:
-            self._remember_quiet(("window", key, str(expiry)), stamp)
-        return oldest, count
+        oldest, count = await fetched(
+            self._quiet,
+            ("window", key, str(expiry)),
+            lambda: self._get_moving_window(key, expiry),
+            keep=lambda window: window[1] == 0,
+        )
+        # A remembered empty window starts now, as a freshly queried one would.
+        return (time.time(), 0) if count == 0 else (oldest, count)
 
-    # An empty answer (no ban, no failure in the window) stays true until something is written
-    # to the throttle tables, by this process or another: such answers are remembered.
-
-    def _known_quiet(self, key: tuple[str, ...]) -> bool:
-        return self._quiet is not None and self._quiet.get(key)[0]
-
-    def _stamp(self) -> int:
-        return self._quiet.stamp() if self._quiet is not None else 0
-
-    def _remember_quiet(self, key: tuple[str, ...], stamp: int) -> None:
-        if self._quiet is not None:
-            self._quiet.put(key, stamp, True)
+    # Empty answers (no ban, no failure in the window) stay true until something is written to
+    # the throttle tables, by this process or another: only those are remembered.
 
     @guarded
     async def _get_moving_window(self, key: str, expiry: int) -> tuple[float, int]:

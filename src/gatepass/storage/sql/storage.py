@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,13 +27,12 @@ from gatepass.storage.sql.changes import (
     ChangeStamps,
     Kind,
     StampedCache,
+    fetched,
     stamps_path,
     track_changes,
 )
 from gatepass.storage.sql.engine import guarded, make_engine, sqlite_file, write_transaction
 from gatepass.storage.sql.external import SqlExternalStore
-
-_T = TypeVar("_T")
 
 
 def _words(value: str) -> frozenset[str]:
@@ -74,27 +73,14 @@ class SqlStorage(SqlExternalStore):
         if self.stamps is not None:
             self.stamps.close()
 
-    async def _cached(self, kind: str, key: str, load: Callable[[], Awaitable[_T]]) -> _T:
-        """`load()`, or its answer from an earlier call if no principal changed since."""
-        cache = self._principals
-        if cache is None:
-            return await load()
-        found, value = cache.get((kind, key))
-        if found:
-            return cast(_T, value)
-        stamp = cache.stamp()
-        value = await load()
-        cache.put((kind, key), stamp, value)
-        return value
-
     @guarded
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
-    async def _one(self, stmt: sa.Executable) -> Any:
+    async def _one(self, stmt: sa.Executable, params: dict[str, Any] | None = None) -> Any:
         async with self.engine.connect() as conn:
-            return (await conn.execute(stmt)).first()
+            return (await conn.execute(stmt, params)).first()
 
     async def _all(self, stmt: sa.Executable) -> list[Any]:
         async with self.engine.connect() as conn:
@@ -155,7 +141,9 @@ class SqlStorage(SqlExternalStore):
                 await conn.execute(t.roles.insert().values(name=role.name, **values))
 
     async def get_roles(self, names: Sequence[str]) -> list[Role]:
-        roles = await self._cached("roles", "\n".join(names), lambda: self._get_roles(tuple(names)))
+        roles = await fetched(
+            self._principals, ("roles", "\n".join(names)), lambda: self._get_roles(tuple(names))
+        )
         return list(roles)
 
     @guarded
@@ -178,7 +166,7 @@ class SqlStorage(SqlExternalStore):
         await self._exec(t.users.insert().values(**_user_values(user), id=user.id))
 
     async def get_user(self, user_id: str) -> User | None:
-        return await self._cached("user", user_id, lambda: self._get_user(user_id))
+        return await fetched(self._principals, ("user", user_id), lambda: self._get_user(user_id))
 
     @guarded
     async def _get_user(self, user_id: str) -> User | None:
@@ -186,7 +174,9 @@ class SqlStorage(SqlExternalStore):
         return None if row is None else _user(row)
 
     async def find_user(self, identifier: str) -> User | None:
-        return await self._cached("find", identifier, lambda: self._find_user(identifier))
+        return await fetched(
+            self._principals, ("find", identifier), lambda: self._find_user(identifier)
+        )
 
     @guarded
     async def _find_user(self, identifier: str) -> User | None:
@@ -254,7 +244,9 @@ class SqlStorage(SqlExternalStore):
         )
 
     async def get_client(self, client_id: str) -> Client | None:
-        return await self._cached("client", client_id, lambda: self._get_client(client_id))
+        return await fetched(
+            self._principals, ("client", client_id), lambda: self._get_client(client_id)
+        )
 
     @guarded
     async def _get_client(self, client_id: str) -> Client | None:
@@ -341,8 +333,7 @@ class SqlStorage(SqlExternalStore):
 
     @guarded
     async def get_session(self, session_id: str) -> Session | None:
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(_SESSION_BY_ID, {"sid": session_id})).first()
+        row = await self._one(_SESSION_BY_ID, {"sid": session_id})
         return None if row is None else _session(row)
 
     @guarded
