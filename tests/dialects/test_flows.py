@@ -122,8 +122,11 @@ async def test_cloudio_csrf_is_checked_by_the_core_too(client, world):
     auth = world.runtime.auth
     with pytest.raises(errors.CsrfMismatch):
         await auth.verify_access(body["jwt"])
+    csrf = body["csrf"]
+    # Change the last character to one it cannot already be (a fixed "0" would match 1 in 16).
+    wrong = csrf[:-1] + ("1" if csrf.endswith("0") else "0")
     with pytest.raises(errors.CsrfMismatch):
-        await auth.verify_access(body["jwt"], csrf=body["csrf"][:-1] + "0")
+        await auth.verify_access(body["jwt"], csrf=wrong)
     verified = await auth.verify_access(body["jwt"], csrf=body["csrf"])
     assert verified.session_id == body["sessionId"]
 
@@ -292,7 +295,8 @@ async def test_datarhei_refresh_refuses_access_and_foreign_tokens(client, world)
         "/api/login/refresh", headers={"Authorization": f"Bearer {native['refresh_token']}"}
     )
     assert (foreign.status_code, foreign.json()["details"]) == (403, ["invalid token"])
-    tampered = tokens["refresh_token"][:-4] + "AAAA"
+    refresh = tokens["refresh_token"]
+    tampered = refresh[:-4] + ("BBBB" if refresh.endswith("AAAA") else "AAAA")
     bad = await client.get("/api/login/refresh", headers={"Authorization": f"Bearer {tampered}"})
     assert (bad.status_code, bad.json()["details"]) == (401, ["invalid token"])
 
