@@ -61,6 +61,11 @@ class Scenario:
     def errors(self) -> int:
         return sum(run.errors for run in self.runs)
 
+    @property
+    def refused(self) -> int:
+        """Password logins refused by the hashing bound (503 + Retry-After): not errors."""
+        return sum(run.refused for run in self.runs)
+
     def error_detail(self) -> str:
         """What the errors were, from the per-status counters (counted scenarios only)."""
         totals: dict[str, int] = {}
@@ -68,10 +73,10 @@ class Scenario:
             for name, value in run.counters.items():
                 totals[name] = totals.get(name, 0) + value
         parts = []
-        if totals.get("n503"):
-            parts.append(
-                f"503: {totals['n503']:,}, {totals.get('n503_retry_after', 0):,} with Retry-After"
-            )
+        refused = totals.get("refused", 0)
+        if other_503 := totals.get("n503", 0) - refused:
+            with_retry = totals.get("n503_retry_after", 0) - refused
+            parts.append(f"503: {other_503:,}, {with_retry:,} with Retry-After")
         other_5xx = totals.get("n5xx", 0) - totals.get("n503", 0)
         for label, value in (
             ("other 5xx", other_5xx),
@@ -96,6 +101,7 @@ class Scenario:
             "median_cpu_ms_per_request": round(self.cpu_ms, 4),
             "errors": self.errors,
             "error_detail": self.error_detail(),
+            "refused_logins": self.refused,
             "note": self.note,
             "runs": [run.as_dict() for run in self.runs],
             "cpu_ms_per_request": [round(value, 4) for value in self.cpu_ms_per_request],
@@ -104,8 +110,10 @@ class Scenario:
 
 @dataclass(frozen=True)
 class Flood:
-    """The login flood: password logins offered at a fixed rate, verify traffic alongside."""
+    """The login flood: password logins offered at a fixed rate, verify traffic alongside.
+    `raw_rps` is the raw argon2id rate the target was set from."""
 
+    raw_rps: float
     target_rps: float
     offered_rps: float
     seconds: float
@@ -128,6 +136,7 @@ class Flood:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "raw_rps": round(self.raw_rps, 1),
             "target_rps": round(self.target_rps, 1),
             "offered_rps": round(self.offered_rps, 1),
             "seconds": self.seconds,
@@ -350,7 +359,7 @@ def _flood_rows(results: Results) -> list[TargetRow]:
         verify_target,
         verify_status,
     )
-    raw = results.argon2_rps or 0
+    raw = flood.raw_rps
     fast = (
         flood.refused > 0
         and flood.refused_with_retry_after == flood.refused
@@ -416,6 +425,8 @@ def scenario_table(scenarios: Sequence[Scenario]) -> str:
         errors = f"**{s.errors:,}**" if s.errors else "0"
         if s.errors and (detail := s.error_detail()):
             errors += f" ({detail})"
+        if s.refused:
+            errors += f"; {s.refused:,} logins refused (503 + Retry-After, by design)"
         per_run = ", ".join(_fmt_rps(run.rps) for run in s.runs) or "—"
         cpu = f"{s.cpu_ms:.2f}" if s.cpu_ms_per_request else "—"
         note = f" ({s.note})" if s.note else ""

@@ -257,6 +257,8 @@ class Bench:
         if result.requests:
             scenario.cpu_ms_per_request.append(cpu * 1000 / result.requests)
         flag = f", {result.errors} ERRORS" if result.errors else ""
+        if result.refused:
+            flag += f", {result.refused} logins refused"
         _say(
             f"  {spec.server:<30} {spec.key:<17} {result.rps:>9,.1f} req/s  "
             f"p99 {result.p99_ms:7.1f} ms{flag}"
@@ -300,6 +302,8 @@ class Bench:
     def login_flood(
         self, server: Server, principals: provision.Principals, raw: float
     ) -> report.Flood:
+        # 4× the highest raw rate measured in this run: the raw rate drifts by ±10 % between
+        # rounds, and the flood must be at least 4× whichever figure one compares it with.
         rate = 4 * raw
         access = provision.access_token(server.url, principals)
         holder: dict[str, wrk.WrkResult] = {}
@@ -318,6 +322,7 @@ class Bench:
         log = flood("127.0.0.1", server.port, principals.login_body, rate, self.mode.flood_s)
         thread.join()
         result = report.Flood(
+            raw_rps=raw,
             target_rps=rate,
             offered_rps=log.started / log.seconds if log.seconds else 0.0,
             seconds=self.mode.flood_s,
@@ -413,8 +418,11 @@ class Bench:
         self.rounds(specs)
 
         results.argon2_round_rps = list(self.argon2_rounds)
-        raw = report.median([results.argon2_rps, *self.argon2_rounds])
-        _say(f"login flood at 4× the raw argon2id rate ({raw:,.1f}/s) for {self.mode.flood_s:g} s")
+        raw = max([results.argon2_rps, *self.argon2_rounds])
+        _say(
+            f"login flood at 4× the highest raw argon2id rate ({raw:,.1f}/s) "
+            f"for {self.mode.flood_s:g} s"
+        )
         results.flood = self.login_flood(gp, principals, raw)
         if not self.args.no_mixed:
             results.memory = self.mixed(gp, principals)
@@ -585,7 +593,7 @@ def print_tables(results: report.Results, targets: list[report.TargetRow]) -> No
             f"{s.p50_ms:.1f}",
             f"{s.p99_ms:.1f}",
             f"{s.cpu_ms:.2f}",
-            str(s.errors),
+            str(s.errors) + (f" + {s.refused:,} refused" if s.refused else ""),
             style=style,
         )
     console.print(table)

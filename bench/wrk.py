@@ -45,6 +45,9 @@ class WrkResult:
     # Wrong answers: non-2xx statuses, socket errors/timeouts, and 2xx answers whose body the
     # scenario's check rejected (introspection `active:false`, a refresh answer without token).
     errors: int = 0
+    # Password logins refused by the hashing bound (503 + Retry-After): by design under
+    # overload, so not errors, but not right answers either.
+    refused: int = 0
     counters: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -56,7 +59,7 @@ class WrkResult:
     def rps(self) -> float:
         """Right answers per second: the throughput the tables and targets use, so that fast
         refusals can never pass for throughput."""
-        good = max(0, self.requests - self.errors)
+        good = max(0, self.requests - self.errors - self.refused)
         return good / self.duration_s if self.duration_s > 0 else 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -70,6 +73,7 @@ class WrkResult:
             "p99_ms": round(self.p99_ms, 3),
             "max_ms": None if self.max_ms is None else round(self.max_ms, 3),
             "errors": self.errors,
+            "refused": self.refused,
             "counters": dict(self.counters),
         }
 
@@ -92,11 +96,24 @@ def _from_json(data: dict[str, Any]) -> WrkResult:
     requests = int(data["requests"])
     counters = {
         name: int(data.get(name, 0))
-        for name in ("n2xx", "n3xx", "n4xx", "n5xx", "n503", "n503_retry_after", "bad", "starved")
+        for name in (
+            "n2xx",
+            "n3xx",
+            "n4xx",
+            "n5xx",
+            "n503",
+            "n503_retry_after",
+            "bad",
+            "starved",
+            "refused",
+        )
     }
+    refused = 0
     if data.get("counted"):
-        # The scenario saw every response: anything not 2xx, and any rejected 2xx body.
-        wrong = (requests - counters["n2xx"]) + counters["bad"] + counters["starved"]
+        # The scenario saw every response: anything not 2xx and not a designed refusal, and
+        # any rejected 2xx body.
+        refused = counters["refused"]
+        wrong = (requests - counters["n2xx"] - refused) + counters["bad"] + counters["starved"]
     else:
         # Only wrk's own count (statuses >= 400) is known.
         wrong = int(socket["status"])
@@ -109,6 +126,7 @@ def _from_json(data: dict[str, Any]) -> WrkResult:
         p99_ms=latency["p99"] / 1000,
         max_ms=latency["max"] / 1000,
         errors=wrong + socket_errors,
+        refused=refused,
         counters=counters,
     )
 

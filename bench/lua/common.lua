@@ -14,9 +14,13 @@ end
 
 -- Per-thread counters (globals, so thread:get() can read them).
 n2xx, n3xx, n4xx, n5xx, n503, n503_retry_after, bad, starved = 0, 0, 0, 0, 0, 0, 0, 0
+-- Password logins refused by the hashing bound (503 + Retry-After with gatepass's own
+-- description): a designed answer to overload, neither an error nor throughput.
+refused = 0
+local REFUSAL = "too many logins in progress"
 
 -- Count a response by status class; `ok_body` says whether a 2xx body is the right one.
-function bench_count(status, headers, ok_body)
+function bench_count(status, headers, ok_body, body)
   if status >= 200 and status < 300 then
     n2xx = n2xx + 1
     if not ok_body then bad = bad + 1 end
@@ -30,6 +34,7 @@ function bench_count(status, headers, ok_body)
       n503 = n503 + 1
       if headers["Retry-After"] or headers["retry-after"] then
         n503_retry_after = n503_retry_after + 1
+        if body and string.find(body, REFUSAL, 1, true) then refused = refused + 1 end
       end
     end
   end
@@ -62,7 +67,7 @@ end
 
 function done(summary, latency, requests)
   local counters = {n2xx = 0, n3xx = 0, n4xx = 0, n5xx = 0, n503 = 0,
-                    n503_retry_after = 0, bad = 0, starved = 0}
+                    n503_retry_after = 0, bad = 0, starved = 0, refused = 0}
   for _, thread in ipairs(bench_threads) do
     for name, _ in pairs(counters) do
       counters[name] = counters[name] + (tonumber(thread:get(name)) or 0)

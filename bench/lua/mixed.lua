@@ -48,7 +48,7 @@ function response(status, headers, body)
   -- which goes back into the queue (logins add sessions, as they would in production).
   local token = nil
   if status == 200 then token = bench_refresh_token(body) end
-  bench_count(status, headers, true)
+  bench_count(status, headers, true, body)
   if token then
     tail = tail + 1
     queue[tail] = token

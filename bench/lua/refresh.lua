@@ -31,7 +31,7 @@ end
 function response(status, headers, body)
   local token = nil
   if status == 200 then token = bench_refresh_token(body) end
-  bench_count(status, headers, token ~= nil)
+  bench_count(status, headers, token ~= nil, body)
   if token then
     tail = tail + 1
     queue[tail] = token

@@ -15,6 +15,6 @@ local expect = os.getenv("BENCH_EXPECT")
 if expect then
   bench_checked = true
   function response(status, headers, body)
-    bench_count(status, headers, string.find(body or "", expect, 1, true) ~= nil)
+    bench_count(status, headers, string.find(body or "", expect, 1, true) ~= nil, body)
   end
 end

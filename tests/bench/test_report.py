@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -28,6 +29,7 @@ def scenario(server: str, key: str, *rates: float, p99: float = 10.0, errors: in
 
 def flood(**changes: object) -> report.Flood:
     values: dict[str, object] = {
+        "raw_rps": 60.0,
         "target_rps": 240.0,
         "offered_rps": 239.0,
         "seconds": 8,
@@ -125,6 +127,37 @@ def test_flood_targets() -> None:
         results.flood = flood(**slow)
         rows = statuses(report.evaluate(results))
         assert rows["Logins beyond the in-flight bound refused fast"] == report.NOT_MET, slow
+
+
+def test_the_flood_is_judged_against_the_raw_rate_it_was_set_from() -> None:
+    results = everything_met()
+    results.argon2_rps = 70.0  # the start figure; the flood used the rounds' highest, 60/s
+    results.flood = flood(raw_rps=60.0, offered_rps=239.0)
+    rows = statuses(report.evaluate(results))
+    assert rows["Logins beyond the in-flight bound refused fast"] == report.MET
+    results.flood = flood(raw_rps=80.0, offered_rps=239.0)  # 3× the rate it was set from
+    rows = statuses(report.evaluate(results))
+    assert rows["Logins beyond the in-flight bound refused fast"] == report.NOT_MET
+
+
+def test_refused_logins_in_the_mixed_run_are_not_errors() -> None:
+    results = everything_met()
+    mixed = scenario(GP_SQLITE, "mixed", 3000)
+    counters = {"n2xx": 11_960, "n5xx": 40, "n503": 40, "n503_retry_after": 40, "refused": 40}
+    mixed.runs = [
+        WrkResult(requests=12_000, duration_s=4, p50_ms=1, p99_ms=9, refused=40, counters=counters)
+    ]
+    results.scenarios[-1] = mixed
+    rows = statuses(report.evaluate(results))
+    assert rows["Steady RSS per worker (mixed run)"] == report.MET
+    assert rows["RSS growth over the mixed run"] == report.MET
+    assert mixed.rps == pytest.approx(11_960 / 4)
+    line = report.scenario_table([mixed]).splitlines()[2]
+    assert "| 0; 40 logins refused (503 + Retry-After, by design) |" in line
+    # A 503 that is not the hashing bound's refusal stays an error.
+    mixed.runs = [dataclasses.replace(mixed.runs[0], errors=1)]
+    rows = statuses(report.evaluate(results))
+    assert rows["Steady RSS per worker (mixed run)"] == f"{report.NOT_MET} (errors)"
 
 
 def test_missing_measurements_are_not_measured_not_met() -> None:

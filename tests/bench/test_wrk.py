@@ -83,6 +83,15 @@ def test_refusals_and_wrong_bodies_are_counted() -> None:
     assert starved.errors == 22
 
 
+def test_logins_refused_by_the_hashing_bound_are_neither_errors_nor_throughput() -> None:
+    # 25 answers 503 + Retry-After; 20 of them carried the hashing bound's description.
+    line = _line(requests=89, n2xx=64, n5xx=25, n503=25, n503_retry_after=25, refused=20)
+    result = wrk.parse_output(line)
+    assert (result.errors, result.refused) == (5, 20)
+    assert result.rps == pytest.approx(64 / result.duration_s)
+    assert result.as_dict()["refused"] == 20
+
+
 def test_uncounted_runs_rely_on_wrk_status_errors() -> None:
     data = _line(
         counted=False,
