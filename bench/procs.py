@@ -148,13 +148,20 @@ def start(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode}; see {log}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return server
-        except OSError:
-            time.sleep(0.2)
+        if reachable("127.0.0.1", port, timeout=0.5):
+            return server
+        time.sleep(0.2)
     stop(server)
     raise RuntimeError(f"{name} did not listen on port {port} within 60 s; see {log}")
+
+
+def reachable(host: str, port: int, timeout: float = 1.0) -> bool:
+    """Whether something accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def stop(server: Server) -> None:

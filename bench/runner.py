@@ -23,7 +23,6 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from typing import Any
 
 from bench import argon2_rate, provision, report, scenarios, wrk
 from bench.flood import flood, percentile
-from bench.procs import Server, free_port, sample_rss, start, stop, summarise_rss
+from bench.procs import Server, free_port, reachable, sample_rss, start, stop, summarise_rss
 from bench.report import GP_PG, GP_SQLITE, PEER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,14 +68,6 @@ MODES = {
     "quick": Mode("quick", 1, 3, 2, 5, 2, 60, 10, 5),
     "smoke": Mode("smoke", 0, 1, 1, 2, 1, 6, 1, 1),
 }
-
-
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def _say(message: str) -> None:
@@ -213,7 +204,7 @@ class Bench:
             CLIENT_ID=client_id,
             CLIENT_SECRET=secret,
         )
-        if _reachable("127.0.0.1", 6379):
+        if reachable("127.0.0.1", 6379):
             env.update(REDIS_URL=REDIS_URL, REDIS_PREFIX=f"oidc-bench-{secrets.token_hex(4)}")
             self.peer_redis_prefix: str | None = env["REDIS_PREFIX"]
         else:
@@ -430,7 +421,7 @@ class Bench:
 
         if self.args.no_pg:
             self.notes.append("PostgreSQL + Redis stage skipped (--no-pg)")
-        elif _reachable("127.0.0.1", 5432) and _reachable("127.0.0.1", 6379):
+        elif reachable("127.0.0.1", 5432) and reachable("127.0.0.1", 6379):
             self.postgres_stage()
         else:
             self.notes.append("PostgreSQL + Redis stage skipped: servers not reachable")
