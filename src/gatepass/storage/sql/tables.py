@@ -216,3 +216,13 @@ throttle_hits = sa.Table(
     sa.Column("expires_at", Time, nullable=False, index=True),
     sa.Index("ix_throttle_hits_key_at", "key", "at"),
 )
+
+# The client addresses that signed in to an account successfully, each until `expires_at`
+# (storage/sql/known_addresses.py): a known address is not bound by the account's limit.
+known_addresses = sa.Table(
+    "known_addresses",
+    metadata,
+    sa.Column("account", sa.String(400), primary_key=True),
+    sa.Column("address", sa.String(64), primary_key=True),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+)
