@@ -127,6 +127,16 @@ def _start(variant: str, tmp: Path) -> tuple[Server, list[scenarios.Spec]]:
         metrics.mkdir()
         env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     server = start(variant, _argv(variant, port, gatepass), env, tmp / f"{variant}.log", port, ROOT)
+    try:
+        return server, _ready_specs(server, principals, variant, tmp)
+    except BaseException:
+        stop(server)  # not yet in the caller's list of servers to stop
+        raise
+
+
+def _ready_specs(
+    server: Server, principals: provision.Principals, variant: str, tmp: Path
+) -> list[scenarios.Spec]:
     deadline = time.monotonic() + 30
     while True:  # every worker up: readyz answers 200 repeatedly
         try:
@@ -137,10 +147,9 @@ def _start(variant: str, tmp: Path) -> tuple[Server, list[scenarios.Spec]]:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.3)
-    specs = scenarios.gatepass_specs(
+    return scenarios.gatepass_specs(
         server.url, principals, variant, set(KEYS), lambda n: tmp / "unused"
     )
-    return server, specs
 
 
 def measure(variants: list[str], rounds: int, seconds: float) -> dict[str, dict[str, Any]]:
