@@ -209,6 +209,11 @@ class Settings(BaseSettings):
 
     # HTTP
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Bounded connections (issue 22): request line + headers, the time to send them, and the
+    # connections one worker serves at once (more are answered 503).
+    max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=16 * 1024 * 1024)
+    header_timeout: Duration = 20
+    max_connections: int = Field(default=1000, ge=1, le=1_000_000)
     trusted_proxies: StrList = ()
     dialects: Dialects = frozenset()
 
@@ -262,6 +267,8 @@ class Settings(BaseSettings):
         for name, value in self:
             if name.endswith("_ttl") and name not in caches and value <= 0:
                 problems.append(f"{name} must be positive")
+        if self.header_timeout <= 0:
+            problems.append("header_timeout must be positive")
         if self.refresh_token_ttl > self.session_max_lifetime:
             problems.append("refresh_token_ttl cannot exceed session_max_lifetime")
         if self.access_token_ttl > self.session_max_lifetime:

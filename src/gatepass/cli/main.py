@@ -26,7 +26,6 @@ from gatepass.cli.common import (
 from gatepass.config import Settings
 from gatepass.core.errors import NotFound
 from gatepass.core.policies import ADMIN_SCOPE
-from gatepass.observability.logs import logging_config
 from gatepass.runtime import Runtime, SetupError, open_runtime
 
 app = typer.Typer(
@@ -146,7 +145,9 @@ def serve(
     ] = "gatepass.http.app:app_from_env",
 ) -> None:
     """Serve the HTTP API."""
-    import uvicorn
+    import uvicorn  # imported here: every other command starts faster without the server
+
+    from gatepass.http.server import serve_options
 
     config = settings()
 
@@ -162,19 +163,7 @@ def serve(
     sys.stdout.write(f"gatepass listening on http://{host}:{port}\n")
     sys.stdout.flush()
     uvicorn.run(
-        app_factory,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        server_header=False,
-        access_log=False,
-        proxy_headers=False,
-        log_config=logging_config(config.log_format, config.log_level, config.log_requests),
-        log_level=config.log_level,
-        timeout_graceful_shutdown=10,
+        app_factory, factory=True, host=host, port=port, workers=workers, **serve_options(config)
     )
 
 
