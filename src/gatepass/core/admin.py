@@ -253,17 +253,24 @@ class AdminService:
         return updated
 
     async def set_user_disabled(self, name_or_id: str, disabled: bool, *, actor: str) -> User:
+        user, _revoked = await self.switch_user(name_or_id, disabled, actor=actor)
+        return user
+
+    async def switch_user(self, name_or_id: str, disabled: bool, *, actor: str) -> tuple[User, int]:
+        """Disable (revoking every session at once) or enable a user: the user, and how many
+        sessions were revoked."""
         user = await self.get_user(name_or_id)
         updated = user.evolve(disabled=disabled, updated_at=self.clock.now())
         await self.storage.update_user(updated)
+        revoked = 0
         if disabled:
-            await self.auth.revoke_principal(PrincipalKind.USER, user.id, "user_disabled")
+            revoked = await self.auth.revoke_principal(PrincipalKind.USER, user.id, "user_disabled")
         else:
             self.auth.invalidate_cached(PrincipalKind.USER, user.id)
         await self._audit(
             "admin.user.disable" if disabled else "admin.user.enable", actor, user.username
         )
-        return updated
+        return updated, revoked
 
     async def set_password(self, name_or_id: str, password: str, *, actor: str) -> None:
         user = await self.get_user(name_or_id)
@@ -272,11 +279,13 @@ class AdminService:
         self.auth.invalidate_cached(PrincipalKind.USER, user.id)
         await self._audit("admin.user.password", actor, user.username)
 
-    async def delete_user(self, name_or_id: str, *, actor: str) -> None:
+    async def delete_user(self, name_or_id: str, *, actor: str) -> int:
+        """Delete a user and their API keys; the number of sessions revoked."""
         user = await self.get_user(name_or_id)
-        await self.auth.revoke_principal(PrincipalKind.USER, user.id, "user_deleted")
+        revoked = await self.auth.revoke_principal(PrincipalKind.USER, user.id, "user_deleted")
         await self.storage.delete_user(user.id)
         await self._audit("admin.user.delete", actor, user.username)
+        return revoked
 
     # ------------------------------------------------------------------ clients
 
@@ -388,23 +397,38 @@ class AdminService:
         return NewClient(updated, secret)
 
     async def set_client_disabled(self, client_id: str, disabled: bool, *, actor: str) -> Client:
+        client, _revoked = await self.switch_client(client_id, disabled, actor=actor)
+        return client
+
+    async def switch_client(
+        self, client_id: str, disabled: bool, *, actor: str
+    ) -> tuple[Client, int]:
+        """Disable (revoking its tokens at once) or enable a client: the client, and how many
+        sessions were revoked (its stateless tokens are refused as well)."""
         client = await self.get_client(client_id)
         updated = client.evolve(disabled=disabled, updated_at=self.clock.now())
         await self.storage.update_client(updated)
+        revoked = 0
         if disabled:
-            await self.auth.revoke_principal(PrincipalKind.CLIENT, client_id, "client_disabled")
+            revoked = await self.auth.revoke_principal(
+                PrincipalKind.CLIENT, client_id, "client_disabled"
+            )
         else:
             self.auth.invalidate_cached(PrincipalKind.CLIENT, client_id)
         await self._audit(
             "admin.client.disable" if disabled else "admin.client.enable", actor, client_id
         )
-        return updated
+        return updated, revoked
 
-    async def delete_client(self, client_id: str, *, actor: str) -> None:
+    async def delete_client(self, client_id: str, *, actor: str) -> int:
+        """Delete a client; the number of its sessions revoked."""
         await self.get_client(client_id)
-        await self.auth.revoke_principal(PrincipalKind.CLIENT, client_id, "client_deleted")
+        revoked = await self.auth.revoke_principal(
+            PrincipalKind.CLIENT, client_id, "client_deleted"
+        )
         await self.storage.delete_client(client_id)
         await self._audit("admin.client.delete", actor, client_id)
+        return revoked
 
     # ------------------------------------------------------------------ API keys
 

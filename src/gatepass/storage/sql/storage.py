@@ -31,7 +31,14 @@ from gatepass.storage.sql.changes import (
     stamps_path,
     track_changes,
 )
-from gatepass.storage.sql.engine import guarded, make_engine, sqlite_file, write_transaction
+from gatepass.storage.sql.engine import (
+    DatabaseUnusable,
+    check_database,
+    guarded,
+    make_engine,
+    sqlite_file,
+    write_transaction,
+)
 from gatepass.storage.sql.external import SqlExternalStore
 
 
@@ -664,10 +671,24 @@ def _session(row: Any) -> Session:
 async def open_storage(
     url: str, *, buffered_audit: bool = True, schema: str | None = None, pool_size: int = 10
 ) -> SqlStorage:
+    """Storage over the database at `url`, checked to be usable: DatabaseUnusable (one line
+    saying what to change) when it cannot be reached, does not exist, or refuses us."""
     engine = make_engine(url, schema=schema, pool_size=pool_size)
     stamps = None
-    database = sqlite_file(url)
-    if database is not None:
-        stamps = ChangeStamps(stamps_path(database))
-        track_changes(engine, stamps)
+    try:
+        await check_database(engine, url, schema)
+        database = sqlite_file(url)
+        if database is not None:
+            path = stamps_path(database)
+            try:
+                stamps = ChangeStamps(path)
+            except OSError as error:
+                raise DatabaseUnusable(
+                    f"cannot open {path} beside the SQLite database: {error.strerror} — fix "
+                    "the permissions of its directory"
+                ) from None
+            track_changes(engine, stamps)
+    except DatabaseUnusable:
+        await engine.dispose()
+        raise
     return SqlStorage(engine, buffered_audit=buffered_audit, stamps=stamps)
