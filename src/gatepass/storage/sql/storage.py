@@ -33,6 +33,7 @@ from gatepass.storage.sql.changes import (
 )
 from gatepass.storage.sql.engine import guarded, make_engine, sqlite_file, write_transaction
 from gatepass.storage.sql.external import SqlExternalStore
+from gatepass.storage.sql.resources import SqlResourceStore
 
 
 def _words(value: str) -> frozenset[str]:
@@ -47,7 +48,7 @@ def _key(text: str | None) -> str | None:
     return text.strip().casefold() if text else None
 
 
-class SqlStorage(SqlExternalStore):
+class SqlStorage(SqlExternalStore, SqlResourceStore):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -626,6 +627,7 @@ def _session_values(session: Session) -> dict[str, Any]:
         "external_issuer": session.external_issuer,
         "external_subject": session.external_subject,
         "oauth_client_id": session.oauth_client_id,
+        "resources": " ".join(session.resources) or None,
     }
 
 
@@ -654,6 +656,7 @@ def _session(row: Any) -> Session:
         external_issuer=row.external_issuer,
         external_subject=row.external_subject,
         oauth_client_id=row.oauth_client_id,
+        resources=tuple(row.resources.split()) if row.resources else (),
     )
 
 
