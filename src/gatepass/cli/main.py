@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from gatepass.cli import backup, issuers, manage, ops, remote, tokens
+from gatepass.cli import backup, issuers, manage, ops, remote, resources, tokens
 from gatepass.cli.common import (
     JSON_OPTION,
     actor,
@@ -39,6 +39,7 @@ app = typer.Typer(
 manage.register(app)
 tokens.register(app)
 issuers.register(app, manage.user_app)
+resources.register(app)
 ops.register(app)
 backup.register(app)
 remote.register(app)
