@@ -221,6 +221,7 @@ class Settings(BaseSettings):
     login_failure_window: Duration = 120
     login_ban: Duration = 300
     login_ban_max: Duration = 86400
+    known_address_days: int = Field(default=30, ge=0, le=3650)
 
     # HTTP
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

@@ -79,10 +79,12 @@ class Runtime:
             batch=settings.purge_batch,
             max_rows=settings.purge_max_rows,
             audit_before=now - retention if retention > 0 else None,
+            known_addresses=self.shared.known_addresses if self.shared is not None else None,
         )
         for table, count in (
             ("sessions", report.sessions),
             ("denylist", report.denylist),
+            ("known_addresses", report.known_addresses),
             ("audit", report.audit),
         ):
             if count:
@@ -297,4 +299,5 @@ def throttle_policy(settings: Settings) -> ThrottlePolicy:
         window=settings.login_failure_window,
         ban=settings.login_ban,
         ban_max=settings.login_ban_max,
+        known_for=settings.known_address_days * 86400,
     )

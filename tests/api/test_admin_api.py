@@ -339,6 +339,39 @@ async def test_orgs_and_roles(client, admin):
     assert (await client.delete("/admin/roles/editor", headers=admin)).status_code == 404
 
 
+async def test_an_org_is_renamed_and_deleted_only_when_unused(client, runtime, admin, make_user):
+    await client.post("/admin/orgs", headers=admin, json={"uid": "acme", "name": "Acme"})
+    renamed = await client.patch("/admin/orgs/acme", headers=admin, json={"name": "Acme Ltd"})
+    assert (renamed.status_code, renamed.json()["uid"], renamed.json()["name"]) == (
+        200,
+        "acme",
+        "Acme Ltd",
+    )
+    assert (await runtime.admin.get_org("acme")).name == "Acme Ltd"
+    await make_user("alice", org="acme")
+    await runtime.admin.add_client("billing", org="acme", actor="test")
+    refused = await client.delete("/admin/orgs/acme", headers=admin)
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "error": "conflict",
+        "error_description": "org acme is still used by users, 1 client(s): "
+        "move or delete them first",
+    }
+    await runtime.admin.delete_user("alice", actor="test")
+    for found in await runtime.admin.list_clients():
+        await runtime.admin.delete_client(found.client_id, actor="test")
+    assert (await client.delete("/admin/orgs/acme", headers=admin)).status_code == 204
+    assert (await client.delete("/admin/orgs/acme", headers=admin)).status_code == 404
+    missing = await client.patch("/admin/orgs/acme", headers=admin, json={"name": "x"})
+    assert missing.status_code == 404
+    events = await runtime.admin.audit(AuditQuery(event="admin.org."))
+    assert [(e.event, e.target, e.details) for e in reversed(events)] == [
+        ("admin.org.create", "acme", {}),
+        ("admin.org.update", "acme", {"name": "Acme Ltd"}),
+        ("admin.org.delete", "acme", {}),
+    ]
+
+
 # ---------------------------------------------------------------- audit and dashboard
 
 

@@ -8,8 +8,10 @@ import re
 import httpx
 import pytest
 
+from gatepass.core.external import TrustedIssuer
 from gatepass.core.policies import ADMIN_SCOPE
 from gatepass.http.app import create_app
+from gatepass.runtime import open_runtime
 from gatepass.storage.base import AuditQuery
 from tests.api.conftest import CLIENT_ADDRESS
 from tests.conftest import PASSWORD, make_settings
@@ -251,6 +253,13 @@ async def test_pages_render_for_an_admin(client, runtime, admin_user, make_user,
         ("/console/sessions", "root"),
         ("/console/keys", "active"),
         ("/console/audit?event=login&since=1h", "invalid_credentials"),
+        ("/console/orgs", "No organizations yet."),
+        ("/console/orgs/new", "Create organization"),
+        ("/console/roles", "gatepass:admin"),
+        ("/console/roles/new", "Create role"),
+        ("/console/roles/admin", "Save role"),
+        ("/console/issuers", "No trusted issuers yet."),
+        ("/console/issuers/new", "EdDSA"),
     ]:
         page = await client.get(path)
         assert page.status_code == 200, path
@@ -302,3 +311,423 @@ async def test_only_a_console_token_is_accepted_in_the_cookie(client, runtime, a
         "/console/login?done=session-expired",
     )
     assert (await runtime.admin.get_user("target")).username == "target"
+
+
+# ---------------------------------------------------------------- every route, from the table
+
+PUBLIC = {("GET", "/console/login"), ("POST", "/console/login"), ("GET", "/console/static/{name}")}
+REFUSED_CSRF = "security token, so it was not made"
+
+
+def console_routes(client) -> list[tuple[str, str, str]]:
+    """(method, route path, a request path) for every console route the app registers."""
+    app = client._transport.app
+    routes = []
+    for route in app.routes:
+        if not route.path.startswith("/console"):
+            continue
+        for method in sorted(route.methods - {"HEAD"}):
+            if (method, route.path) not in PUBLIC:
+                routes.append((method, route.path, re.sub(r"\{[^}]+\}", "nobody", route.path)))
+    return routes
+
+
+async def test_the_route_table_holds_every_console_page(client):
+    paths = {(method, path) for method, path, _ in console_routes(client)}
+    assert {
+        ("GET", "/console/orgs"),
+        ("POST", "/console/orgs/{uid}/delete"),
+        ("POST", "/console/roles/{name}"),
+        ("POST", "/console/issuers/{name}/remove"),
+        ("POST", "/console/users/{user}/identities/remove"),
+    } <= paths
+
+
+async def test_every_console_route_needs_a_session(client, admin_user):
+    for method, route, path in console_routes(client):
+        response = await client.request(method, path, data={"confirmed": "yes"})
+        if route == "/console/dashboard/live":  # a fragment fetched by the page's script
+            assert response.status_code == 401, route
+        elif method == "GET":
+            assert response.status_code == 303, route
+            assert response.headers["location"].startswith("/console/login"), route
+        else:
+            assert (response.status_code, response.headers["location"]) == (
+                303,
+                "/console/login?done=session-expired",
+            ), route
+
+
+async def test_every_console_change_needs_the_csrf_token(client, admin_user):
+    await sign_in(client)
+    changes = [(route, path) for method, route, path in console_routes(client) if method == "POST"]
+    assert changes
+    for route, path in changes:
+        for form in ({"confirmed": "yes"}, {"confirmed": "yes", "csrf": "guessed"}):
+            response = await client.post(path, data=form)
+            assert response.status_code == 403, route
+            assert REFUSED_CSRF in response.text, route
+        foreign = await client.post(
+            path,
+            data={"confirmed": "yes", "csrf": await csrf_of(client)},
+            headers={"sec-fetch-site": "cross-site"},
+        )
+        assert foreign.status_code == 403, route
+        assert "came from another site" in foreign.text, route
+    assert (await client.get("/console/users")).status_code == 200  # still signed in
+
+
+async def test_every_console_answer_refuses_framing(client, admin_user):
+    await sign_in(client)
+    for method, route, path in console_routes(client):
+        response = await client.request(method, path, data={"csrf": "x"})
+        assert response.status_code < 500, route
+        assert response.headers["x-frame-options"] == "DENY", route
+        if response.status_code != 303:
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"], route
+
+
+# ---------------------------------------------------------------- organizations
+
+
+async def test_orgs_are_created_renamed_and_deleted(client, runtime, admin_user):
+    await sign_in(client)
+    csrf = await csrf_of(client, "/console/orgs/new")
+    bad = await client.post("/console/orgs", data={"csrf": csrf, "uid": "no spaces", "name": "A"})
+    assert bad.status_code == 400
+    assert "invalid org name &#39;no spaces&#39;" in bad.text
+    assert 'value="no spaces"' in bad.text
+    form = {"csrf": csrf, "uid": "acme", "name": "Acme"}
+    created = await client.post("/console/orgs", data=form)
+    assert (created.status_code, created.headers["location"]) == (
+        303,
+        "/console/orgs/acme?done=org-created",
+    )
+    dup = await client.post("/console/orgs", data=form)
+    assert dup.status_code == 409
+    assert "org acme already exists" in dup.text
+    listed = await client.get("/console/orgs")
+    assert '<a href="/console/orgs/acme"><code>acme</code></a>' in listed.text
+
+    renamed = await client.post("/console/orgs/acme", data={"csrf": csrf, "name": "Acme Ltd"})
+    assert (renamed.status_code, renamed.headers["location"]) == (
+        303,
+        "/console/orgs/acme?done=org-renamed",
+    )
+    page = await client.get(renamed.headers["location"])
+    assert "The organization is renamed." in page.text
+    assert "<h1>Acme Ltd</h1>" in page.text
+
+    asked = await client.post("/console/orgs/acme/delete", data={"csrf": csrf})
+    assert asked.status_code == 200
+    assert "Delete organization acme? This cannot be undone." in asked.text
+    assert (await runtime.admin.get_org("acme")).name == "Acme Ltd"
+    deleted = await client.post(
+        "/console/orgs/acme/delete", data={"csrf": csrf, "confirmed": "yes"}
+    )
+    assert (deleted.status_code, deleted.headers["location"]) == (
+        303,
+        "/console/orgs?done=org-deleted",
+    )
+    assert await runtime.admin.list_orgs() == []
+    events = await runtime.admin.audit(AuditQuery(event="admin.org."))
+    assert [(e.event, e.actor) for e in reversed(events)] == [
+        ("admin.org.create", "root"),
+        ("admin.org.update", "root"),
+        ("admin.org.delete", "root"),
+    ]
+    gone = await client.post("/console/orgs/acme", data={"csrf": csrf, "name": "x"})
+    assert gone.status_code == 404
+    assert "no org acme" in gone.text
+
+
+async def test_an_org_in_use_is_not_deleted(client, runtime, admin_user, make_user):
+    await runtime.admin.add_org("acme", "Acme", actor="test")
+    await make_user("alice", org="acme")
+    await sign_in(client)
+    csrf = await csrf_of(client, "/console/orgs/acme")
+    refused = await client.post(
+        "/console/orgs/acme/delete", data={"csrf": csrf, "confirmed": "yes"}
+    )
+    assert refused.status_code == 409
+    assert "org acme is still used by users: move or delete them first" in refused.text
+    assert '<a href="/console/users/alice">alice</a>' in refused.text  # who, on the same page
+    await runtime.admin.delete_user("alice", actor="test")
+    await runtime.admin.add_issuer(
+        TrustedIssuer(
+            issuer="https://idp.example/",
+            name="corp",
+            audiences=("api",),
+            auto_provision=True,
+            provision_org="acme",
+        ),
+        actor="test",
+    )
+    again = await client.post("/console/orgs/acme/delete", data={"csrf": csrf, "confirmed": "yes"})
+    assert again.status_code == 409
+    assert "still used by issuer corp (provisions into it)" in again.text
+    assert (await runtime.admin.get_org("acme")).uid == "acme"
+
+
+# ---------------------------------------------------------------- roles
+
+
+async def test_roles_are_created_edited_and_deleted(client, runtime, admin_user, make_user):
+    await sign_in(client)
+    csrf = await csrf_of(client, "/console/roles/new")
+    empty = await client.post("/console/roles", data={"csrf": csrf, "name": "editor", "scopes": ""})
+    assert empty.status_code == 400
+    assert "give the role at least one scope" in empty.text
+    assert 'value="editor"' in empty.text
+    form = {
+        "csrf": csrf,
+        "name": "editor",
+        "scopes": "docs:read docs:write",
+        "description": "Edits",
+    }
+    created = await client.post("/console/roles", data=form)
+    assert (created.status_code, created.headers["location"]) == (
+        303,
+        "/console/roles/editor?done=role-created",
+    )
+    again = await client.post("/console/roles", data={**form, "scopes": "other"})
+    assert again.status_code == 409
+    assert "role editor already exists: edit it on its page" in again.text
+    assert [(r.name, sorted(r.scopes)) for r in await runtime.admin.list_roles()] == [
+        ("admin", [ADMIN_SCOPE]),
+        ("editor", ["docs:read", "docs:write"]),
+    ]
+
+    page = await client.get("/console/roles/editor")
+    assert 'value="docs:read docs:write"' in page.text
+    bad = await client.post("/console/roles/editor", data={"csrf": csrf, "scopes": "bad\x7fscope"})
+    assert bad.status_code == 400
+    assert "invalid scope name(s)" in bad.text
+    saved = await client.post("/console/roles/editor", data={"csrf": csrf, "scopes": "docs:read"})
+    assert (saved.status_code, saved.headers["location"]) == (
+        303,
+        "/console/roles/editor?done=role-saved",
+    )
+    assert await runtime.auth.scopes_of_roles(("editor",)) == {"docs:read"}
+    missing = await client.post("/console/roles/ghost", data={"csrf": csrf, "scopes": "x"})
+    assert missing.status_code == 404
+    assert [r.name for r in await runtime.admin.list_roles()] == ["admin", "editor"]
+
+    # Deleting a role its users hold: as the admin API does, they keep the name, lose the scopes.
+    await make_user("dora", roles=["editor"])
+    asked = await client.post("/console/roles/editor/delete", data={"csrf": csrf})
+    assert asked.status_code == 200
+    assert "Delete role editor? Users holding it keep its name" in asked.text
+    deleted = await client.post(
+        "/console/roles/editor/delete", data={"csrf": csrf, "confirmed": "yes"}
+    )
+    assert (deleted.status_code, deleted.headers["location"]) == (
+        303,
+        "/console/roles?done=role-deleted",
+    )
+    assert (await runtime.admin.get_user("dora")).roles == ("editor",)
+    login = await client.post("/auth/login", json={"username": "dora", "password": PASSWORD})
+    assert login.json()["scope"] == ""
+    events = await runtime.admin.audit(AuditQuery(event="admin.role."))
+    assert [(e.event, e.actor) for e in reversed(events)] == [
+        ("admin.role.put", "test"),
+        ("admin.role.put", "root"),
+        ("admin.role.put", "root"),
+        ("admin.role.delete", "root"),
+    ]
+
+
+async def test_deleting_the_admin_role_is_said_to_lock_admins_out(client, admin_user):
+    await sign_in(client)
+    csrf = await csrf_of(client, "/console/roles/admin")
+    asked = await client.post("/console/roles/admin/delete", data={"csrf": csrf})
+    assert asked.status_code == 200
+    assert "It grants gatepass:admin" in asked.text
+
+
+# ---------------------------------------------------------------- trusted issuers and links
+
+ISSUER_FORM = {
+    "issuer": "https://tenant.eu.auth0.com/",
+    "audiences": "https://api.example.com",
+    "name": "auth0",
+    "algorithms": "RS256",
+    "leeway": "60s",
+    "match": "sub",
+    "client_id": "spa",
+}
+
+
+async def test_issuers_are_added_shown_and_removed(client, runtime, admin_user, make_user):
+    await sign_in(client)
+    csrf = await csrf_of(client, "/console/issuers/new")
+    for changes, message in [
+        ({"audiences": ""}, "&#39;audiences&#39;: Tuple should have at least 1 item"),
+        ({"issuer": "tenant.example"}, "&#39;issuer&#39;: Value error, must be an http(s) URL"),
+        ({"algorithms": "HS256"}, "unsupported algorithm(s) HS256"),
+        ({"leeway": "soon"}, "&#39;leeway&#39;"),
+        ({"name": "a b"}, "invalid issuer name &#39;a b&#39;"),
+        ({"auto_provision": "yes", "provision_org": "nowhere"}, "no org nowhere"),
+    ]:
+        bad = await client.post("/console/issuers", data={"csrf": csrf, **ISSUER_FORM, **changes})
+        assert bad.status_code in (400, 404), changes
+        assert message in bad.text, changes
+        assert 'value="spa"' in bad.text, changes  # what was typed is kept
+    added = await client.post("/console/issuers", data={"csrf": csrf, **ISSUER_FORM})
+    assert (added.status_code, added.headers["location"]) == (
+        303,
+        "/console/issuers/auth0?done=issuer-added",
+    )
+    (issuer,) = await runtime.admin.list_issuers()
+    assert (issuer.issuer, issuer.audiences, issuer.client_id, issuer.source) == (
+        "https://tenant.eu.auth0.com/",
+        ("https://api.example.com",),
+        "spa",
+        "database",
+    )
+    dup = await client.post("/console/issuers", data={"csrf": csrf, **ISSUER_FORM})
+    assert dup.status_code == 409
+    assert "issuer auth0 (https://tenant.eu.auth0.com/) is already trusted" in dup.text
+    page = await client.get("/console/issuers/auth0")
+    assert "https://tenant.eu.auth0.com/" in page.text
+    assert "by discovery" in page.text
+    assert "auth0" in (await client.get("/console/issuers")).text
+
+    await make_user("alice")
+    await runtime.admin.link_identity("alice", "auth0", "auth0|1", actor="test")
+    asked = await client.post("/console/issuers/auth0/remove", data={"csrf": csrf})
+    assert asked.status_code == 200
+    assert "every identity link made through it is removed" in asked.text
+    assert len(await runtime.admin.list_issuers()) == 1
+    removed = await client.post(
+        "/console/issuers/auth0/remove", data={"csrf": csrf, "confirmed": "yes"}
+    )
+    assert (removed.status_code, removed.headers["location"]) == (
+        303,
+        "/console/issuers?done=issuer-removed",
+    )
+    assert await runtime.admin.list_issuers() == []
+    assert await runtime.admin.list_identities("alice") == []  # as the admin API: links go too
+    events = await runtime.admin.audit(AuditQuery(event="admin.issuer."))
+    assert [(e.event, e.actor) for e in reversed(events)] == [
+        ("admin.issuer.create", "root"),
+        ("admin.issuer.delete", "root"),
+    ]
+
+
+async def test_an_issuer_from_the_config_file_is_not_removed(tmp_path, clock, runtime):
+    settings = make_settings(
+        tmp_path / "other",
+        issuers=[{"issuer": "https://idp.example/", "audiences": ["api"], "name": "corp"}],
+    )
+    configured = await open_runtime(settings, clock=clock, initialize=True)
+    try:
+        await configured.admin.put_role("admin", [ADMIN_SCOPE], actor="test")
+        await configured.admin.add_user("root", password=PASSWORD, roles=["admin"], actor="test")
+        app = create_app(settings, runtime=configured)
+        transport = httpx.ASGITransport(app=app, client=(CLIENT_ADDRESS, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            await sign_in(http)
+            page = await http.get("/console/issuers/corp")
+            assert "defined in the config file; remove it there" in page.text
+            assert "/console/issuers/corp/remove" not in page.text
+            forced = await http.post(
+                "/console/issuers/corp/remove",
+                data={"csrf": found(CSRF, page.text), "confirmed": "yes"},
+            )
+            assert forced.status_code == 400
+            assert "issuer corp is defined in the config file" in forced.text
+    finally:
+        await configured.close()
+
+
+async def test_identity_links_are_made_and_removed_on_a_users_page(
+    client, runtime, admin_user, make_user
+):
+    await runtime.admin.add_issuer(
+        TrustedIssuer(issuer="https://tenant.eu.auth0.com/", name="auth0", audiences=("api",)),
+        actor="test",
+    )
+    await make_user("alice")
+    await make_user("bob")
+    await sign_in(client)
+    page = await client.get("/console/users/alice")
+    assert "No linked identities." in page.text
+    csrf = found(CSRF, page.text)
+    link = {"csrf": csrf, "issuer": "auth0", "subject": "auth0|1"}
+    linked = await client.post("/console/users/alice/identities", data=link)
+    assert (linked.status_code, linked.headers["location"]) == (
+        303,
+        "/console/users/alice?done=identity-linked",
+    )
+    page = await client.get(linked.headers["location"])
+    assert "The external identity now logs in as this user." in page.text
+    assert "<code>auth0|1</code>" in page.text
+    assert await runtime.admin.list_identities("alice") == [
+        ("https://tenant.eu.auth0.com/", "auth0|1")
+    ]
+
+    taken = await client.post("/console/users/bob/identities", data=link)
+    assert taken.status_code == 409
+    assert "this external identity is linked to another user" in taken.text
+    assert 'value="auth0|1"' in taken.text  # shown on bob's page, with what was typed
+    assert "<h1>bob</h1>" in taken.text
+    unknown = await client.post("/console/users/bob/identities", data={**link, "issuer": "nowhere"})
+    assert unknown.status_code == 404
+    assert "no trusted issuer nowhere" in unknown.text
+    empty = await client.post("/console/users/bob/identities", data={**link, "subject": " "})
+    assert empty.status_code == 400
+    assert "an external subject is 1-512 characters" in empty.text
+
+    remove = {"csrf": csrf, "issuer": "https://tenant.eu.auth0.com/", "subject": "auth0|1"}
+    asked = await client.post("/console/users/alice/identities/remove", data=remove)
+    assert asked.status_code == 200
+    assert 'name="subject" value="auth0|1"' in asked.text  # the confirmation re-posts it
+    assert 'name="issuer" value="https://tenant.eu.auth0.com/"' in asked.text
+    assert len(await runtime.admin.list_identities("alice")) == 1
+    removed = await client.post(
+        "/console/users/alice/identities/remove", data={**remove, "confirmed": "yes"}
+    )
+    assert (removed.status_code, removed.headers["location"]) == (
+        303,
+        "/console/users/alice?done=identity-unlinked",
+    )
+    assert await runtime.admin.list_identities("alice") == []
+    again = await client.post(
+        "/console/users/alice/identities/remove", data={**remove, "confirmed": "yes"}
+    )
+    assert again.status_code == 404
+    assert "alice is not linked to auth0|1 at auth0" in again.text
+    events = await runtime.admin.audit(AuditQuery(event="admin.identity."))
+    assert [(e.event, e.actor, e.target) for e in reversed(events)] == [
+        ("admin.identity.link", "root", "alice"),
+        ("admin.identity.unlink", "root", "alice"),
+    ]
+
+
+# ---------------------------------------------------------------- echoed input is cut
+
+
+async def test_a_long_refused_value_is_cut_on_the_page(client, admin_user):
+    await sign_in(client)
+    csrf = await csrf_of(client)
+    long = "x" * 5000
+    for path, form in [
+        ("/console/orgs", {"uid": long}),
+        ("/console/roles", {"name": long, "scopes": "a"}),
+        ("/console/issuers", {**ISSUER_FORM, "name": long}),
+        ("/console/users", {"username": long}),
+        (f"/console/roles/{long}/delete", {}),
+    ]:
+        response = await client.post(path, data={"csrf": csrf, **form})
+        assert response.status_code in (400, 404), path
+        alert = found(re.compile(r'role="alert"[^>]*>(.*?)</div>', re.S), response.text)
+        assert "x" * 100 not in alert, path
+        assert "…" in alert, path
+        assert len(alert) < 400, path
+    for path in ("/console/users", "/console/clients"):
+        response = await client.get(path, params={"search": long})
+        assert response.status_code == 200, path
+        said = found(re.compile(r"No \w+ matches “([^”]*)”"), response.text)
+        assert "x" * 100 not in said, path
+        assert "…" in said, path

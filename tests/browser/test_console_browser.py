@@ -207,3 +207,118 @@ def test_a_change_without_the_csrf_token_is_refused(page: Page, deployment: Depl
     expect(page.get_by_role("status")).to_contain_text("The user, their API keys")
     gone = httpx.get(f"{deployment.url}/admin/users/mallory", headers=admin)
     assert gone.status_code == 404
+
+
+def test_an_operator_manages_orgs_roles_issuers_and_identity_links(
+    page: Page, deployment: Deployment
+) -> None:
+    admin = deployment.admin_headers()
+    api = deployment.url + "/admin"
+    sign_in(page, "admin", deployment.admin_password)
+    page.wait_for_url("**/console")
+
+    # An organization: a refused uid first (the error is shown, the typing kept), then renamed.
+    nav(page, "Orgs")
+    page.get_by_role("link", name="New organization").click()
+    page.get_by_label("Uid").fill("acme corp")
+    page.get_by_label("Name", exact=True).fill("Acme")
+    page.get_by_role("button", name="Create organization").click()
+    expect(page.get_by_role("alert")).to_contain_text("invalid org name 'acme corp'")
+    assert page.get_by_label("Name", exact=True).input_value() == "Acme"
+    page.get_by_label("Uid").fill("acme")
+    page.get_by_role("button", name="Create organization").click()
+    expect(page.get_by_role("status")).to_have_text("The organization is created.")
+    page.get_by_label("Name").fill("Acme Corporation")
+    page.get_by_role("button", name="Rename").click()
+    expect(page.get_by_role("status")).to_have_text("The organization is renamed.")
+    expect(page.get_by_role("heading", name="Acme Corporation")).to_be_visible()
+
+    # A role: refused without scopes, created, edited.
+    nav(page, "Roles")
+    page.get_by_role("link", name="New role").click()
+    page.get_by_label("Name").fill("editor")
+    page.get_by_label("Description").fill("Writes the docs")
+    page.get_by_role("button", name="Create role").click()
+    expect(page.get_by_role("alert")).to_contain_text("give the role at least one scope")
+    page.get_by_label("Scopes").fill("docs:read docs:write docs:publish")
+    page.get_by_role("button", name="Create role").click()
+    expect(page.get_by_role("status")).to_have_text("The role is created.")
+    page.get_by_label("Scopes").fill("docs:read docs:write")
+    page.get_by_role("button", name="Save role").click()
+    expect(page.get_by_role("status")).to_contain_text("The role is saved")
+    role = httpx.get(f"{api}/roles", headers=admin).json()["items"]
+    assert {"name": "editor", "scopes": ["docs:read", "docs:write"],
+            "description": "Writes the docs"} in role  # fmt: skip
+
+    # A user in the org holding the role: the org cannot be deleted while she is in it.
+    created = httpx.post(
+        f"{api}/users",
+        headers=admin,
+        json={"username": "erin", "org": "acme", "roles": ["editor"]},
+    )
+    assert created.status_code == 201
+    nav(page, "Orgs")
+    page.get_by_role("link", name="acme").click()
+    expect(page.get_by_role("link", name="erin")).to_be_visible()
+    page.screenshot(path=deployment.shots / "console-org.png", full_page=True)
+    page.once("dialog", accept)
+    page.get_by_role("button", name="Delete organization").click()
+    expect(page.get_by_role("alert")).to_contain_text("org acme is still used by users")
+
+    # A trusted issuer, added through the form (one mistake first).
+    nav(page, "Issuers")
+    page.get_by_role("link", name="Add issuer").click()
+    page.get_by_label("Issuer URL").fill("https://tenant.eu.auth0.com/")
+    page.get_by_label("Name", exact=True).fill("auth0")
+    page.get_by_role("button", name="Add issuer").click()
+    expect(page.get_by_role("alert")).to_contain_text("'audiences'")
+    assert page.get_by_label("Issuer URL").input_value() == "https://tenant.eu.auth0.com/"
+    page.get_by_label("Audiences").fill("https://api.example.com")
+    page.get_by_label("Provider's client id").fill("spa")
+    page.get_by_role("button", name="Add issuer").click()
+    expect(page.get_by_role("status")).to_contain_text("The issuer is trusted")
+    expect(page.get_by_role("heading", name="auth0")).to_be_visible()
+    nav(page, "Issuers")
+    expect(page.get_by_role("link", name="auth0")).to_be_visible()
+    page.screenshot(path=deployment.shots / "console-issuers.png", full_page=True)
+
+    # An identity at it, linked to erin on her page, then removed.
+    page.goto("/console/users/erin")
+    page.get_by_label("Issuer", exact=True).select_option("auth0")
+    page.get_by_label("Subject").fill("auth0|42")
+    page.get_by_role("button", name="Link identity").click()
+    expect(page.get_by_role("status")).to_contain_text("now logs in as this user")
+    identities = page.get_by_role("region", name="External identities")
+    expect(identities.get_by_role("row", name="auth0|42")).to_be_visible()
+    links = httpx.get(f"{api}/users/erin/identities", headers=admin).json()["items"]
+    assert links == [{"issuer": "https://tenant.eu.auth0.com/", "subject": "auth0|42"}]
+    identities.scroll_into_view_if_needed()  # the bottom of her page, at the window's size
+    page.screenshot(path=deployment.shots / "console-identities.png")
+    page.once("dialog", accept)
+    identities.get_by_role("button", name="Remove link").click()
+    expect(page.get_by_role("status")).to_contain_text("no longer logs in as this user")
+    assert httpx.get(f"{api}/users/erin/identities", headers=admin).json()["items"] == []
+
+    # Removing the issuer, the role, and (once erin has gone) the org.
+    nav(page, "Issuers")
+    page.get_by_role("link", name="auth0").click()
+    page.once("dialog", accept)
+    page.get_by_role("button", name="Remove issuer").click()
+    expect(page.get_by_role("status")).to_contain_text("no longer trusted")
+    nav(page, "Roles")
+    page.screenshot(path=deployment.shots / "console-roles.png", full_page=True)
+    page.get_by_role("link", name="editor").click()
+    page.once("dialog", accept)
+    page.get_by_role("button", name="Delete role").click()
+    expect(page.get_by_role("status")).to_contain_text("The role is deleted")
+    assert httpx.delete(f"{api}/users/erin", headers=admin).status_code == 204
+    nav(page, "Orgs")
+    page.get_by_role("link", name="acme").click()
+    page.once("dialog", accept)
+    page.get_by_role("button", name="Delete organization").click()
+    expect(page.get_by_role("status")).to_have_text("The organization is deleted.")
+    assert httpx.get(f"{api}/orgs", headers=admin).json()["items"] == []
+    assert httpx.get(f"{api}/issuers", headers=admin).json()["items"] == []
+    assert "editor" not in {
+        r["name"] for r in httpx.get(f"{api}/roles", headers=admin).json()["items"]
+    }

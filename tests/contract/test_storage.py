@@ -79,6 +79,9 @@ async def test_orgs(storage):
     assert [o.uid for o in await storage.list_orgs()] == ["acme", "beta"]
     with pytest.raises(Conflict):
         await storage.add_org(Org("acme", "Again", NOW))
+    assert await storage.rename_org("beta", "Beta Ltd") is True
+    assert await storage.get_org("beta") == Org("beta", "Beta Ltd", NOW)
+    assert await storage.rename_org("gamma", "Gamma") is False
     assert await storage.delete_org("beta") is True
     assert await storage.delete_org("beta") is False
     assert await storage.get_org("beta") is None

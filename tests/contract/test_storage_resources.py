@@ -1,4 +1,4 @@
-"""Storage contract for registered APIs (RFC 8707 resources, migration 0005), on every backend."""
+"""Storage contract for registered APIs (RFC 8707 resources, migration 0006), on every backend."""
 
 from __future__ import annotations
 

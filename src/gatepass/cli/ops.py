@@ -119,8 +119,8 @@ def _report(checks: list[Check], as_json: bool) -> None:
 
 
 def purge(as_json: bool = JSON_OPTION) -> None:
-    """Delete expired sessions and denylist entries now (and old audit events when
-    audit_retention is set), in bounded batches."""
+    """Delete expired sessions, denylist entries and known addresses now (and old audit
+    events when audit_retention is set), in bounded batches."""
 
     async def job(runtime: Runtime) -> dict[str, int | bool]:
         return (await runtime.purge()).as_dict()
@@ -131,7 +131,7 @@ def purge(as_json: bool = JSON_OPTION) -> None:
         return
     out.print(
         f"purged {report['sessions']} sessions, {report['denylist']} denylist entries, "
-        f"{report['audit']} audit events"
+        f"{report['known_addresses']} known addresses, {report['audit']} audit events"
     )
     if not report["complete"]:
         out.print("purge_max_rows reached: more expired rows are left; run `gatepass purge` again")

@@ -101,6 +101,40 @@ class AdminService:
     async def list_orgs(self) -> list[Org]:
         return await self.storage.list_orgs()
 
+    async def get_org(self, uid: str) -> Org:
+        org = await self.storage.get_org(uid)
+        if org is None:
+            raise NotFound(f"no org {uid}")
+        return org
+
+    async def rename_org(self, uid: str, name: str, *, actor: str) -> Org:
+        """A new display name; the uid is what tokens and records refer to, so it stays."""
+        org = replace(await self.get_org(uid), name=(name or uid)[:256])
+        if not await self.storage.rename_org(uid, org.name):
+            raise NotFound(f"no org {uid}")
+        await self._audit("admin.org.update", actor, uid, {"name": org.name})
+        return org
+
+    async def delete_org(self, uid: str, *, actor: str) -> None:
+        """Delete an org nothing refers to; one with users, clients or a provisioning issuer
+        is refused (the database refuses the first two as well), never emptied silently."""
+        await self.get_org(uid)
+        users = await self.storage.list_users(org_uid=uid, limit=1)
+        clients = await self.storage.list_clients(org_uid=uid)
+        issuers = await self._external().issuers() if self.auth.external is not None else []
+        holders = [
+            *(["users"] if users else []),
+            *([f"{len(clients)} client(s)"] if clients else []),
+            *(f"issuer {i.name} (provisions into it)" for i in issuers if i.provision_org == uid),
+        ]
+        if holders:
+            raise Conflict(
+                f"org {uid} is still used by {', '.join(holders)}: move or delete them first"
+            )
+        if not await self.storage.delete_org(uid):
+            raise NotFound(f"no org {uid}")
+        await self._audit("admin.org.delete", actor, uid)
+
     async def put_role(
         self, name: str, scopes: Sequence[str], description: str = "", *, actor: str
     ) -> Role:

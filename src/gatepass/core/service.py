@@ -178,7 +178,7 @@ class AuthService:
         if outcome.new_hash is not None:
             await self.storage.set_password_hash(user.id, outcome.new_hash, self.clock.now())
             self._users.invalidate(user.id)
-        await self.limiter.success(account)
+        await self.limiter.success(account, ctx.ip)
         principal = await self._user_principal(user)
         return await self._login(
             principal,
@@ -242,7 +242,7 @@ class AuthService:
             await self._failed(account, ctx, AuthMethod.API_KEY, identifier, InvalidCredentials())
         if user.disabled:
             await self._failed(account, ctx, AuthMethod.API_KEY, identifier, AccountDisabled())
-        await self.limiter.success(account)
+        await self.limiter.success(account, ctx.ip)
         await self.storage.touch_api_key(key.id, now)
         principal = await self._user_principal(user)
         # A key never carries more than its owner holds today.
@@ -811,7 +811,7 @@ class AuthService:
             )
         if client.disabled:
             await self._failed(account, ctx, AuthMethod.CLIENT_SECRET, client_id, AccountDisabled())
-        await self.limiter.success(account)
+        await self.limiter.success(account, ctx.ip)
         return await self._client_principal(client)
 
     async def _failed(

@@ -93,6 +93,10 @@ class NewOrg(_In):
     name: str | None = Field(default=None, max_length=256)
 
 
+class OrgChanges(_In):
+    name: str = Field(max_length=256, description="the display name; empty means the uid")
+
+
 class RoleOut(BaseModel):
     name: str
     scopes: list[str]
@@ -597,6 +601,17 @@ class AdminApi:
         org = await self.gate.admin.add_org(body.uid, body.name, actor=actor)
         return ok(org_out(org), 201)
 
+    @admin_only
+    async def rename_org(self, request: Request, actor: str) -> Response:
+        body = validated(OrgChanges, await self._json(request))
+        org = await self.gate.admin.rename_org(request.path_params["uid"], body.name, actor=actor)
+        return ok(org_out(org))
+
+    @admin_only
+    async def delete_org(self, request: Request, actor: str) -> Response:
+        await self.gate.admin.delete_org(request.path_params["uid"], actor=actor)
+        return no_content()
+
     # ------------------------------------------------------------------ roles
 
     @admin_only
@@ -960,6 +975,11 @@ class AdminApi:
                parameters=paging),
             ep("/admin/orgs", "POST", self.create_org, "Create an organization", 201, OrgOut,
                request=NewOrg),
+            ep("/admin/orgs/{uid}", "PATCH", self.rename_org, "Rename an organization", 200,
+               OrgOut, request=OrgChanges, parameters=[path_param("uid", "the org's uid")]),
+            ep("/admin/orgs/{uid}", "DELETE", self.delete_org,
+               "Delete an organization no user, client or issuer refers to", 204,
+               parameters=[path_param("uid", "the org's uid")]),
             # roles
             ep("/admin/roles", "GET", self.list_roles, "List roles", 200, RolePage,
                parameters=paging),

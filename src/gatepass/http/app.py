@@ -18,7 +18,7 @@ from gatepass import __version__
 from gatepass.config import Settings, load_settings
 from gatepass.core.errors import GatepassError
 from gatepass.http.admin_api import AdminApi
-from gatepass.http.console import Console, ResourcePages
+from gatepass.http.console import Console
 from gatepass.http.context import Gate
 from gatepass.http.dialects import enabled_dialects
 from gatepass.http.forward_auth import ForwardAuth
@@ -50,7 +50,6 @@ def surfaces(gate: Gate) -> list[Surface]:
         *dialects,
         AdminApi(gate),
         Console(gate),
-        ResourcePages(gate),
     ]
 
 

@@ -2,6 +2,5 @@
 build step: everything it serves is in this package)."""
 
 from gatepass.http.console.pages import Console
-from gatepass.http.console.resources import ResourcePages
 
-__all__ = ["Console", "ResourcePages"]
+__all__ = ["Console"]

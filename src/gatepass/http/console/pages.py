@@ -1,5 +1,9 @@
 """The admin console at `/console`: server-rendered pages over `AdminService`.
 
+This module holds sign-in, the dashboard, users (with their API keys and identity links),
+clients, API keys, sessions, signing keys, the audit log and the route table; orgs and roles
+are in `directory.py`, trusted issuers in `issuers.py`, what they share in `base.py`.
+
 Each handler reads the sign-in state (`session.py`), parses its form or query, makes one
 `AdminService` call — the same operations, validation and audit as the admin REST API and the
 CLI, with the signed-in admin as actor — and renders a page. Errors become a page or an inline
@@ -11,39 +15,47 @@ key) are rendered once, in the answer to the request that created them, never st
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from gatepass.config import parse_duration
 from gatepass.core.errors import (
     GatepassError,
-    InsufficientScope,
     InvalidCredentials,
     InvalidScope,
-    InvalidToken,
     NotFound,
     Overloaded,
     RateLimited,
 )
 from gatepass.core.models import ApiKey, User
-from gatepass.core.policies import ADMIN_SCOPE, require
-from gatepass.http.console.render import Renderer, chart_bars
+from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.http.console.base import (
+    NOT_ADMIN,
+    PAGE_SIZE,
+    SURFACE,
+    console_page,
+    done_notice,
+    offset_param,
+    redirect,
+    scope_list,
+)
+from gatepass.http.console.directory import DirectoryPages
+from gatepass.http.console.issuers import IssuerPages
+from gatepass.http.console.render import chart_bars
+from gatepass.http.console.resources import ResourcePages
 from gatepass.http.console.session import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     ConsoleSession,
     Form,
     Refused,
-    SignInRequired,
     clear_cookie,
     cross_site_refused,
     csrf_matches,
-    csrf_refused,
     new_login_token,
     read_form,
     safe_next,
@@ -51,191 +63,18 @@ from gatepass.http.console.session import (
     secure_cookies,
     set_login_cookie,
     set_session_cookie,
-    unverified_csrf,
 )
-from gatepass.http.context import Gate
 from gatepass.http.errors import native_error
 from gatepass.http.openapi import Endpoint
 from gatepass.http.wire import WireError, request_context
 from gatepass.storage.base import AuditQuery
 from gatepass.token_profiles import CONSOLE
 
-SURFACE = "console"
-PAGE_SIZE = 50
 LIFETIMES = {"": None, "1d": "1d", "30d": "30d", "90d": "90d", "365d": "365d"}
 AUDIT_WINDOWS = {"": None, "15m": "15m", "1h": "1h", "24h": "24h", "7d": "7d", "30d": "30d"}
-DONE = {
-    "signed-out": "You have signed out.",
-    "session-expired": "Your console session has ended. Sign in again.",
-    "user-created": "The user is created.",
-    "user-disabled": "The user is disabled; their sessions were revoked.",
-    "user-enabled": "The user is enabled.",
-    "user-deleted": "The user, their API keys and sessions are gone.",
-    "client-disabled": "The client is disabled; its tokens were revoked.",
-    "client-enabled": "The client is enabled.",
-    "client-deleted": "The client is deleted; its tokens were revoked.",
-    "key-revoked": "The API key is revoked.",
-    "session-revoked": "The session is revoked: its tokens are refused from now on.",
-    "signing-key-rotated": "A new signing key is active; older ones keep verifying until "
-    "their tokens expire.",
-}
-NOT_ADMIN = "This account is not a gatepass administrator."
-_TITLES = {400: "Bad request", 404: "Not found", 409: "Conflict", 429: "Too many attempts"}
-
-C = TypeVar("C", bound="Console")
-PageHandler = Callable[[C, Request, ConsoleSession], Awaitable[Response]]
 
 
-def console_page(
-    *, change: bool = False, fragment: bool = False
-) -> Callable[[PageHandler[C]], Callable[[C, Request], Awaitable[Response]]]:
-    """Sign-in state, csrf (for changes), and errors as pages, around a page handler."""
-
-    def decorate(handler: PageHandler[C]) -> Callable[[C, Request], Awaitable[Response]]:
-        @functools.wraps(handler)
-        async def wrapper(self: C, request: Request) -> Response:
-            session: ConsoleSession | None = None
-            try:
-                session = await self.signed_in(request, change=change)
-                return await handler(self, request, session)
-            except SignInRequired:
-                return self.to_sign_in(request, change=change, fragment=fragment)
-            except Refused as refusal:
-                return self.refusal(request, refusal, session)
-            except WireError as exc:
-                return self.refusal(
-                    request, Refused(exc.status, "Bad request", exc.reason), session
-                )
-            except GatepassError as exc:
-                status = native_error(exc)[0]
-                title = _TITLES.get(status, "Not possible")
-                return self.refusal(request, Refused(status, title, exc.description), session)
-
-        return wrapper
-
-    return decorate
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
-
-
-def _scopes(text: str) -> list[str]:
-    return text.replace(",", " ").split()
-
-
-def _offset(request: Request) -> int:
-    raw = request.query_params.get("offset", "0")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
-
-
-class Console:
-    def __init__(self, gate: Gate) -> None:
-        self.gate = gate
-        self.settings = gate.settings
-        self.limit = gate.settings.max_body_bytes
-        self.renderer = Renderer()
-
-    # ------------------------------------------------------------------ sign-in state
-
-    async def signed_in(self, request: Request, *, change: bool) -> ConsoleSession:
-        token = request.cookies.get(SESSION_COOKIE)
-        form = Form()
-        if change:
-            if not same_origin(request):
-                raise cross_site_refused()
-            form = await read_form(request, self.limit)
-        if not token:
-            raise SignInRequired()
-        # A page (a read) may present the token's own csrf value; a change must bring it.
-        csrf = (form.get("csrf") or request.headers.get("x-csrf-token", "")) if change else None
-        if csrf is None:
-            csrf = unverified_csrf(token) or ""
-        auth = self.gate.auth
-        try:
-            verified = await auth.verify_access(token, csrf=csrf, required_scopes=[ADMIN_SCOPE])
-            principal, signed_in = await auth.principal_for(verified)
-            # Only a console sign-in will do: any other token (one without a csrf binding,
-            # planted in the cookie) would let a change through without the csrf check.
-            if signed_in is None or signed_in.profile != CONSOLE or "csrf" not in verified.claims:
-                raise SignInRequired()
-            require(principal.scopes, [ADMIN_SCOPE])
-        except InsufficientScope:
-            raise Refused(403, "Not allowed", NOT_ADMIN) from None
-        except InvalidToken as exc:
-            if change and exc.code == "csrf_mismatch":
-                raise csrf_refused() from None
-            raise SignInRequired() from None
-        return ConsoleSession(
-            actor=principal.name, csrf=str(verified.claims["csrf"]), verified=verified, form=form
-        )
-
-    def to_sign_in(self, request: Request, *, change: bool, fragment: bool) -> Response:
-        secure = secure_cookies(request, self.settings.issuer)
-        if fragment:
-            response: Response = Response(
-                status_code=401,
-                headers={
-                    "Cache-Control": "no-store",
-                    "WWW-Authenticate": 'FormBased realm="gatepass console"',
-                },
-            )
-        elif change:
-            response = _redirect("/console/login?done=session-expired")
-        else:
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            response = _redirect(_login_location(target))
-        if request.cookies.get(SESSION_COOKIE):
-            clear_cookie(response, SESSION_COOKIE, secure)
-        return response
-
-    def refusal(
-        self, request: Request, refusal: Refused, session: ConsoleSession | None
-    ) -> Response:
-        return self.render(
-            "error.html",
-            session,
-            status=refusal.status,
-            title=refusal.title,
-            message=refusal.message,
-        )
-
-    def render(
-        self,
-        template: str,
-        session: ConsoleSession | None,
-        *,
-        status: int = 200,
-        headers: dict[str, str] | None = None,
-        section: str = "",
-        **context: Any,
-    ) -> Response:
-        return self.renderer.page(
-            template,
-            status,
-            headers,
-            actor=session.actor if session else None,
-            csrf=session.csrf if session else "",
-            section=section,
-            **context,
-        )
-
-    def confirmation(
-        self, request: Request, session: ConsoleSession, question: str, button: str, cancel: str
-    ) -> Response | None:
-        """None when the form was confirmed; else the page asking for confirmation."""
-        if session.form.get("confirmed") == "yes":
-            return None
-        return self.render(
-            "confirm.html",
-            session,
-            question=question,
-            button=button,
-            action=request.url.path,
-            back=session.form.get("back"),
-            cancel=cancel,
-        )
-
+class Console(DirectoryPages, IssuerPages, ResourcePages):
     # ------------------------------------------------------------------ sign-in and out
 
     async def login_form(self, request: Request) -> Response:
@@ -245,7 +84,6 @@ class Console:
         self, request: Request, *, status: int, error: str = "", username: str = "", **extra: Any
     ) -> Response:
         value = new_login_token()
-        done = request.query_params.get("done", "")
         response = self.render(
             "login.html",
             None,
@@ -254,7 +92,7 @@ class Console:
             login_csrf=value,
             next=safe_next(request.query_params.get("next")),
             error=error,
-            notice=DONE.get(done, ""),
+            notice=done_notice(request),
             username=username,
         )
         set_login_cookie(response, value, secure_cookies(request, self.settings.issuer))
@@ -311,7 +149,7 @@ class Console:
                 headers={"Retry-After": str(exc.retry_after)},
             )
         secure = secure_cookies(request, self.settings.issuer)
-        response = _redirect(safe_next(form.get("next")))
+        response = redirect(safe_next(form.get("next")))
         set_session_cookie(response, issued.access_token, issued.expires_in, secure)
         clear_cookie(response, LOGIN_COOKIE, secure)
         return response
@@ -320,7 +158,7 @@ class Console:
     async def logout(self, request: Request, session: ConsoleSession) -> Response:
         ctx = request_context(request, SURFACE, self.settings.trusted_proxies)
         await self.gate.auth.logout(session.verified, ctx)
-        response = _redirect("/console/login?done=signed-out")
+        response = redirect("/console/login?done=signed-out")
         clear_cookie(response, SESSION_COOKIE, secure_cookies(request, self.settings.issuer))
         return response
 
@@ -347,7 +185,7 @@ class Console:
     @console_page()
     async def users(self, request: Request, session: ConsoleSession) -> Response:
         search = request.query_params.get("search", "").strip()[:320]
-        offset = _offset(request)
+        offset = offset_param(request)
         found = await self.gate.admin.list_users(
             search=search or None, limit=PAGE_SIZE + 1, offset=offset
         )
@@ -360,7 +198,7 @@ class Console:
             offset=offset,
             more=len(found) > PAGE_SIZE,
             page_size=PAGE_SIZE,
-            notice=DONE.get(request.query_params.get("done", ""), ""),
+            notice=done_notice(request),
         )
 
     @console_page()
@@ -398,26 +236,41 @@ class Console:
                 display_name=form.get("display_name").strip() or None,
                 org=form.get("org") or None,
                 roles=form.getlist("roles"),
-                scopes=_scopes(form.get("scopes")),
+                scopes=scope_list(form.get("scopes")),
                 actor=session.actor,
             )
         except GatepassError as exc:
             status = native_error(exc)[0]
             return await self._user_form(session, values=form, error=exc.description, status=status)
-        return _redirect(user_page(user.username) + "?done=user-created")
+        return redirect(user_page(user.username) + "?done=user-created")
 
     @console_page()
     async def user(self, request: Request, session: ConsoleSession) -> Response:
+        return await self._user_page(request, session, link=Form(), link_error="", status=200)
+
+    async def _user_page(
+        self, request: Request, session: ConsoleSession, *, link: Form, link_error: str, status: int
+    ) -> Response:
         admin = self.gate.admin
         user = await admin.get_user(request.path_params["user"])
+        issuers = await admin.list_issuers()
+        names = {issuer.issuer: issuer.name for issuer in issuers}
         return self.render(
             "user.html",
             session,
+            status=status,
             section="users",
             user=user,
             sessions=await admin.list_sessions(user.id, limit=PAGE_SIZE),
             keys=await admin.list_api_keys(user.id),
-            notice=DONE.get(request.query_params.get("done", ""), ""),
+            identities=[
+                (url, names.get(url, url), subject)
+                for url, subject in await admin.list_identities(user.id)
+            ],
+            issuers=issuers,
+            link=link,
+            link_error=link_error,
+            notice=done_notice(request),
             lifetimes=list(LIFETIMES),
             now=self.gate.auth.clock.now(),
         )
@@ -435,14 +288,14 @@ class Console:
         if asked:
             return asked
         user = await self.gate.admin.set_user_disabled(name, True, actor=session.actor)
-        return _redirect(user_page(user.username) + "?done=user-disabled")
+        return redirect(user_page(user.username) + "?done=user-disabled")
 
     @console_page(change=True)
     async def enable_user(self, request: Request, session: ConsoleSession) -> Response:
         user = await self.gate.admin.set_user_disabled(
             request.path_params["user"], False, actor=session.actor
         )
-        return _redirect(user_page(user.username) + "?done=user-enabled")
+        return redirect(user_page(user.username) + "?done=user-enabled")
 
     @console_page(change=True)
     async def delete_user(self, request: Request, session: ConsoleSession) -> Response:
@@ -458,7 +311,7 @@ class Console:
         if asked:
             return asked
         await self.gate.admin.delete_user(name, actor=session.actor)
-        return _redirect("/console/users?done=user-deleted")
+        return redirect("/console/users?done=user-deleted")
 
     @console_page(change=True)
     async def create_api_key(self, request: Request, session: ConsoleSession) -> Response:
@@ -470,7 +323,7 @@ class Console:
         created = await self.gate.admin.add_api_key(
             request.path_params["user"],
             name=form.get("name").strip(),
-            scopes=_scopes(form.get("scopes")) or None,
+            scopes=scope_list(form.get("scopes")) or None,
             expires_in=parse_duration(lifetime) if lifetime else None,
             actor=session.actor,
         )
@@ -493,12 +346,45 @@ class Console:
             back_label=f"Back to {user.username}",
         )
 
+    @console_page(change=True)
+    async def link_identity(self, request: Request, session: ConsoleSession) -> Response:
+        form = session.form
+        name = request.path_params["user"]
+        try:
+            await self.gate.admin.link_identity(
+                name, form.get("issuer"), form.get("subject").strip(), actor=session.actor
+            )
+        except GatepassError as exc:
+            status = native_error(exc)[0]
+            return await self._user_page(
+                request, session, link=form, link_error=exc.description, status=status
+            )
+        return redirect(user_page(name) + "?done=identity-linked")
+
+    @console_page(change=True)
+    async def unlink_identity(self, request: Request, session: ConsoleSession) -> Response:
+        form = session.form
+        name, issuer, subject = request.path_params["user"], form.get("issuer"), form.get("subject")
+        asked = self.confirmation(
+            request,
+            session,
+            f"Remove the link of {subject} at {issuer} to user {name}? That identity no longer "
+            "logs in as them.",
+            "Remove link",
+            user_page(name),
+            carry=("issuer", "subject"),
+        )
+        if asked:
+            return asked
+        await self.gate.admin.unlink_identity(name, issuer, subject, actor=session.actor)
+        return redirect(user_page(name) + "?done=identity-unlinked")
+
     # ------------------------------------------------------------------ clients
 
     @console_page()
     async def clients(self, request: Request, session: ConsoleSession) -> Response:
         search = request.query_params.get("search", "").strip()[:256]
-        offset = _offset(request)
+        offset = offset_param(request)
         found = await self.gate.admin.list_clients()
         if search:
             needle = search.casefold()
@@ -514,7 +400,7 @@ class Console:
             offset=offset,
             more=len(found) > offset + PAGE_SIZE,
             page_size=PAGE_SIZE,
-            notice=DONE.get(request.query_params.get("done", ""), ""),
+            notice=done_notice(request),
         )
 
     @console_page()
@@ -541,7 +427,7 @@ class Console:
             created = await self.gate.admin.add_client(
                 form.get("name").strip(),
                 org=form.get("org") or None,
-                scopes=_scopes(form.get("scopes")),
+                scopes=scope_list(form.get("scopes")),
                 actor=session.actor,
             )
         except GatepassError as exc:
@@ -577,7 +463,7 @@ class Console:
             session,
             section="clients",
             client=client,
-            notice=DONE.get(request.query_params.get("done", ""), ""),
+            notice=done_notice(request),
         )
 
     @console_page(change=True)
@@ -611,13 +497,13 @@ class Console:
         if asked:
             return asked
         await self.gate.admin.set_client_disabled(client_id, True, actor=session.actor)
-        return _redirect(client_page(client_id) + "?done=client-disabled")
+        return redirect(client_page(client_id) + "?done=client-disabled")
 
     @console_page(change=True)
     async def enable_client(self, request: Request, session: ConsoleSession) -> Response:
         client_id = request.path_params["client_id"]
         await self.gate.admin.set_client_disabled(client_id, False, actor=session.actor)
-        return _redirect(client_page(client_id) + "?done=client-enabled")
+        return redirect(client_page(client_id) + "?done=client-enabled")
 
     @console_page(change=True)
     async def delete_client(self, request: Request, session: ConsoleSession) -> Response:
@@ -632,13 +518,13 @@ class Console:
         if asked:
             return asked
         await self.gate.admin.delete_client(client_id, actor=session.actor)
-        return _redirect("/console/clients?done=client-deleted")
+        return redirect("/console/clients?done=client-deleted")
 
     # ------------------------------------------------------------------ API keys
 
     @console_page()
     async def api_keys(self, request: Request, session: ConsoleSession) -> Response:
-        offset = _offset(request)
+        offset = offset_param(request)
         keys = await self.gate.admin.list_api_keys()
         shown = keys[offset : offset + PAGE_SIZE]
         return self.render(
@@ -651,7 +537,7 @@ class Console:
             more=len(keys) > offset + PAGE_SIZE,
             page_size=PAGE_SIZE,
             now=self.gate.auth.clock.now(),
-            notice=DONE.get(request.query_params.get("done", ""), ""),
+            notice=done_notice(request),
         )
 
     async def _owners(self, keys: Sequence[ApiKey]) -> dict[str, User | None]:
@@ -677,14 +563,14 @@ class Console:
         if asked:
             return asked
         await self.gate.admin.revoke_api_key(key_id, actor=session.actor)
-        return _redirect(_back(session.form, "/console/api-keys") + "?done=key-revoked")
+        return redirect(_back(session.form, "/console/api-keys") + "?done=key-revoked")
 
     # ------------------------------------------------------------------ sessions
 
     @console_page()
     async def sessions(self, request: Request, session: ConsoleSession) -> Response:
         user = request.query_params.get("user", "").strip()[:320]
-        offset = _offset(request)
+        offset = offset_param(request)
         found = await self.gate.admin.list_sessions(
             user or None, limit=PAGE_SIZE + 1, offset=offset
         )
@@ -698,7 +584,7 @@ class Console:
             more=len(found) > PAGE_SIZE,
             page_size=PAGE_SIZE,
             own_session=session.verified.session_id,
-            notice=DONE.get(request.query_params.get("done", ""), ""),
+            notice=done_notice(request),
         )
 
     @console_page(change=True)
@@ -714,7 +600,7 @@ class Console:
         if asked:
             return asked
         await self.gate.admin.revoke_session(session_id, actor=session.actor)
-        return _redirect(_back(session.form, "/console/sessions") + "?done=session-revoked")
+        return redirect(_back(session.form, "/console/sessions") + "?done=session-revoked")
 
     # ------------------------------------------------------------------ signing keys
 
@@ -725,7 +611,7 @@ class Console:
             session,
             section="signing-keys",
             keys=await self.gate.admin.list_signing_keys(),
-            notice=DONE.get(request.query_params.get("done", ""), ""),
+            notice=done_notice(request),
         )
 
     @console_page(change=True)
@@ -741,7 +627,7 @@ class Console:
         if asked:
             return asked
         await self.gate.admin.rotate_signing_key(actor=session.actor)
-        return _redirect("/console/keys?done=signing-key-rotated")
+        return redirect("/console/keys?done=signing-key-rotated")
 
     # ------------------------------------------------------------------ audit log
 
@@ -812,6 +698,8 @@ class Console:
             ("/console/users/{user}/enable", "POST", self.enable_user),
             ("/console/users/{user}/delete", "POST", self.delete_user),
             ("/console/users/{user}/api-keys", "POST", self.create_api_key),
+            ("/console/users/{user}/identities", "POST", self.link_identity),
+            ("/console/users/{user}/identities/remove", "POST", self.unlink_identity),
             ("/console/clients", "GET", self.clients),
             ("/console/clients", "POST", self.create_client),
             ("/console/clients/new", "GET", self.new_client),
@@ -820,6 +708,26 @@ class Console:
             ("/console/clients/{client_id}/disable", "POST", self.disable_client),
             ("/console/clients/{client_id}/enable", "POST", self.enable_client),
             ("/console/clients/{client_id}/delete", "POST", self.delete_client),
+            ("/console/orgs", "GET", self.orgs),
+            ("/console/orgs", "POST", self.create_org),
+            ("/console/orgs/new", "GET", self.new_org),
+            ("/console/orgs/{uid}", "GET", self.org),
+            ("/console/orgs/{uid}", "POST", self.rename_org),
+            ("/console/orgs/{uid}/delete", "POST", self.delete_org),
+            ("/console/roles", "GET", self.roles),
+            ("/console/roles", "POST", self.create_role),
+            ("/console/roles/new", "GET", self.new_role),
+            ("/console/roles/{name}", "GET", self.role),
+            ("/console/roles/{name}", "POST", self.save_role),
+            ("/console/roles/{name}/delete", "POST", self.delete_role),
+            ("/console/issuers", "GET", self.issuers),
+            ("/console/issuers", "POST", self.add_issuer),
+            ("/console/issuers/new", "GET", self.new_issuer),
+            ("/console/issuers/{name}", "GET", self.issuer),
+            ("/console/issuers/{name}/remove", "POST", self.remove_issuer),
+            ("/console/resources", "GET", self.resources),
+            ("/console/resources", "POST", self.create_resource),
+            ("/console/resources/delete", "POST", self.delete_resource),
             ("/console/api-keys", "GET", self.api_keys),
             ("/console/api-keys/{key_id}/revoke", "POST", self.revoke_api_key),
             ("/console/sessions", "GET", self.sessions),
@@ -833,12 +741,6 @@ class Console:
             Endpoint(path, method, handler, "admin console page", SURFACE, documented=False)
             for path, method, handler in routes
         ]
-
-
-def _login_location(target: str) -> str:
-    if target == "/console":
-        return "/console/login"
-    return "/console/login?" + urlencode({"next": target})
 
 
 def user_page(name: str) -> str:

@@ -48,7 +48,7 @@ _CHANGED = "gatepass_changed_kinds"
 class Kind(IntEnum):
     PRINCIPALS = 0  # users, clients, roles, orgs, resources
     DENYLIST = 1  # revocations
-    THROTTLE = 2  # login-failure windows and bans
+    THROTTLE = 2  # login-failure windows and bans, known addresses
 
 
 TABLE_KINDS: dict[str, Kind] = {
@@ -60,6 +60,7 @@ TABLE_KINDS: dict[str, Kind] = {
     "revocations": Kind.DENYLIST,
     "throttle_counters": Kind.THROTTLE,
     "throttle_hits": Kind.THROTTLE,
+    "known_addresses": Kind.THROTTLE,
 }
 
 

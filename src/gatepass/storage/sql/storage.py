@@ -126,6 +126,10 @@ class SqlStorage(SqlExternalStore, SqlResourceStore):
         return [Org(row.uid, row.name, row.created_at) for row in rows]
 
     @guarded
+    async def rename_org(self, uid: str, name: str) -> bool:
+        return await self._exec(t.orgs.update().where(t.orgs.c.uid == uid).values(name=name)) > 0
+
+    @guarded
     async def delete_org(self, uid: str) -> bool:
         return await self._exec(t.orgs.delete().where(t.orgs.c.uid == uid)) > 0
 
