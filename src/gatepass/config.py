@@ -35,6 +35,8 @@ from sqlalchemy.exc import ArgumentError
 
 from gatepass.core.keys import MasterKey, MasterKeyError
 
+from gatepass.core.policies import is_scope_token
+
 ENV_PREFIX = "GATEPASS_"
 ALL_DIALECTS = ("osais", "cloudio", "unduit", "datarhei", "xpay")
 
@@ -189,8 +191,19 @@ EXTERNAL_ALGORITHMS = (
     "ES512",
     "EdDSA",
 )
+
+
+def _parse_scopes(value: object) -> tuple[str, ...]:
+    scopes = _parse_list(value.replace(",", " ").split() if isinstance(value, str) else value)
+    bad = [scope for scope in scopes if not is_scope_token(scope)]
+    if bad:
+        raise ValueError(f"invalid scope name(s) {', '.join(bad)}: use RFC 6749 scope tokens")
+    return scopes
+
+
 Dialects = Annotated[frozenset[str], NoDecode, BeforeValidator(_parse_dialects)]
 StrList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_parse_list)]
+ScopeList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_parse_scopes)]
 SigningAlg = Literal["ES256", "EdDSA", "HS256"]
 
 
@@ -261,6 +274,9 @@ class Settings(BaseSettings):
     # Tokens
     issuer: str = "http://127.0.0.1:8080"
     audience: str = "gatepass"
+    # Scopes granted only when a request names them (issue 22): never by default, never to a
+    # dialect, never in a token for a registered API (resource).
+    privileged_scopes: ScopeList = ("gatepass:admin",)
     signing_alg: SigningAlg = "ES256"
     hs256_secret: str | None = Field(default=None, repr=False)
     access_token_ttl: Duration = 900

@@ -267,6 +267,7 @@ async def _assemble(
             leeway=settings.clock_leeway,
             refresh_reuse_grace=settings.refresh_reuse_grace,
             principal_cache_ttl=settings.principal_cache_ttl,
+            privileged_scopes=frozenset(settings.privileged_scopes),
         ),
         profiles=profiles,
         external=external,

@@ -55,7 +55,7 @@ def test_doctor_on_a_healthy_sqlite_deployment(home, monkeypatch):
     code, rows = doctor()
     assert code == 0
     assert statuses(rows) == HEALTHY
-    assert rows["schema"][1] == "migrated (revision 0005)"
+    assert rows["schema"][1] == "migrated (revision 0006)"
     assert rows["master key"][1] == f"from {home / 'master.key'}; matches the database"
     assert rows["signing keys"][1].startswith("1 decrypt; active ")
     assert rows["dialects"][1] == (

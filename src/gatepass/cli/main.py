@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from gatepass.cli import backup, issuers, manage, ops, remote, tokens
+from gatepass.cli import backup, issuers, manage, ops, remote, resources, tokens
 from gatepass.cli.common import (
     JSON_OPTION,
     JsonAwareGroup,
@@ -44,6 +44,7 @@ app = typer.Typer(
 manage.register(app)
 tokens.register(app)
 issuers.register(app, manage.user_app)
+resources.register(app)
 ops.register(app)
 backup.register(app)
 remote.register(app)

@@ -4,6 +4,9 @@
 directory (`$XDG_CONFIG_HOME/gatepass/login.json`, else `~/.config/…`; mode 0600); `whoami`,
 `logout` and every `gatepass remote …` command use them through the SDK, which refreshes them
 as needed. These commands read no server configuration and open no database.
+
+The admin API needs `gatepass:admin`, which a server grants only when it is asked for by name,
+so `gatepass login` asks for it unless `--scope` says otherwise.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import typer
 
 from gatepass.cli.common import JSON_OPTION, emit_json, fail, out, read_secret_stdin, report, table
 from gatepass.client import (
+    ADMIN_SCOPE,
     Client,
     ConnectionFailed,
     FileTokenStore,
     GatepassError,
     InvalidGrant,
+    InvalidScope,
     NotLoggedIn,
     TokenRevoked,
 )
@@ -121,7 +126,13 @@ def login(
     secret_stdin: Annotated[
         bool, typer.Option("--secret-stdin", help="The client's secret, with --client-id.")
     ] = False,
-    scope: Annotated[str | None, typer.Option(help="Ask for fewer scopes.")] = None,
+    scope: Annotated[
+        str,
+        typer.Option(
+            help="The scopes to ask for, space-separated. The default, gatepass:admin, is what "
+            "`gatepass remote` needs; a server grants it only when asked for by name."
+        ),
+    ] = ADMIN_SCOPE,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Log in to a gatepass server and keep the tokens (not the password) for later commands."""
@@ -145,7 +156,13 @@ def login(
             credentials = {"username": name, "password": secret}
     store = FileTokenStore(login_file())
     with answers(), Client(url, scope=scope, **credentials) as client:
-        client.login()
+        try:
+            client.login()
+        except InvalidScope:
+            fail(
+                f"this account does not hold {scope}; `gatepass login` asks for {ADMIN_SCOPE} "
+                "(needed by `gatepass remote`) unless --scope names what to ask for"
+            )
         me = client.me()
         tokens = client.tokens
         assert tokens is not None

@@ -1,4 +1,5 @@
-"""AdminService: managing orgs, users, roles, clients, API keys, keys and sessions.
+"""AdminService: managing orgs, users, roles, clients, API keys, registered APIs, keys and
+sessions.
 
 Used by the CLI and the admin API alike. Every change is validated here (names, scopes, the
 org and roles it refers to), audited with its actor, and takes effect on tokens at once:
@@ -31,6 +32,7 @@ from gatepass.core.models import (
     Org,
     PrincipalKind,
     RequestContext,
+    Resource,
     Role,
     Session,
     SigningKeyRecord,
@@ -38,6 +40,7 @@ from gatepass.core.models import (
 )
 from gatepass.core.oauth import DEFAULT_GRANT_TYPES, validate_grant_types
 from gatepass.core.policies import validate_scopes
+from gatepass.core.resources import uri_problem
 from gatepass.core.service import AuthService
 from gatepass.storage.base import AuditQuery, SessionQuery
 
@@ -475,6 +478,43 @@ class AdminService:
         if not await self.storage.revoke_api_key(key_id, self.clock.now()):
             raise NotFound(f"no active API key {key_id}")
         await self._audit("admin.apikey.revoke", actor, key_id)
+
+    # ------------------------------------------------------------------ registered APIs
+
+    async def add_resource(
+        self, uri: str, *, scopes: Sequence[str] = (), name: str | None = None, actor: str
+    ) -> Resource:
+        """Register an API (RFC 8707 resource): tokens asked for it carry `aud` = `uri` and at
+        most `scopes`, which can never include a privileged scope."""
+        problem = uri_problem(uri)
+        if problem is not None:
+            raise InvalidRequest(problem)
+        offered = validate_scopes(scopes)
+        privileged = sorted(offered & self.auth.scopes.privileged)
+        if privileged:
+            raise InvalidRequest(
+                f"{' '.join(privileged)} is privileged: it is never granted for an API"
+            )
+        if name is not None and len(name) > 256:
+            raise InvalidRequest("a resource name is at most 256 characters")
+        if await self.storage.get_resources([uri]):
+            raise Conflict(f"resource {uri} already exists")
+        resource = Resource(uri=uri, name=name or uri, scopes=offered, created_at=self.clock.now())
+        await self.storage.add_resource(resource)
+        await self._audit(
+            "admin.resource.create", actor, uri, {"name": resource.name, "scopes": sorted(offered)}
+        )
+        return resource
+
+    async def list_resources(self) -> list[Resource]:
+        return await self.storage.list_resources()
+
+    async def delete_resource(self, uri: str, *, actor: str) -> None:
+        """New tokens for it are refused at once (`invalid_target`); tokens already issued
+        stay valid until they expire, as every stateless token does."""
+        if not await self.storage.delete_resource(uri):
+            raise NotFound(f"no resource {uri}")
+        await self._audit("admin.resource.delete", actor, uri)
 
     # ------------------------------------------------------------------ external identities
 

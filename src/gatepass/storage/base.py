@@ -17,6 +17,7 @@ from gatepass.core.models import (
     Client,
     Org,
     PrincipalKind,
+    Resource,
     Role,
     Session,
     SigningKeyRecord,
@@ -188,6 +189,18 @@ class IdentityLinkStore(Protocol):
     async def list_identities(self, user_id: str) -> list[tuple[str, str]]: ...
 
 
+class ResourceStore(Protocol):
+    """Registered APIs (RFC 8707 resources)."""
+
+    async def add_resource(self, resource: Resource) -> None: ...
+    async def get_resources(self, uris: Sequence[str]) -> list[Resource]:
+        """The registered ones among `uris` (unknown URIs are left out)."""
+        ...
+
+    async def list_resources(self) -> list[Resource]: ...
+    async def delete_resource(self, uri: str) -> bool: ...
+
+
 class MetaStore(Protocol):
     async def get_meta(self, key: str) -> str | None: ...
     async def set_meta(self, key: str, value: str) -> None: ...
@@ -204,6 +217,7 @@ class Storage(
     MetaStore,
     IssuerStore,
     IdentityLinkStore,
+    ResourceStore,
     Protocol,
 ):
     """Everything durable, behind one object."""

@@ -40,6 +40,7 @@ from gatepass.storage.sql.engine import (
     write_transaction,
 )
 from gatepass.storage.sql.external import SqlExternalStore
+from gatepass.storage.sql.resources import SqlResourceStore
 
 
 def _words(value: str) -> frozenset[str]:
@@ -54,7 +55,7 @@ def _key(text: str | None) -> str | None:
     return text.strip().casefold() if text else None
 
 
-class SqlStorage(SqlExternalStore):
+class SqlStorage(SqlExternalStore, SqlResourceStore):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -637,6 +638,7 @@ def _session_values(session: Session) -> dict[str, Any]:
         "external_issuer": session.external_issuer,
         "external_subject": session.external_subject,
         "oauth_client_id": session.oauth_client_id,
+        "resources": " ".join(session.resources) or None,
     }
 
 
@@ -665,6 +667,7 @@ def _session(row: Any) -> Session:
         external_issuer=row.external_issuer,
         external_subject=row.external_subject,
         oauth_client_id=row.oauth_client_id,
+        resources=tuple(row.resources.split()) if row.resources else (),
     )
 
 

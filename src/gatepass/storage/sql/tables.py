@@ -117,6 +117,7 @@ sessions = sa.Table(
     sa.Column("external_issuer", sa.String(512)),
     sa.Column("external_subject", sa.String(512)),
     sa.Column("oauth_client_id", sa.String(128)),  # 0002
+    sa.Column("resources", sa.Text),  # 0006: space-separated resource URIs (RFC 8707)
     sa.Index("ix_sessions_principal", "principal_kind", "principal_id"),
 )
 
@@ -189,6 +190,16 @@ external_identities = sa.Table(
         nullable=False,
         index=True,
     ),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+# Registered APIs (RFC 8707 resources, issue 22): tokens asked for one are audience-restricted.
+resources = sa.Table(
+    "resources",
+    metadata,
+    sa.Column("uri", sa.String(512), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
     sa.Column("created_at", Time, nullable=False),
 )
 
