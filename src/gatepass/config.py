@@ -34,7 +34,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from gatepass.core.keys import MasterKey, MasterKeyError
-
 from gatepass.core.policies import is_scope_token
 
 ENV_PREFIX = "GATEPASS_"
