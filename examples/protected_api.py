@@ -4,8 +4,10 @@
         uvicorn --factory --app-dir examples protected_api:app_from_env --port 9000
 
 Settings (environment): EXAMPLE_ISSUER (gatepass's `issuer`, required), EXAMPLE_AUDIENCE
-(gatepass's `audience`, default `gatepass`), EXAMPLE_JWKS_URI (default: the issuer's
-`/.well-known/jwks.json`).
+(the API's own audience: the URI it registered with `gatepass resource add
+https://notes.example.com --scope notes:read --scope notes:write`, whose tokens are asked for
+with `resource=`; default `gatepass`, gatepass's `audience`, for tokens asked for no API),
+EXAMPLE_JWKS_URI (default: the issuer's `/.well-known/jwks.json`).
 
 Routes: `GET /notes` needs `notes:read`, `POST /notes` needs `notes:write`, `GET /healthz` is
 open. Behind nginx or Traefik with gatepass forward-auth the proxy also passes

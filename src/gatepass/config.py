@@ -7,6 +7,7 @@ reads a module-level global. Every problem found while loading is reported as on
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -23,7 +24,17 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from gatepass.core.keys import MasterKey, MasterKeyError
+from gatepass.core.policies import is_scope_token
 
 ENV_PREFIX = "GATEPASS_"
 ALL_DIALECTS = ("osais", "cloudio", "unduit", "datarhei", "xpay")
@@ -33,14 +44,20 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 60480
 
 
 _PROBLEM_SEPARATOR = "\n"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ConfigError(Exception):
     """Configuration is invalid; `problems` holds one human-readable line per problem."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
+        # A problem is one line, whatever text it quotes back (a value, a key of the file).
+        self.problems = [_CONTROL.sub(_escaped, problem) for problem in problems]
+        super().__init__("; ".join(self.problems))
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return f"\\x{ord(found.group()):02x}"
 
 
 def parse_duration(value: object) -> float:
@@ -66,6 +83,59 @@ def format_duration(seconds: float) -> str:
     if whole and whole % 60 == 0:
         return f"{whole // 60}m"
     return f"{whole}s"
+
+
+# The scheme of each database gatepass can use: SQLAlchemy's name for the database, then the
+# asyncio driver gatepass ships. Any other spelling is refused with the one to write instead.
+DATABASE_SCHEMES = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_DATABASE_ALIASES = {"postgres": "postgresql", "pgsql": "postgresql", "sqlite3": "sqlite"}
+DATABASE_URL_FORMS = (
+    "sqlite+aiosqlite:///PATH/gatepass.db or postgresql+asyncpg://USER:PASSWORD@HOST:5432/DATABASE"
+)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*$")
+
+
+def safe_url(url: str) -> str:
+    """A database or Redis URL without its password."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        userinfo, host = rest.rsplit("@", 1)
+        if ":" in userinfo:
+            rest = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    if "password=" in rest:
+        head, _, query = rest.partition("?")
+        parts = [
+            f"{key}=***" if key.lower() == "password" else f"{key}{eq}{value}"
+            for key, eq, value in (part.partition("=") for part in query.split("&"))
+        ]
+        rest = head + "?" + "&".join(parts)
+    return scheme + sep + rest
+
+
+def check_database_url(url: str) -> str:
+    """The URL if gatepass can open it; else a ValueError saying what to write instead."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not _SCHEME.match(scheme):
+        raise ValueError(f"not a database URL: use {DATABASE_URL_FORMS}")
+    backend = scheme.lower().partition("+")[0]
+    backend = _DATABASE_ALIASES.get(backend, backend)
+    wanted = DATABASE_SCHEMES.get(backend)
+    if wanted is None:
+        raise ValueError(
+            f"unsupported database {scheme}://: gatepass supports "
+            f"{' and '.join(s + '://' for s in DATABASE_SCHEMES.values())} "
+            f"(use {DATABASE_URL_FORMS})"
+        )
+    if scheme != wanted:
+        raise ValueError(
+            f"{scheme}:// does not select the driver gatepass uses: "
+            f"use {safe_url(wanted + '://' + rest)}"
+        )
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError):
+        raise ValueError(f"not a database URL: use {DATABASE_URL_FORMS}") from None
+    return url
 
 
 def _parse_dialects(value: object) -> frozenset[str]:
@@ -96,6 +166,16 @@ def _parse_list(value: object) -> tuple[str, ...]:
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
+
+def _control_character(value: object) -> str | None:
+    """The first ASCII control character in a setting's text (a list's items included)."""
+    texts = value if isinstance(value, list | tuple) else [value]
+    for text in texts:
+        if isinstance(text, str) and (found := _CONTROL.search(text)):
+            return f"U+{ord(found.group()):04X}"
+    return None
+
+
 # Asymmetric algorithms only: `none` and HMAC can never verify another party's tokens safely
 # (an HMAC "key" here would be the provider's public key, which anyone can read).
 EXTERNAL_ALGORITHMS = (
@@ -110,8 +190,19 @@ EXTERNAL_ALGORITHMS = (
     "ES512",
     "EdDSA",
 )
+
+
+def _parse_scopes(value: object) -> tuple[str, ...]:
+    scopes = _parse_list(value.replace(",", " ").split() if isinstance(value, str) else value)
+    bad = [scope for scope in scopes if not is_scope_token(scope)]
+    if bad:
+        raise ValueError(f"invalid scope name(s) {', '.join(bad)}: use RFC 6749 scope tokens")
+    return scopes
+
+
 Dialects = Annotated[frozenset[str], NoDecode, BeforeValidator(_parse_dialects)]
 StrList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_parse_list)]
+ScopeList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_parse_scopes)]
 SigningAlg = Literal["ES256", "EdDSA", "HS256"]
 
 
@@ -182,6 +273,9 @@ class Settings(BaseSettings):
     # Tokens
     issuer: str = "http://127.0.0.1:8080"
     audience: str = "gatepass"
+    # Scopes granted only when a request names them (issue 22): never by default, never to a
+    # dialect, never in a token for a registered API (resource).
+    privileged_scopes: ScopeList = ("gatepass:admin",)
     signing_alg: SigningAlg = "ES256"
     hs256_secret: str | None = Field(default=None, repr=False)
     access_token_ttl: Duration = 900
@@ -205,9 +299,15 @@ class Settings(BaseSettings):
     login_failure_window: Duration = 120
     login_ban: Duration = 300
     login_ban_max: Duration = 86400
+    known_address_days: int = Field(default=30, ge=0, le=3650)
 
     # HTTP
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Bounded connections (issue 22): request line + headers, the time to send them, and the
+    # connections one worker serves at once (more are answered 503).
+    max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=16 * 1024 * 1024)
+    header_timeout: Duration = 20
+    max_connections: int = Field(default=1000, ge=1, le=1_000_000)
     trusted_proxies: StrList = ()
     dialects: Dialects = frozenset()
 
@@ -247,6 +347,56 @@ class Settings(BaseSettings):
     purge_max_rows: int = Field(default=100_000, ge=1)
     audit_retention: Duration = 0
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only the values given: `load_settings` reads the file and the variables itself, so
+        # that each problem names its variable (pydantic-settings would also read os.environ
+        # during validation, and report a bad complex value without saying which variable).
+        return (init_settings,)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _one_line_text(cls, value: object) -> object:
+        # A newline or NUL in a path, URL, name or secret is always a mistake, and one that
+        # would surface far from its cause (a NUL in a path fails when the file is opened).
+        if (character := _control_character(value)) is not None:
+            raise ValueError(f"contains a control character ({character}): remove it")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        return check_database_url(value) if value else None
+
+    @field_validator("master_key")
+    @classmethod
+    def _master_key_format(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                MasterKey.from_text(value)
+            except MasterKeyError as exc:
+                raise ValueError(f"{exc}: use the key `gatepass init` wrote") from None
+        return value or None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an address or network: use e.g. 10.0.0.0/8,127.0.0.1"
+                ) from None
+        return value
+
     @field_validator("issuer")
     @classmethod
     def _issuer_is_url(cls, value: str) -> str:
@@ -261,6 +411,8 @@ class Settings(BaseSettings):
         for name, value in self:
             if name.endswith("_ttl") and name not in caches and value <= 0:
                 problems.append(f"{name} must be positive")
+        if self.header_timeout <= 0:
+            problems.append("header_timeout must be positive")
         if self.refresh_token_ttl > self.session_max_lifetime:
             problems.append("refresh_token_ttl cannot exceed session_max_lifetime")
         if self.access_token_ttl > self.session_max_lifetime:

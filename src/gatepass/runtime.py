@@ -38,6 +38,7 @@ from gatepass.observability.observers import (
     PoolMetrics,
 )
 from gatepass.storage.base import Denylist, LoginLimiter
+from gatepass.storage.sql.engine import DatabaseUnusable
 from gatepass.storage.sql.migrate import current_revision, head_revision, migrate
 from gatepass.storage.sql.storage import SqlStorage, open_storage
 from gatepass.token_profiles import build_profiles
@@ -79,10 +80,12 @@ class Runtime:
             batch=settings.purge_batch,
             max_rows=settings.purge_max_rows,
             audit_before=now - retention if retention > 0 else None,
+            known_addresses=self.shared.known_addresses if self.shared is not None else None,
         )
         for table, count in (
             ("sessions", report.sessions),
             ("denylist", report.denylist),
+            ("known_addresses", report.known_addresses),
             ("audit", report.audit),
         ):
             if count:
@@ -111,22 +114,40 @@ def read_master_key(settings: Settings, *, create: bool) -> MasterKey:
         return MasterKey.from_text(settings.master_key)
     path = settings.master_key_file
     if path.exists():
-        return MasterKey.from_text(path.read_text())
+        try:
+            return MasterKey.from_text(path.read_text())
+        except OSError as exc:
+            raise SetupError(f"cannot read {path}: {exc.strerror}") from None
+        except MasterKeyError as exc:
+            raise SetupError(f"{path} does not hold a master key ({exc}): restore it") from None
     if not create:
         raise SetupError(
             f"no master key: set GATEPASS_MASTER_KEY or restore {path} "
             "(the key this database was initialised with)"
         )
     key = MasterKey.generate()
-    _write_secret_file(path, key.to_text() + "\n")
+    try:
+        _write_secret_file(path, key.to_text() + "\n")
+    except OSError as exc:
+        raise SetupError(f"cannot write {path}: {exc.strerror} — fix GATEPASS_HOME") from None
     return key
 
 
 def _write_secret_file(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_home(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
+
+
+def make_home(home: Path) -> None:
+    """Create the data directory (owner only), or say in one line why it cannot be."""
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except FileExistsError:
+        raise SetupError(f"{home} exists and is not a directory — fix GATEPASS_HOME") from None
+    except OSError as exc:
+        raise SetupError(f"cannot create {home}: {exc.strerror} — fix GATEPASS_HOME") from None
 
 
 async def open_runtime(
@@ -141,17 +162,20 @@ async def open_runtime(
     clock = clock or SystemClock()
     if settings.database_url is None:
         if initialize:
-            settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_home(settings.home)
         elif not (settings.home / "gatepass.db").exists():
             raise SetupError(
                 f"no database in {settings.home}: run `gatepass init` (or set GATEPASS_HOME)"
             )
-    storage = await open_storage(
-        settings.resolved_database_url,
-        buffered_audit=buffered_audit,
-        schema=settings.database_schema,
-        pool_size=settings.database_pool_size,
-    )
+    try:
+        storage = await open_storage(
+            settings.resolved_database_url,
+            buffered_audit=buffered_audit,
+            schema=settings.database_schema,
+            pool_size=settings.database_pool_size,
+        )
+    except DatabaseUnusable as exc:
+        raise SetupError(str(exc)) from None
     try:
         return await _assemble(settings, storage, clock, initialize, denylist, limiter)
     except StorageUnavailable:
@@ -243,6 +267,7 @@ async def _assemble(
             leeway=settings.clock_leeway,
             refresh_reuse_grace=settings.refresh_reuse_grace,
             principal_cache_ttl=settings.principal_cache_ttl,
+            privileged_scopes=frozenset(settings.privileged_scopes),
         ),
         profiles=profiles,
         external=external,
@@ -296,4 +321,5 @@ def throttle_policy(settings: Settings) -> ThrottlePolicy:
         window=settings.login_failure_window,
         ban=settings.login_ban,
         ban_max=settings.login_ban_max,
+        known_for=settings.known_address_days * 86400,
     )

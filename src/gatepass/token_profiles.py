@@ -7,6 +7,8 @@ clients expect (`../shared/dialects.md`) — so that the HTTP layer and the CLI 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gatepass.config import Settings
 from gatepass.core.oauth import OAuthProfiles
 from gatepass.core.profiles import ClaimMapping, ClaimSource, SubjectSource, TokenProfile
@@ -51,7 +53,12 @@ def build_profiles(settings: Settings) -> dict[str, TokenProfile]:
 
 def dialect_profiles(settings: Settings) -> list[TokenProfile]:
     """Every dialect's profile, whether or not the dialect is switched on: sessions created
-    while a dialect was on must stay verifiable and revocable after it is switched off."""
+    while a dialect was on must stay verifiable and revocable after it is switched off.
+    None may grant a privileged scope: a dialect's clients cannot ask for one (issue 22)."""
+    return [replace(profile, may_grant_privileged=False) for profile in _dialect_profiles(settings)]
+
+
+def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
     return [
         # osais: one long-lived token per client login, `username` = the client's domain.
         TokenProfile(

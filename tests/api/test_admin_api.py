@@ -15,7 +15,9 @@ from tests.conftest import PASSWORD
 async def admin(client, runtime, make_user) -> dict[str, str]:
     await runtime.admin.put_role("admin", [ADMIN_SCOPE], actor="test")
     await make_user("root", roles=["admin"])
-    login = await client.post("/auth/login", json={"username": "root", "password": PASSWORD})
+    login = await client.post(
+        "/auth/login", json={"username": "root", "password": PASSWORD, "scope": ADMIN_SCOPE}
+    )
     assert login.status_code == 200
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 

@@ -106,16 +106,22 @@ async def test_sign_in_without_the_form_token_is_refused(client, admin_user):
     assert "gatepass_console=" not in response.headers.get("set-cookie", "")
 
 
-async def test_a_non_admin_is_refused_and_signed_out(client, runtime, make_user, admin_user):
+async def test_a_non_admin_is_refused_without_a_session(client, runtime, make_user, admin_user):
     await make_user("alice", scopes=["docs:read"])
     response = await sign_in(client, username="alice")
     assert response.status_code == 403
     assert "This account is not a gatepass administrator" in response.text
     cookies = response.headers.get_list("set-cookie")
     assert not any(c.startswith("gatepass_console=") for c in cookies)
-    assert await runtime.admin.list_sessions("alice") == []
-    ended = await runtime.admin.list_sessions("alice", active_only=False)
-    assert [(s.profile, s.revoke_reason) for s in ended] == [("console", "not_admin")]
+    # The console asks for gatepass:admin by name: refused before any session exists.
+    assert await runtime.admin.list_sessions("alice", active_only=False) == []
+    await runtime.storage.audit.flush()
+    [event] = await runtime.storage.audit.query(AuditQuery(user="alice", event="login"))
+    assert (event.outcome, event.surface, event.details["reason"]) == (
+        "failure",
+        "console",
+        "invalid_scope",
+    )
 
 
 async def test_losing_the_admin_role_ends_console_access(client, runtime, admin_user, clock):

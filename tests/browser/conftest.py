@@ -48,7 +48,7 @@ class Deployment:
     def admin_headers(self) -> dict[str, str]:
         login = httpx.post(
             f"{self.url}/auth/login",
-            json={"username": "admin", "password": self.admin_password},
+            json={"username": "admin", "password": self.admin_password, "scope": "gatepass:admin"},
             timeout=10,
         )
         assert login.status_code == 200, login.text

@@ -35,12 +35,12 @@ def cli_json(*args: str, input: str | None = None):
     return json.loads(cli(*args, "--json", input=input).stdout)
 
 
-def login(method: str, *args: str):
+def login(method: str, *args: str, scope: str | None = None):
     async def go():
         runtime = await open_runtime(load_settings())
         try:
             return await getattr(runtime.auth, method)(
-                *args, scope=None, profile="native", ctx=RequestContext()
+                *args, scope=scope, profile="native", ctx=RequestContext()
             )
         finally:
             await runtime.close()
@@ -64,8 +64,8 @@ def test_init_creates_admin_once(home):
     second = cli_json("init", "--admin", "root")
     assert second["admin_created"] is False
     assert second["password"] is None
-    issued = login("login_password", "root", first["password"])
-    assert "gatepass:admin" in issued.scope.split()
+    issued = login("login_password", "root", first["password"], scope="gatepass:admin")
+    assert issued.scope == "gatepass:admin"  # held through the admin role, granted when named
 
 
 def test_init_with_password_from_stdin(home):

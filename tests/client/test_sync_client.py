@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gatepass.client import Client, InvalidCredentials, RateLimited, TokenRevoked
+from gatepass.client import ADMIN_SCOPE, Client, InvalidCredentials, RateLimited, TokenRevoked
 from tests.idp import TestIdentityProvider
 from tests.system.server import Server, free_port, gatepass, gatepass_env
 
@@ -175,7 +175,12 @@ def test_single_flight_under_20_threads(deployment):
 
 
 def test_revoked_session_via_admin_api(deployment):
-    admin = Client(deployment.url, username="admin", password=deployment.admin_password)
+    admin = Client(
+        deployment.url,
+        username="admin",
+        password=deployment.admin_password,
+        scope=ADMIN_SCOPE,
+    )
     transport = CountingTransport()
     user = Client(deployment.url, username="frank", password=PASSWORD, transport=transport)
     with admin, user:

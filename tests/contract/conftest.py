@@ -1,20 +1,27 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from limits.aio.storage import MemoryStorage
+from limits.aio.storage import Storage as LimitsStorage
 
 from gatepass.core.clock import FrozenClock
-from gatepass.limiting.memory import MemoryDenylist
-from gatepass.limiting.redis import RedisDenylist, RedisThrottleStorage
+from gatepass.limiting.memory import MemoryDenylist, MemoryKnownAddresses
+from gatepass.limiting.redis import (
+    RedisDenylist,
+    RedisKnownAddresses,
+    RedisLink,
+    RedisThrottleStorage,
+)
 from gatepass.limiting.shared import SharedDenylist
 from gatepass.limiting.throttle import LimitsLoginLimiter, ThrottlePolicy
-from gatepass.storage.base import Denylist
+from gatepass.storage.base import Denylist, KnownAddresses
 from gatepass.storage.sql.denylist import SqlDenylist
+from gatepass.storage.sql.known_addresses import SqlKnownAddresses
 from gatepass.storage.sql.limiter import SqlThrottleStorage
 from gatepass.storage.sql.migrate import migrate
 from gatepass.storage.sql.storage import SqlStorage, open_storage
@@ -84,27 +91,30 @@ async def denylist(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 
 class LimiterFactory:
-    """Limiters over one backend: `make()` gives another process's view of the same state."""
+    """Limiters over one backend: `make()` gives another process's view of the same state.
+    `clock` decides what is known (the limits storages keep wall-clock expiries)."""
 
-    def __init__(self, make_storage) -> None:
-        self._make_storage = make_storage
+    def __init__(self, make_stores: Callable[[], tuple[LimitsStorage, KnownAddresses]]) -> None:
+        self._make_stores = make_stores
+        self.clock = FrozenClock(time.time())
 
     def make(self, policy: ThrottlePolicy = LIMITER_POLICY) -> LimitsLoginLimiter:
-        return LimitsLoginLimiter(self._make_storage(), policy)
+        storage, known = self._make_stores()
+        return LimitsLoginLimiter(storage, policy, known, self.clock)
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres", "redis"])
 async def limiters(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[LimiterFactory]:
     kind = request.param
     if kind == "memory":
-        memory = MemoryStorage()
-        yield LimiterFactory(lambda: memory)
+        memory, known = MemoryStorage(), MemoryKnownAddresses()
+        yield LimiterFactory(lambda: (memory, known))
     elif kind == "redis":
         async with redis_link() as link:
-            yield LimiterFactory(lambda: RedisThrottleStorage(link))
+            yield LimiterFactory(lambda: _redis_stores(link))
     else:
         async with sql_storage(kind, tmp_path) as store:
-            yield LimiterFactory(lambda: SqlThrottleStorage(store.engine, store.stamps))
+            yield LimiterFactory(lambda: _sql_stores(store))
 
 
 @pytest.fixture(params=["sqlite", "postgres", "redis"])
@@ -118,7 +128,7 @@ async def shared_limiters(
         async with redis_link() as first, redis_link() as second:
             second.prefix = first.prefix
             links = iter([first, second])
-            yield LimiterFactory(lambda: RedisThrottleStorage(next(links)))
+            yield LimiterFactory(lambda: _redis_stores(next(links)))
         return
     async with sql_storage(kind, tmp_path) as store:
         url = store.engine.url.render_as_string(hide_password=False)
@@ -127,13 +137,34 @@ async def shared_limiters(
         try:
             # Each with its own view of the change stamps, as another process has (SQLite).
             stores = iter([store, other])
-            yield LimiterFactory(lambda: _throttle_storage(next(stores)))
+            yield LimiterFactory(lambda: _sql_stores(next(stores)))
         finally:
             await other.close()
 
 
-def _throttle_storage(store: SqlStorage) -> SqlThrottleStorage:
-    return SqlThrottleStorage(store.engine, store.stamps)
+@pytest.fixture(params=["memory", "sqlite", "postgres", "redis"])
+async def known_addresses(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[KnownAddresses]:
+    kind = request.param
+    if kind == "memory":
+        yield MemoryKnownAddresses()
+    elif kind == "redis":
+        async with redis_link() as link:
+            yield RedisKnownAddresses(link)
+    else:
+        async with sql_storage(kind, tmp_path) as store:
+            yield SqlKnownAddresses(store.engine, store.stamps)
+
+
+def _redis_stores(link: RedisLink) -> tuple[LimitsStorage, KnownAddresses]:
+    return RedisThrottleStorage(link), RedisKnownAddresses(link)
+
+
+def _sql_stores(store: SqlStorage) -> tuple[LimitsStorage, KnownAddresses]:
+    return SqlThrottleStorage(store.engine, store.stamps), SqlKnownAddresses(
+        store.engine, store.stamps
+    )
 
 
 async def _search_path(store: SqlStorage) -> str:

@@ -15,6 +15,7 @@ from gatepass.core.housekeeping import purge_expired
 from gatepass.core.models import AuditEvent
 from gatepass.storage.base import AuditQuery
 from gatepass.storage.sql.denylist import SqlDenylist
+from gatepass.storage.sql.known_addresses import SqlKnownAddresses
 from tests.contract.test_storage import NOW, session
 
 
@@ -66,16 +67,37 @@ async def test_a_run_stops_at_its_cap_and_the_next_run_finishes(storage):
     for index in range(12):
         await denylist.revoke(f"jti:old-{index}", NOW - index)
     await denylist.revoke("jti:live", NOW + 600)
+    known = SqlKnownAddresses(storage.engine)
+    for index in range(23):
+        await known.remember("account:old", f"192.0.2.{index}", NOW - 100 - index, 100)
+    await known.remember("account:live", "192.0.2.1", NOW, 100)
     deletes = DeleteCounter(storage)
-    first = await purge_expired(storage, denylist, NOW, batch=10, max_rows=20)
-    assert first.as_dict() == {"sessions": 20, "denylist": 12, "audit": 0, "complete": False}
-    # sessions: 10 + 10 (cap); denylist: 10 + 2
-    assert deletes.counts == {"sessions": 2, "revocations": 2}
-    second = await purge_expired(storage, denylist, NOW, batch=10, max_rows=20)
-    assert second.as_dict() == {"sessions": 10, "denylist": 0, "audit": 0, "complete": True}
+    first = await purge_expired(
+        storage, denylist, NOW, batch=10, max_rows=20, known_addresses=known
+    )
+    assert first.as_dict() == {
+        "sessions": 20,
+        "denylist": 12,
+        "known_addresses": 20,
+        "audit": 0,
+        "complete": False,
+    }
+    # sessions: 10 + 10 (cap); denylist: 10 + 2; known addresses: 10 + 10 (cap)
+    assert deletes.counts == {"sessions": 2, "revocations": 2, "known_addresses": 2}
+    second = await purge_expired(
+        storage, denylist, NOW, batch=10, max_rows=20, known_addresses=known
+    )
+    assert second.as_dict() == {
+        "sessions": 10,
+        "denylist": 0,
+        "known_addresses": 3,
+        "audit": 0,
+        "complete": True,
+    }
     for session_id in keep:
         assert await storage.get_session(session_id) is not None
     assert await denylist.any_revoked(["jti:live"], NOW, NOW - 1)
+    assert await known.known_until("account:live", "192.0.2.1") == NOW + 100
 
 
 async def test_audit_events_older_than_the_retention_are_purged_oldest_first(storage):
@@ -90,7 +112,13 @@ async def test_audit_events_older_than_the_retention_are_purged_oldest_first(sto
     report = await purge_expired(
         storage, SqlDenylist(storage.engine), NOW, batch=4, max_rows=100, audit_before=NOW
     )
-    assert report.as_dict() == {"sessions": 0, "denylist": 0, "audit": 15, "complete": True}
+    assert report.as_dict() == {
+        "sessions": 0,
+        "denylist": 0,
+        "known_addresses": 0,
+        "audit": 15,
+        "complete": True,
+    }
     assert deletes.counts["audit_events"] == 4  # 4 + 4 + 4 + 3
     left = await storage.audit.query(AuditQuery(limit=100))
     assert sorted(event.at for event in left) == [NOW, NOW + 1, NOW + 2]
@@ -125,4 +153,10 @@ async def test_purge_with_nothing_to_do(storage, batch):
     report = await purge_expired(
         storage, SqlDenylist(storage.engine), NOW, batch=batch, max_rows=batch * 3
     )
-    assert report.as_dict() == {"sessions": 0, "denylist": 0, "audit": 0, "complete": True}
+    assert report.as_dict() == {
+        "sessions": 0,
+        "denylist": 0,
+        "known_addresses": 0,
+        "audit": 0,
+        "complete": True,
+    }

@@ -116,7 +116,7 @@ def run_script(tmp: Path) -> ScriptedRun:
         admin = post(
             "admin login",
             "/auth/login",
-            {"username": "admin", "password": secrets["admin password"]},
+            {"username": "admin", "password": secrets["admin password"], "scope": "gatepass:admin"},
         ).json()
         secrets["admin access"] = admin["access_token"]
         secrets["admin refresh"] = admin["refresh_token"]

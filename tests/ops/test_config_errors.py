@@ -57,6 +57,16 @@ SECRET_32 = "s" * 32
             {"GATEPASS_PURGE_BATCH": "5000", "GATEPASS_PURGE_MAX_ROWS": "1000"},
             ["purge_max_rows cannot be smaller than purge_batch"],
         ),
+        # bounded connections (issue 22)
+        ({"GATEPASS_HEADER_TIMEOUT": "0"}, ["header_timeout must be positive"]),
+        (
+            {"GATEPASS_MAX_HEADER_BYTES": "1000"},
+            ["GATEPASS_MAX_HEADER_BYTES: Input should be greater than or equal to 4096"],
+        ),
+        (
+            {"GATEPASS_MAX_CONNECTIONS": "0"},
+            ["GATEPASS_MAX_CONNECTIONS: Input should be greater than or equal to 1"],
+        ),
         (
             {"GATEPASS_LOG_FORMAT": "xml"},
             ["GATEPASS_LOG_FORMAT: Input should be 'json', 'logfmt' or 'plain'"],

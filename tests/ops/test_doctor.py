@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from gatepass.cli.main import app
-from gatepass.config import load_settings
-from gatepass.observability.doctor import diagnose, safe_url
+from gatepass.config import load_settings, safe_url
+from gatepass.observability.doctor import diagnose
 from tests.backends import PG_URL, REDIS_URL, pg_schema, require_service
 from tests.system.server import free_port
 
@@ -55,7 +55,7 @@ def test_doctor_on_a_healthy_sqlite_deployment(home, monkeypatch):
     code, rows = doctor()
     assert code == 0
     assert statuses(rows) == HEALTHY
-    assert rows["schema"][1] == "migrated (revision 0004)"
+    assert rows["schema"][1] == "migrated (revision 0006)"
     assert rows["master key"][1] == f"from {home / 'master.key'}; matches the database"
     assert rows["signing keys"][1].startswith("1 decrypt; active ")
     assert rows["dialects"][1] == (
@@ -118,14 +118,17 @@ def test_doctor_with_an_unreachable_redis(home, monkeypatch):
 
 
 def test_doctor_with_an_unreachable_postgresql(home, monkeypatch):
-    url = f"postgresql+asyncpg://gp:pg-secret@127.0.0.1:{free_port()}/test"
+    port = free_port()
+    url = f"postgresql+asyncpg://gp:pg-secret@127.0.0.1:{port}/test"
     monkeypatch.setenv("GATEPASS_DATABASE_URL", url)
     code, rows = doctor()
     assert code == 1
     assert rows["database"] == (
         "fail",
-        f"cannot reach {url.replace('pg-secret', '***')}",
+        f"nothing accepts connections on 127.0.0.1:{port} — start PostgreSQL or fix the host "
+        "and port in the URL",
     )
+    assert "pg-secret" not in json.dumps(rows)
     assert {name: rows[name][0] for name in ("schema", "master key", "signing keys")} == {
         "schema": "skip",
         "master key": "skip",

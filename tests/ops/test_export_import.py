@@ -54,6 +54,7 @@ def source(home: Path) -> dict[str, str]:
     cli("issuer", "add", "https://idp.example.com", "--audience", "gatepass", "--name", "corp",
         "--jwks-uri", "https://idp.example.com/jwks")  # fmt: skip
     cli("user", "link", "alice", "--issuer", "corp", "--subject", "ext-alice")
+    cli("resource", "add", "https://docs.example.com", "--scope", "docs:read", "--name", "Docs")
     return {"client_secret": client["client_secret"], "api_key": apikey["api_key"]}
 
 
@@ -101,6 +102,9 @@ async def _logins(env_secrets: dict[str, str]) -> dict[str, Any]:
         by_admin = await auth.login_password("admin", ADMIN_PASSWORD, **common)
         by_client = await auth.login_client("reports-svc", env_secrets["client_secret"], **common)
         by_key = await auth.login_api_key("alice", env_secrets["api_key"], **common)
+        for_docs = await auth.login_password(
+            "alice", ALICE_PASSWORD, **common, resources=["https://docs.example.com"]
+        )
         issued = [by_password, by_admin, by_client, by_key]
         for tokens in issued:  # each verifies where it was issued
             await auth.verify_access(tokens.access_token)
@@ -113,6 +117,7 @@ async def _logins(env_secrets: dict[str, str]) -> dict[str, Any]:
                 "https://idp.example.com", "ext-alice"
             ),
             "issuers": [i.name for i in await runtime.storage.list_issuers()],
+            "resource token": (for_docs.scope, for_docs.session and for_docs.session.resources),
             "instance_id": runtime.info.instance_id,
         }
     finally:
@@ -149,6 +154,7 @@ def test_sqlite_export_imports_into_postgresql_with_identical_logins(
         "signing_keys": 2,
         "trusted_issuers": 1,
         "external_identities": 1,
+        "resources": 1,
     }
     # secrets stay secret: no plaintext credential is in the document
     text = export.read_text()
@@ -169,7 +175,9 @@ def test_sqlite_export_imports_into_postgresql_with_identical_logins(
     assert cli_json("user", "list") == sqlite_users
     assert cli_json("client", "list") == sqlite_clients
 
-    for key in ("principals", "kids", "active_kid", "external", "issuers", "instance_id"):
+    assert on_sqlite["resource token"] == ("docs:read", ("https://docs.example.com",))
+    keys = ("principals", "kids", "active_kid", "external", "issuers", "resource token")
+    for key in (*keys, "instance_id"):
         assert on_postgres[key] == on_sqlite[key], key
     assert len(on_sqlite["kids"]) == 2
     # a token signed before the move is still good after it

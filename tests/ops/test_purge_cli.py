@@ -35,13 +35,14 @@ def test_purge_prints_counts(home, monkeypatch):
     first = CliRunner().invoke(app, ["purge"])
     assert first.exit_code == 0
     assert first.stdout == (
-        "purged 4 sessions, 1 denylist entries, 0 audit events\n"
+        "purged 4 sessions, 1 denylist entries, 0 known addresses, 0 audit events\n"
         "purge_max_rows reached: more expired rows are left; run `gatepass purge` again\n"
     )
     second = CliRunner().invoke(app, ["purge", "--json"])
     assert json.loads(second.stdout) == {
         "sessions": 1,
         "denylist": 0,
+        "known_addresses": 0,
         "audit": 0,
         "complete": True,
     }

@@ -25,6 +25,7 @@ from gatepass.limiting.redis import (
     THROTTLE_UNAVAILABLE,
     FailClosedLoginLimiter,
     RedisDenylist,
+    RedisKnownAddresses,
     RedisLink,
     RedisThrottleStorage,
 )
@@ -107,6 +108,8 @@ async def test_throttling_fails_closed_while_redis_is_down(private_redis):
         LimitsLoginLimiter(
             RedisThrottleStorage(link),
             ThrottlePolicy(failures_per_address=2, failures_per_account=5, window=60, ban=2),
+            RedisKnownAddresses(link),
+            SystemClock(),
         ),
         link,
     )

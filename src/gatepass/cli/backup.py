@@ -16,12 +16,19 @@ import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from gatepass.cli.common import JSON_OPTION, actor, emit_json, err, fail, settings
+from gatepass.cli.common import (
+    JSON_OPTION,
+    actor,
+    emit_json,
+    err,
+    fail,
+    one_line_errors,
+    settings,
+)
 from gatepass.config import Settings
-from gatepass.core.errors import GatepassError
 from gatepass.core.keys import MasterKeyError
 from gatepass.core.models import AuditEvent
-from gatepass.runtime import SetupError, read_master_key
+from gatepass.runtime import SetupError, make_home, read_master_key
 from gatepass.storage.sql.backup import (
     BackupError,
     check_document,
@@ -42,10 +49,11 @@ def register(app: typer.Typer) -> None:
 
 
 @contextlib.contextmanager
-def _progress() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
-    """One bar per table on stderr (stdout may be carrying the export itself)."""
+def _progress(shown: bool = True) -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+    """One bar per table on stderr (stdout may be carrying the export itself); none for
+    scripts (`--json`)."""
     columns = (TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=err, transient=False) as bars:
+    with Progress(*columns, console=err, transient=False, disable=not shown) as bars:
 
         def start(table: str, total: int) -> Callable[[int], None]:
             task = bars.add_task(table, total=total)
@@ -55,6 +63,7 @@ def _progress() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
 
 
 async def _open(config: Settings) -> SqlStorage:
+    # A database that cannot be opened raises DatabaseUnusable: one line, by _run.
     return await open_storage(
         config.resolved_database_url,
         buffered_audit=False,
@@ -66,10 +75,12 @@ async def _open(config: Settings) -> SqlStorage:
 def export(
     path: Annotated[str, typer.Argument(help="File to write, or - for standard output.")] = STDIO,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Export orgs, roles, users (with password hashes), clients, API keys, signing keys
     (still encrypted) and trusted issuers as one JSON document. Keep it as secret as the
-    database; the master key is not in it."""
+    database; the master key is not in it. With --json and a FILE, stdout gets
+    {"path", "counts"}; to stdout, the export is the JSON document."""
     config = settings()
     if config.database_url is None and not (config.home / "gatepass.db").exists():
         fail(f"no database in {config.home}: nothing to export")
@@ -80,7 +91,7 @@ def export(
     async def job() -> dict[str, Any]:
         storage = await _open(config)
         try:
-            with _progress() as progress:
+            with _progress(not as_json) as progress:
                 return await export_document(storage.engine, progress)
         finally:
             await storage.close()
@@ -92,6 +103,10 @@ def export(
         sys.stdout.flush()
     else:
         _write_private(target, data, force)
+    if as_json:
+        if target is not None:
+            emit_json({"path": str(target), "counts": document["counts"]})
+        return
     counts = ", ".join(f"{count} {name}" for name, count in document["counts"].items())
     err.print(f"exported {counts}" + (f" to {target}" if target else ""))
 
@@ -140,7 +155,7 @@ def import_(
     async def job() -> dict[str, int]:
         check_master_key(document, master)
         if config.database_url is None:
-            config.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_home(config.home)
         storage = await _open(config)
         try:
             await migrate(storage.engine)
@@ -151,7 +166,7 @@ def import_(
                     f"the target database is not empty ({found}): import into a new database, "
                     "or pass --replace to delete what is there first"
                 )
-            with _progress() as progress:
+            with _progress(not as_json) as progress:
                 counts = await import_document(
                     storage.engine, document, replace=replace, progress=progress
                 )
@@ -177,9 +192,5 @@ def import_(
 
 
 def _run(job: Callable[[], Any]) -> Any:
-    try:
+    with one_line_errors():
         return asyncio.run(job())
-    except BackupError as exc:
-        fail(str(exc))
-    except GatepassError as exc:
-        fail(exc.description)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from gatepass.cli.common import JSON_OPTION, actor, emit_json, fail, out, run, table
+from gatepass.cli.common import JSON_OPTION, actor, emit_json, fail, report, run, table
 from gatepass.config import IssuerConfig
 from gatepass.core.external import TrustedIssuer
 from gatepass.runtime import trusted_issuer
@@ -95,10 +95,7 @@ def issuer_add(
         where = ".".join(str(part) for part in problem["loc"])
         fail(f"invalid issuer: {where}: {problem['msg'].removeprefix('Value error, ')}")
     added = run(lambda rt: rt.admin.add_issuer(trusted_issuer(config), actor=actor()))
-    if as_json:
-        emit_json(issuer_json(added))
-    else:
-        out.print(f"issuer {added.name} ({added.issuer}) is trusted")
+    report(as_json, issuer_json(added), f"issuer {added.name} ({added.issuer}) is trusted")
 
 
 @issuer_app.command("list")
@@ -126,27 +123,41 @@ def issuer_list(as_json: bool = JSON_OPTION) -> None:
 
 
 @issuer_app.command("remove")
-def issuer_remove(name: str) -> None:
+def issuer_remove(name: str, as_json: bool = JSON_OPTION) -> None:
     """Stop trusting an issuer (added with the CLI; config-file ones live in the file)."""
     run(lambda rt: rt.admin.remove_issuer(name, actor=actor()))
-    out.print(f"issuer {name} removed")
+    report(as_json, {"name": name, "removed": True}, f"issuer {name} removed")
 
 
 def user_link(
     name: str,
     issuer: Annotated[str, typer.Option("--issuer", help="Issuer name or URL.")],
     subject: Annotated[str, typer.Option("--subject", help="The provider's `sub` for this user.")],
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Let an external identity log in as this user."""
     run(lambda rt: rt.admin.link_identity(name, issuer, subject, actor=actor()))
-    out.print(f"{subject} at {issuer} now logs in as {name}")
+    report(
+        as_json,
+        _link_json(name, issuer, subject, linked=True),
+        f"{subject} at {issuer} now logs in as {name}",
+    )
 
 
 def user_unlink(
     name: str,
     issuer: Annotated[str, typer.Option("--issuer", help="Issuer name or URL.")],
     subject: Annotated[str, typer.Option("--subject", help="The provider's `sub`.")],
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Remove an external identity's link to this user."""
     run(lambda rt: rt.admin.unlink_identity(name, issuer, subject, actor=actor()))
-    out.print(f"{subject} at {issuer} no longer logs in as {name}")
+    report(
+        as_json,
+        _link_json(name, issuer, subject, linked=False),
+        f"{subject} at {issuer} no longer logs in as {name}",
+    )
+
+
+def _link_json(name: str, issuer: str, subject: str, *, linked: bool) -> dict[str, Any]:
+    return {"username": name, "issuer": issuer, "subject": subject, "linked": linked}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import sys
@@ -11,25 +12,29 @@ from typing import Annotated
 
 import typer
 
-from gatepass.cli import backup, issuers, manage, ops, remote, tokens
+from gatepass.cli import backup, issuers, manage, ops, remote, resources, tokens
 from gatepass.cli.common import (
     JSON_OPTION,
+    JsonAwareGroup,
     actor,
     emit_json,
     fail,
+    one_line_errors,
     out,
     read_secret_stdin,
+    report,
     run,
     settings,
     state,
 )
-from gatepass.config import Settings
+from gatepass.config import Settings, safe_url
 from gatepass.core.errors import NotFound
 from gatepass.core.policies import ADMIN_SCOPE
-from gatepass.observability.logs import logging_config
-from gatepass.runtime import Runtime, SetupError, open_runtime
+from gatepass.runtime import Runtime, open_runtime
+from gatepass.storage.sql.migrate import current_revision
 
 app = typer.Typer(
+    cls=JsonAwareGroup,
     name="gatepass",
     help="gatepass: a self-hosted login and token service for HTTP APIs.",
     no_args_is_help=True,
@@ -39,6 +44,7 @@ app = typer.Typer(
 manage.register(app)
 tokens.register(app)
 issuers.register(app, manage.user_app)
+resources.register(app)
 ops.register(app)
 backup.register(app)
 remote.register(app)
@@ -70,7 +76,7 @@ def init(
     async def job(runtime: Runtime) -> dict[str, object]:
         result: dict[str, object] = {
             "home": str(runtime.settings.home),
-            "database": _safe_url(runtime.settings.resolved_database_url),
+            "database": safe_url(runtime.settings.resolved_database_url),
             "signing_key": runtime.keys.ring.active.kid,
             "admin": None,
             "password": None,
@@ -112,24 +118,18 @@ async def _ensure_admin(runtime: Runtime, name: str, password: str) -> bool:
     return True
 
 
-def _safe_url(url: str) -> str:
-    """A database URL without its password."""
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest and ":" in rest.split("@", 1)[0]:
-        user = rest.split("@", 1)[0].split(":", 1)[0]
-        rest = f"{user}:***@{rest.split('@', 1)[1]}"
-    return scheme + sep + rest
-
-
 @app.command()
-def migrate() -> None:
+def migrate(as_json: bool = JSON_OPTION) -> None:
     """Bring the database schema up to date (safe while other processes serve)."""
-    run(_noop, initialize=True)
-    out.print("database schema is up to date")
 
+    async def job(runtime: Runtime) -> dict[str, object]:
+        return {
+            "database": safe_url(runtime.settings.resolved_database_url),
+            "revision": await current_revision(runtime.storage.engine),
+        }
 
-async def _noop(runtime: Runtime) -> None:
-    return None
+    result = run(job, initialize=True)
+    report(as_json, result, "database schema is up to date")
 
 
 @app.command()
@@ -144,9 +144,12 @@ def serve(
             help="module:function building the ASGI app (the benchmark adds a bare endpoint).",
         ),
     ] = "gatepass.http.app:app_from_env",
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Serve the HTTP API."""
-    import uvicorn
+    """Serve the HTTP API. With --json, one line describing what is served comes first."""
+    import uvicorn  # imported here: every other command starts faster without the server
+
+    from gatepass.http.server import serve_options
 
     config = settings()
 
@@ -154,27 +157,28 @@ def serve(
         runtime = await open_runtime(config)
         await runtime.close()
 
-    try:
+    # Checked here, before any worker starts: a worker that cannot open the runtime would
+    # only log a traceback, once per worker.
+    with one_line_errors():
         asyncio.run(check())
-    except SetupError as exc:
-        fail(str(exc))
     _prepare_metrics_dir(config, workers)
-    sys.stdout.write(f"gatepass listening on http://{host}:{port}\n")
+    url = f"http://{host}:{port}"
+    if as_json:
+        served = {
+            "url": url,
+            "host": host,
+            "port": port,
+            "workers": workers,
+            "pid": os.getpid(),
+            "database": safe_url(config.resolved_database_url),
+            "issuer": config.issuer,
+        }
+        sys.stdout.write(json.dumps(served, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(f"gatepass listening on {url}\n")
     sys.stdout.flush()
     uvicorn.run(
-        app_factory,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        server_header=False,
-        access_log=False,
-        proxy_headers=False,
-        log_config=logging_config(config.log_format, config.log_level, config.log_requests),
-        log_level=config.log_level,
-        timeout_graceful_shutdown=10,
+        app_factory, factory=True, host=host, port=port, workers=workers, **serve_options(config)
     )
 
 
@@ -186,9 +190,12 @@ def _prepare_metrics_dir(config: Settings, workers: int) -> None:
     if workers <= 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return  # one process, already counting in memory
     directory = Path(configured or config.home / "metrics")
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for stale in directory.glob("*.db"):
-        stale.unlink()
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+    except OSError as exc:
+        fail(f"cannot use {directory} for the workers' metrics: {exc.strerror} — fix metrics_dir")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 

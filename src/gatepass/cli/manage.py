@@ -17,6 +17,7 @@ from gatepass.cli.common import (
     out,
     parse_pairs,
     read_secret_stdin,
+    report,
     run,
     table,
     when,
@@ -66,10 +67,7 @@ def org_add(
 ) -> None:
     """Create an organization."""
     org = run(lambda rt: rt.admin.add_org(uid, name, actor=actor()))
-    if as_json:
-        emit_json({"uid": org.uid, "name": org.name})
-    else:
-        out.print(f"org {org.uid} created")
+    report(as_json, {"uid": org.uid, "name": org.name}, f"org {org.uid} created")
 
 
 @org_app.command("list")
@@ -100,10 +98,11 @@ def role_add(
     if not scope:
         fail("give at least one --scope")
     role = run(lambda rt: rt.admin.put_role(name, scope, description, actor=actor()))
-    if as_json:
-        emit_json({"name": role.name, "scopes": sorted(role.scopes)})
-    else:
-        out.print(f"role {role.name} grants {' '.join(sorted(role.scopes))}")
+    report(
+        as_json,
+        {"name": role.name, "scopes": sorted(role.scopes)},
+        f"role {role.name} grants {' '.join(sorted(role.scopes))}",
+    )
 
 
 @role_app.command("list")
@@ -126,10 +125,10 @@ def role_list(as_json: bool = JSON_OPTION) -> None:
 
 
 @role_app.command("delete")
-def role_delete(name: str) -> None:
+def role_delete(name: str, as_json: bool = JSON_OPTION) -> None:
     """Delete a role."""
     run(lambda rt: rt.admin.delete_role(name, actor=actor()))
-    out.print(f"role {name} deleted")
+    report(as_json, {"name": name, "deleted": True}, f"role {name} deleted")
 
 
 # ---------------------------------------------------------------------- users
@@ -248,17 +247,21 @@ def user_show(name: str, as_json: bool = JSON_OPTION) -> None:
 
 
 @user_app.command("disable")
-def user_disable(name: str) -> None:
+def user_disable(name: str, as_json: bool = JSON_OPTION) -> None:
     """Disable a user and revoke their sessions at once."""
-    run(lambda rt: rt.admin.set_user_disabled(name, True, actor=actor()))
-    out.print(f"user {name} disabled; their sessions are revoked")
+    user, revoked = run(lambda rt: rt.admin.switch_user(name, True, actor=actor()))
+    report(
+        as_json,
+        {**user_json(user), "sessions_revoked": revoked},
+        f"user {name} disabled; their sessions are revoked",
+    )
 
 
 @user_app.command("enable")
-def user_enable(name: str) -> None:
+def user_enable(name: str, as_json: bool = JSON_OPTION) -> None:
     """Enable a user again."""
-    run(lambda rt: rt.admin.set_user_disabled(name, False, actor=actor()))
-    out.print(f"user {name} enabled")
+    user, _ = run(lambda rt: rt.admin.switch_user(name, False, actor=actor()))
+    report(as_json, user_json(user), f"user {name} enabled")
 
 
 @user_app.command("passwd")
@@ -287,10 +290,14 @@ def user_passwd(
 
 
 @user_app.command("delete")
-def user_delete(name: str) -> None:
+def user_delete(name: str, as_json: bool = JSON_OPTION) -> None:
     """Delete a user, their API keys, and revoke their sessions."""
-    run(lambda rt: rt.admin.delete_user(name, actor=actor()))
-    out.print(f"user {name} deleted")
+    revoked = run(lambda rt: rt.admin.delete_user(name, actor=actor()))
+    report(
+        as_json,
+        {"username": name, "deleted": True, "sessions_revoked": revoked},
+        f"user {name} deleted",
+    )
 
 
 # ---------------------------------------------------------------------- clients
@@ -408,31 +415,40 @@ def client_set_grants(client_id: str, grant: Grants = None, as_json: bool = JSON
 def client_rotate(client_id: str, as_json: bool = JSON_OPTION) -> None:
     """Issue a new secret (shown once); the old one stops working and sessions are revoked."""
     created = run(lambda rt: rt.admin.rotate_client_secret(client_id, actor=actor()))
-    if as_json:
-        emit_json({"client_id": client_id, "client_secret": created.client_secret})
-    else:
-        out.print(f"client_secret: {created.client_secret}  (shown once)")
+    report(
+        as_json,
+        {"client_id": client_id, "client_secret": created.client_secret},
+        f"client_secret: {created.client_secret}  (shown once)",
+    )
 
 
 @client_app.command("disable")
-def client_disable(client_id: str) -> None:
+def client_disable(client_id: str, as_json: bool = JSON_OPTION) -> None:
     """Disable a client and revoke its tokens at once."""
-    run(lambda rt: rt.admin.set_client_disabled(client_id, True, actor=actor()))
-    out.print(f"client {client_id} disabled; its tokens are revoked")
+    client, revoked = run(lambda rt: rt.admin.switch_client(client_id, True, actor=actor()))
+    report(
+        as_json,
+        {**client_json(client), "sessions_revoked": revoked},
+        f"client {client_id} disabled; its tokens are revoked",
+    )
 
 
 @client_app.command("enable")
-def client_enable(client_id: str) -> None:
+def client_enable(client_id: str, as_json: bool = JSON_OPTION) -> None:
     """Enable a client again."""
-    run(lambda rt: rt.admin.set_client_disabled(client_id, False, actor=actor()))
-    out.print(f"client {client_id} enabled")
+    client, _ = run(lambda rt: rt.admin.switch_client(client_id, False, actor=actor()))
+    report(as_json, client_json(client), f"client {client_id} enabled")
 
 
 @client_app.command("delete")
-def client_delete(client_id: str) -> None:
+def client_delete(client_id: str, as_json: bool = JSON_OPTION) -> None:
     """Delete a client and revoke its tokens."""
-    run(lambda rt: rt.admin.delete_client(client_id, actor=actor()))
-    out.print(f"client {client_id} deleted")
+    revoked = run(lambda rt: rt.admin.delete_client(client_id, actor=actor()))
+    report(
+        as_json,
+        {"client_id": client_id, "deleted": True, "sessions_revoked": revoked},
+        f"client {client_id} deleted",
+    )
 
 
 # ---------------------------------------------------------------------- API keys
@@ -503,10 +519,10 @@ def apikey_list(
 
 
 @apikey_app.command("revoke")
-def apikey_revoke(key_id: str) -> None:
+def apikey_revoke(key_id: str, as_json: bool = JSON_OPTION) -> None:
     """Revoke an API key."""
     run(lambda rt: rt.admin.revoke_api_key(key_id, actor=actor()))
-    out.print(f"API key {key_id} revoked")
+    report(as_json, {"id": key_id, "revoked": True}, f"API key {key_id} revoked")
 
 
 # ---------------------------------------------------------------------- signing keys
@@ -541,10 +557,7 @@ def keys_list(as_json: bool = JSON_OPTION) -> None:
 def keys_rotate(as_json: bool = JSON_OPTION) -> None:
     """Create a new signing key; older keys keep verifying until their tokens expire."""
     key = run(lambda rt: rt.admin.rotate_signing_key(actor=actor()))
-    if as_json:
-        emit_json(key_json(key))
-    else:
-        out.print(f"new signing key {key.kid} ({key.alg}) is active")
+    report(as_json, key_json(key), f"new signing key {key.kid} ({key.alg}) is active")
 
 
 # ---------------------------------------------------------------------- sessions
@@ -599,10 +612,10 @@ def sessions_list(
 
 
 @sessions_app.command("revoke")
-def sessions_revoke(session_id: str) -> None:
+def sessions_revoke(session_id: str, as_json: bool = JSON_OPTION) -> None:
     """Revoke a session: its tokens are refused at once."""
     run(lambda rt: rt.admin.revoke_session(session_id, actor=actor()))
-    out.print(f"session {session_id} revoked")
+    report(as_json, {"id": session_id, "revoked": True}, f"session {session_id} revoked")
 
 
 # ---------------------------------------------------------------------- audit

@@ -13,10 +13,18 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from gatepass.cli.common import JSON_OPTION, emit_json, fail, out, run, settings, state
-from gatepass.config import ENV_PREFIX, Settings
-from gatepass.core.errors import GatepassError
-from gatepass.observability.doctor import FAIL, Check, diagnose, safe_url
+from gatepass.cli.common import (
+    JSON_OPTION,
+    emit_json,
+    err,
+    one_line_errors,
+    out,
+    run,
+    settings,
+    state,
+)
+from gatepass.config import ENV_PREFIX, Settings, safe_url
+from gatepass.observability.doctor import FAIL, Check, diagnose
 from gatepass.runtime import Runtime
 
 config_app = typer.Typer(help="The effective configuration.", no_args_is_help=True)
@@ -96,12 +104,15 @@ def doctor(as_json: bool = JSON_OPTION) -> None:
     config = settings()
     # An unreachable Redis is reported in the table; its log warning would only repeat it.
     logging.getLogger("gatepass.redis").setLevel(logging.ERROR)
-    try:
+    with one_line_errors():
         checks = asyncio.run(diagnose(config))
-    except GatepassError as exc:
-        fail(exc.description)
     _report(checks, as_json)
-    if any(check.status == FAIL for check in checks):
+    failed = [check for check in checks if check.status == FAIL]
+    if failed and not as_json:
+        # The table is on stdout; stderr gets the first problem, as every command's error.
+        more = f" ({len(failed) - 1} more failed checks above)" if len(failed) > 1 else ""
+        err.print(f"error: {failed[0].detail}{more}", markup=False)
+    if failed:
         raise typer.Exit(1)
 
 
@@ -119,8 +130,8 @@ def _report(checks: list[Check], as_json: bool) -> None:
 
 
 def purge(as_json: bool = JSON_OPTION) -> None:
-    """Delete expired sessions and denylist entries now (and old audit events when
-    audit_retention is set), in bounded batches."""
+    """Delete expired sessions, denylist entries and known addresses now (and old audit
+    events when audit_retention is set), in bounded batches."""
 
     async def job(runtime: Runtime) -> dict[str, int | bool]:
         return (await runtime.purge()).as_dict()
@@ -131,7 +142,7 @@ def purge(as_json: bool = JSON_OPTION) -> None:
         return
     out.print(
         f"purged {report['sessions']} sessions, {report['denylist']} denylist entries, "
-        f"{report['audit']} audit events"
+        f"{report['known_addresses']} known addresses, {report['audit']} audit events"
     )
     if not report["complete"]:
         out.print("purge_max_rows reached: more expired rows are left; run `gatepass purge` again")

@@ -4,6 +4,9 @@
 directory (`$XDG_CONFIG_HOME/gatepass/login.json`, else `~/.config/…`; mode 0600); `whoami`,
 `logout` and every `gatepass remote …` command use them through the SDK, which refreshes them
 as needed. These commands read no server configuration and open no database.
+
+The admin API needs `gatepass:admin`, which a server grants only when it is asked for by name,
+so `gatepass login` asks for it unless `--scope` says otherwise.
 """
 
 from __future__ import annotations
@@ -17,13 +20,15 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from gatepass.cli.common import JSON_OPTION, emit_json, fail, out, read_secret_stdin, table
+from gatepass.cli.common import JSON_OPTION, emit_json, fail, out, read_secret_stdin, report, table
 from gatepass.client import (
+    ADMIN_SCOPE,
     Client,
     ConnectionFailed,
     FileTokenStore,
     GatepassError,
     InvalidGrant,
+    InvalidScope,
     NotLoggedIn,
     TokenRevoked,
 )
@@ -121,7 +126,13 @@ def login(
     secret_stdin: Annotated[
         bool, typer.Option("--secret-stdin", help="The client's secret, with --client-id.")
     ] = False,
-    scope: Annotated[str | None, typer.Option(help="Ask for fewer scopes.")] = None,
+    scope: Annotated[
+        str,
+        typer.Option(
+            help="The scopes to ask for, space-separated. The default, gatepass:admin, is what "
+            "`gatepass remote` needs; a server grants it only when asked for by name."
+        ),
+    ] = ADMIN_SCOPE,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Log in to a gatepass server and keep the tokens (not the password) for later commands."""
@@ -145,15 +156,22 @@ def login(
             credentials = {"username": name, "password": secret}
     store = FileTokenStore(login_file())
     with answers(), Client(url, scope=scope, **credentials) as client:
-        client.login()
+        try:
+            client.login()
+        except InvalidScope:
+            fail(
+                f"this account does not hold {scope}; `gatepass login` asks for {ADMIN_SCOPE} "
+                "(needed by `gatepass remote`) unless --scope names what to ask for"
+            )
         me = client.me()
         tokens = client.tokens
         assert tokens is not None
         store.save(client.base_url, tokens, principal=_who(me))
-    if as_json:
-        emit_json({"url": client.base_url, "principal": _who(me), "scopes": me["scopes"]})
-    else:
-        out.print(f"logged in to {client.base_url} as {_who(me)}")
+    report(
+        as_json,
+        {"url": client.base_url, "principal": _who(me), "scopes": me["scopes"]},
+        f"logged in to {client.base_url} as {_who(me)}",
+    )
 
 
 def _who(me: dict[str, Any]) -> str:
@@ -173,17 +191,25 @@ def whoami(as_json: bool = JSON_OPTION) -> None:
         )
 
 
-def logout() -> None:
+def logout(as_json: bool = JSON_OPTION) -> None:
     """End the stored login's session on the server and forget its tokens."""
     path = login_file()
     document = FileTokenStore(path).read()
     if not document or not isinstance(document.get("base_url"), str):
-        out.print("not logged in")
+        report(as_json, {"url": None, "logged_out": False, "session_ended": False}, "not logged in")
         return
-    with contextlib.suppress(GatepassError):
-        call(lambda client: client.logout())
-    FileTokenStore(path).clear()  # even when the server could not be told
-    out.print(f"logged out of {document['base_url']}")
+    store = FileTokenStore(path)
+    ended = False
+    # Not through `call`: a server that cannot be told must not keep the tokens here.
+    with contextlib.suppress(GatepassError), Client(document["base_url"], token_store=store) as c:
+        c.logout()
+        ended = True
+    store.clear()  # even when the server could not be told
+    report(
+        as_json,
+        {"url": document["base_url"], "logged_out": True, "session_ended": ended},
+        f"logged out of {document['base_url']}",
+    )
 
 
 # ---------------------------------------------------------------------- users
@@ -259,27 +285,37 @@ def user_add(
         out.print(f"password (shown once): {password}")
 
 
-def _user_action(name: str, method: str, suffix: str, message: str) -> None:
-    call(lambda c: c.request(method, f"/admin/users/{name}{suffix}"))
-    out.print(message)
+def _changed(
+    method: str, path: str, message: str, as_json: bool, gone: dict[str, Any] | None = None
+) -> None:
+    """A change through the admin API. Under --json: the changed object as the server returns
+    it, or `gone` when the server answers 204 (deleted or revoked)."""
+    if gone is None:
+        changed = call(lambda c: c.json(method, path))
+    else:
+        call(lambda c: c.request(method, path))
+        changed = gone
+    report(as_json, changed, message)
 
 
 @remote_user.command("disable")
-def user_disable(name: str) -> None:
+def user_disable(name: str, as_json: bool = JSON_OPTION) -> None:
     """Disable a user and revoke their sessions at once."""
-    _user_action(name, "POST", "/disable", f"user {name} disabled; their sessions are revoked")
+    message = f"user {name} disabled; their sessions are revoked"
+    _changed("POST", f"/admin/users/{name}/disable", message, as_json)
 
 
 @remote_user.command("enable")
-def user_enable(name: str) -> None:
+def user_enable(name: str, as_json: bool = JSON_OPTION) -> None:
     """Enable a user again."""
-    _user_action(name, "POST", "/enable", f"user {name} enabled")
+    _changed("POST", f"/admin/users/{name}/enable", f"user {name} enabled", as_json)
 
 
 @remote_user.command("delete")
-def user_delete(name: str) -> None:
+def user_delete(name: str, as_json: bool = JSON_OPTION) -> None:
     """Delete a user and their API keys; revoke their sessions."""
-    _user_action(name, "DELETE", "", f"user {name} deleted")
+    gone = {"username": name, "deleted": True}
+    _changed("DELETE", f"/admin/users/{name}", f"user {name} deleted", as_json, gone)
 
 
 # ---------------------------------------------------------------------- clients
@@ -335,17 +371,19 @@ def client_add(
 def client_rotate(client_id: str, as_json: bool = JSON_OPTION) -> None:
     """Issue a new secret (shown once); the old one and the client's tokens stop working."""
     created = call(lambda c: c.json("POST", f"/admin/clients/{client_id}/rotate-secret"))
-    if as_json:
-        emit_json({"client_id": client_id, "client_secret": created["client_secret"]})
-    else:
-        out.print(f"client_secret: {created['client_secret']}  (shown once)")
+    report(
+        as_json,
+        {"client_id": client_id, "client_secret": created["client_secret"]},
+        f"client_secret: {created['client_secret']}  (shown once)",
+    )
 
 
 @remote_client.command("delete")
-def client_delete(client_id: str) -> None:
+def client_delete(client_id: str, as_json: bool = JSON_OPTION) -> None:
     """Delete a client and revoke its tokens."""
-    call(lambda c: c.request("DELETE", f"/admin/clients/{client_id}"))
-    out.print(f"client {client_id} deleted")
+    gone = {"client_id": client_id, "deleted": True}
+    message = f"client {client_id} deleted"
+    _changed("DELETE", f"/admin/clients/{client_id}", message, as_json, gone)
 
 
 # ---------------------------------------------------------------------- API keys
@@ -392,10 +430,10 @@ def apikey_list(
 
 
 @remote_apikey.command("revoke")
-def apikey_revoke(key_id: str) -> None:
+def apikey_revoke(key_id: str, as_json: bool = JSON_OPTION) -> None:
     """Revoke an API key."""
-    call(lambda c: c.request("DELETE", f"/admin/api-keys/{key_id}"))
-    out.print(f"API key {key_id} revoked")
+    gone = {"id": key_id, "revoked": True}
+    _changed("DELETE", f"/admin/api-keys/{key_id}", f"API key {key_id} revoked", as_json, gone)
 
 
 # ---------------------------------------------------------------------- sessions and audit
@@ -426,10 +464,11 @@ def sessions_list(
 
 
 @remote_sessions.command("revoke")
-def sessions_revoke(session_id: str) -> None:
+def sessions_revoke(session_id: str, as_json: bool = JSON_OPTION) -> None:
     """Revoke a session: its tokens are refused at once."""
-    call(lambda c: c.request("DELETE", f"/admin/sessions/{session_id}"))
-    out.print(f"session {session_id} revoked")
+    gone = {"id": session_id, "revoked": True}
+    message = f"session {session_id} revoked"
+    _changed("DELETE", f"/admin/sessions/{session_id}", message, as_json, gone)
 
 
 def remote_audit(

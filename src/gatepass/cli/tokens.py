@@ -31,11 +31,12 @@ def decode(token: str, as_json: bool = JSON_OPTION) -> None:
 
 @token_app.command("verify")
 def verify(token: str, as_json: bool = JSON_OPTION) -> None:
-    """Check signature, issuer, expiry and revocation of an access or refresh token."""
+    """Check signature, issuer, expiry and revocation of an access or refresh token (for
+    gatepass or for a registered API: `aud` says which)."""
 
     async def job(rt: Runtime) -> dict[str, Any]:
         try:
-            verified = await rt.auth.verify_access(token)
+            verified = await rt.auth.verify_access(token, any_audience=True)
         except GatepassError as access_error:
             try:
                 verified, _session = await rt.auth.verify_refresh(token)

@@ -6,6 +6,7 @@ installs alone (`pip install gatepass-client`, or `gatepass[client]`). See docs/
 
 from gatepass.client.aio import AsyncClient
 from gatepass.client.auth import GatepassAuth
+from gatepass.client.credentials import ADMIN_SCOPE
 from gatepass.client.errors import (
     ClientConfigurationError,
     Conflict,
@@ -33,6 +34,7 @@ from gatepass.client.sync import Client
 from gatepass.client.tokens import FileTokenStore, MemoryTokenStore, TokenSet, TokenStore
 
 __all__ = [
+    "ADMIN_SCOPE",
     "AsyncClient",
     "Client",
     "ClientConfigurationError",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -31,6 +31,7 @@ class AsyncClient(BaseClient):
         refresh_token: str | None = None,
         external_token: ExternalToken | None = None,
         scope: str | None = None,
+        resource: str | Sequence[str] | None = None,
         tokens: TokenSet | None = None,
         token_store: TokenStore | None = None,
         refresh_margin: float = 30.0,
@@ -52,6 +53,7 @@ class AsyncClient(BaseClient):
             refresh_token=refresh_token,
             external_token=external_token,
             scope=scope,
+            resource=resource,
             tokens=tokens,
             token_store=token_store,
             refresh_margin=refresh_margin,

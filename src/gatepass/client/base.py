@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -36,6 +36,7 @@ class BaseClient:
         refresh_token: str | None = None,
         external_token: ExternalToken | None = None,
         scope: str | None = None,
+        resource: str | Sequence[str] | None = None,
         tokens: TokenSet | None = None,
         token_store: TokenStore | None = None,
         refresh_margin: float = 30.0,
@@ -59,6 +60,7 @@ class BaseClient:
             external_token=external_token,
             scope=scope,
             have_tokens=state.tokens is not None,
+            resource=resource,
         )
         self._engine = Engine(
             base,

@@ -9,14 +9,18 @@ client's authentication. A bare refresh token can only refresh.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote_plus
 
 import httpx
 
 from gatepass.client.errors import ClientConfigurationError
 
+# The admin API's scope. A server grants it only to a login that asks for it by name
+# (`scope=ADMIN_SCOPE`); without `scope`, tokens carry every other scope the principal holds.
+ADMIN_SCOPE = "gatepass:admin"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"
 
@@ -37,6 +41,7 @@ class Credentials:
     refresh_token: str | None = None
     external_token: ExternalToken | None = None
     scope: str | None = None
+    resources: tuple[str, ...] = ()  # RFC 8707: the registered APIs the tokens are for
 
     @property
     def can_login(self) -> bool:
@@ -58,9 +63,12 @@ class Credentials:
             body = {"username": self.username or "", "api_key": self.api_key or ""}
         else:
             return None
+        payload: dict[str, str | list[str]] = dict(body)
         if self.scope:
-            body["scope"] = self.scope
-        return httpx.Request("POST", base_url + "/auth/login", json=body)
+            payload["scope"] = self.scope
+        if self.resources:
+            payload["resource"] = list(self.resources)
+        return httpx.Request("POST", base_url + "/auth/login", json=payload)
 
     def refresh_request(self, base_url: str, refresh_token: str) -> httpx.Request:
         if self.kind == "external_token":
@@ -77,13 +85,15 @@ class Credentials:
     def _exchange_request(self, base_url: str) -> httpx.Request:
         token = self.external_token
         subject = token() if callable(token) else token
-        form = {
+        form: dict[str, str | list[str]] = {
             "grant_type": TOKEN_EXCHANGE,
             "subject_token": subject or "",
             "subject_token_type": JWT_TOKEN_TYPE,
         }
         if self.scope:
             form["scope"] = self.scope
+        if self.resources:
+            form["resource"] = list(self.resources)  # repeated, as RFC 8707 §2 has it
         return httpx.Request(
             "POST",
             base_url + "/oauth/token",
@@ -112,9 +122,11 @@ def choose(
     external_token: ExternalToken | None,
     scope: str | None,
     have_tokens: bool,
+    resource: str | Sequence[str] | None = None,
 ) -> Credentials:
     """The one credential kind the arguments describe; a clear error for any other mix."""
-    common = {"scope": scope}
+    resources = (resource,) if isinstance(resource, str) else tuple(resource or ())
+    common: dict[str, Any] = {"scope": scope, "resources": resources}
     if external_token is not None:
         if client_id is None or client_secret is None:
             raise ClientConfigurationError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -24,6 +24,11 @@ class Client(BaseClient):
     `external_token` (a string, or a callable returning a fresh one) with the
     `client_id`+`client_secret` of a client allowed the token-exchange grant. `tokens` or a
     `token_store` with saved tokens skip the first login.
+
+    `scope` (space-separated) asks for exactly those scopes; without it, tokens carry every
+    scope the principal holds except privileged ones: the admin API needs
+    `scope=ADMIN_SCOPE`. `resource` (a URI or several) asks for tokens for registered APIs
+    (RFC 8707): their `aud` is the API, and gatepass's own endpoints refuse them.
     """
 
     def __init__(
@@ -38,6 +43,7 @@ class Client(BaseClient):
         refresh_token: str | None = None,
         external_token: ExternalToken | None = None,
         scope: str | None = None,
+        resource: str | Sequence[str] | None = None,
         tokens: TokenSet | None = None,
         token_store: TokenStore | None = None,
         refresh_margin: float = 30.0,
@@ -59,6 +65,7 @@ class Client(BaseClient):
             refresh_token=refresh_token,
             external_token=external_token,
             scope=scope,
+            resource=resource,
             tokens=tokens,
             token_store=token_store,
             refresh_margin=refresh_margin,

@@ -1,4 +1,5 @@
-"""AdminService: managing orgs, users, roles, clients, API keys, keys and sessions.
+"""AdminService: managing orgs, users, roles, clients, API keys, registered APIs, keys and
+sessions.
 
 Used by the CLI and the admin API alike. Every change is validated here (names, scopes, the
 org and roles it refers to), audited with its actor, and takes effect on tokens at once:
@@ -31,6 +32,7 @@ from gatepass.core.models import (
     Org,
     PrincipalKind,
     RequestContext,
+    Resource,
     Role,
     Session,
     SigningKeyRecord,
@@ -38,6 +40,7 @@ from gatepass.core.models import (
 )
 from gatepass.core.oauth import DEFAULT_GRANT_TYPES, validate_grant_types
 from gatepass.core.policies import validate_scopes
+from gatepass.core.resources import uri_problem
 from gatepass.core.service import AuthService
 from gatepass.storage.base import AuditQuery, SessionQuery
 
@@ -253,17 +256,24 @@ class AdminService:
         return updated
 
     async def set_user_disabled(self, name_or_id: str, disabled: bool, *, actor: str) -> User:
+        user, _revoked = await self.switch_user(name_or_id, disabled, actor=actor)
+        return user
+
+    async def switch_user(self, name_or_id: str, disabled: bool, *, actor: str) -> tuple[User, int]:
+        """Disable (revoking every session at once) or enable a user: the user, and how many
+        sessions were revoked."""
         user = await self.get_user(name_or_id)
         updated = user.evolve(disabled=disabled, updated_at=self.clock.now())
         await self.storage.update_user(updated)
+        revoked = 0
         if disabled:
-            await self.auth.revoke_principal(PrincipalKind.USER, user.id, "user_disabled")
+            revoked = await self.auth.revoke_principal(PrincipalKind.USER, user.id, "user_disabled")
         else:
             self.auth.invalidate_cached(PrincipalKind.USER, user.id)
         await self._audit(
             "admin.user.disable" if disabled else "admin.user.enable", actor, user.username
         )
-        return updated
+        return updated, revoked
 
     async def set_password(self, name_or_id: str, password: str, *, actor: str) -> None:
         user = await self.get_user(name_or_id)
@@ -272,11 +282,13 @@ class AdminService:
         self.auth.invalidate_cached(PrincipalKind.USER, user.id)
         await self._audit("admin.user.password", actor, user.username)
 
-    async def delete_user(self, name_or_id: str, *, actor: str) -> None:
+    async def delete_user(self, name_or_id: str, *, actor: str) -> int:
+        """Delete a user and their API keys; the number of sessions revoked."""
         user = await self.get_user(name_or_id)
-        await self.auth.revoke_principal(PrincipalKind.USER, user.id, "user_deleted")
+        revoked = await self.auth.revoke_principal(PrincipalKind.USER, user.id, "user_deleted")
         await self.storage.delete_user(user.id)
         await self._audit("admin.user.delete", actor, user.username)
+        return revoked
 
     # ------------------------------------------------------------------ clients
 
@@ -388,23 +400,38 @@ class AdminService:
         return NewClient(updated, secret)
 
     async def set_client_disabled(self, client_id: str, disabled: bool, *, actor: str) -> Client:
+        client, _revoked = await self.switch_client(client_id, disabled, actor=actor)
+        return client
+
+    async def switch_client(
+        self, client_id: str, disabled: bool, *, actor: str
+    ) -> tuple[Client, int]:
+        """Disable (revoking its tokens at once) or enable a client: the client, and how many
+        sessions were revoked (its stateless tokens are refused as well)."""
         client = await self.get_client(client_id)
         updated = client.evolve(disabled=disabled, updated_at=self.clock.now())
         await self.storage.update_client(updated)
+        revoked = 0
         if disabled:
-            await self.auth.revoke_principal(PrincipalKind.CLIENT, client_id, "client_disabled")
+            revoked = await self.auth.revoke_principal(
+                PrincipalKind.CLIENT, client_id, "client_disabled"
+            )
         else:
             self.auth.invalidate_cached(PrincipalKind.CLIENT, client_id)
         await self._audit(
             "admin.client.disable" if disabled else "admin.client.enable", actor, client_id
         )
-        return updated
+        return updated, revoked
 
-    async def delete_client(self, client_id: str, *, actor: str) -> None:
+    async def delete_client(self, client_id: str, *, actor: str) -> int:
+        """Delete a client; the number of its sessions revoked."""
         await self.get_client(client_id)
-        await self.auth.revoke_principal(PrincipalKind.CLIENT, client_id, "client_deleted")
+        revoked = await self.auth.revoke_principal(
+            PrincipalKind.CLIENT, client_id, "client_deleted"
+        )
         await self.storage.delete_client(client_id)
         await self._audit("admin.client.delete", actor, client_id)
+        return revoked
 
     # ------------------------------------------------------------------ API keys
 
@@ -451,6 +478,43 @@ class AdminService:
         if not await self.storage.revoke_api_key(key_id, self.clock.now()):
             raise NotFound(f"no active API key {key_id}")
         await self._audit("admin.apikey.revoke", actor, key_id)
+
+    # ------------------------------------------------------------------ registered APIs
+
+    async def add_resource(
+        self, uri: str, *, scopes: Sequence[str] = (), name: str | None = None, actor: str
+    ) -> Resource:
+        """Register an API (RFC 8707 resource): tokens asked for it carry `aud` = `uri` and at
+        most `scopes`, which can never include a privileged scope."""
+        problem = uri_problem(uri)
+        if problem is not None:
+            raise InvalidRequest(problem)
+        offered = validate_scopes(scopes)
+        privileged = sorted(offered & self.auth.scopes.privileged)
+        if privileged:
+            raise InvalidRequest(
+                f"{' '.join(privileged)} is privileged: it is never granted for an API"
+            )
+        if name is not None and len(name) > 256:
+            raise InvalidRequest("a resource name is at most 256 characters")
+        if await self.storage.get_resources([uri]):
+            raise Conflict(f"resource {uri} already exists")
+        resource = Resource(uri=uri, name=name or uri, scopes=offered, created_at=self.clock.now())
+        await self.storage.add_resource(resource)
+        await self._audit(
+            "admin.resource.create", actor, uri, {"name": resource.name, "scopes": sorted(offered)}
+        )
+        return resource
+
+    async def list_resources(self) -> list[Resource]:
+        return await self.storage.list_resources()
+
+    async def delete_resource(self, uri: str, *, actor: str) -> None:
+        """New tokens for it are refused at once (`invalid_target`); tokens already issued
+        stay valid until they expire, as every stateless token does."""
+        if not await self.storage.delete_resource(uri):
+            raise NotFound(f"no resource {uri}")
+        await self._audit("admin.resource.delete", actor, uri)
 
     # ------------------------------------------------------------------ external identities
 

@@ -9,6 +9,7 @@ OAuth, each dialect module for its own wire strings). The tree:
     │   ├── UnknownPrincipal      no such user/client/key (only osais may reveal this)
     │   └── AccountDisabled       principal exists but is disabled
     ├── InvalidScope              asked for scopes the principal does not hold
+    ├── InvalidTarget             an unknown or malformed resource (RFC 8707) or audience
     ├── InsufficientScope         a token lacks a scope the resource requires
     ├── RateLimited               throttled; carries retry_after seconds
     ├── Overloaded                too many password hashes in flight; retry_after seconds
@@ -64,6 +65,13 @@ class AccountDisabled(InvalidCredentials):
 class InvalidScope(GatepassError):
     code = "invalid_scope"
     default_description = "the requested scope exceeds what the principal holds"
+
+
+class InvalidTarget(GatepassError):
+    """RFC 8707 §2 / RFC 8693 §2.2.2: the token asked for is for no API gatepass knows."""
+
+    code = "invalid_target"
+    default_description = "the requested resource is not a registered API"
 
 
 class InsufficientScope(GatepassError):

@@ -92,6 +92,17 @@ class ApiKey:
 
 
 @dataclass(frozen=True, slots=True)
+class Resource:
+    """A registered API (RFC 8707 resource): tokens asked for it carry `aud` = `uri` and at
+    most the scopes it offers."""
+
+    uri: str
+    name: str
+    scopes: frozenset[str]
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     """Who a token speaks for: a user or an API client, with the scopes it holds."""
 
@@ -137,6 +148,8 @@ class Session:
     external_subject: str | None = None
     # The OAuth client a password-grant session was issued to: only it may refresh or revoke.
     oauth_client_id: str | None = None
+    # The registered APIs the session's tokens are for (RFC 8707); empty: gatepass's audience.
+    resources: tuple[str, ...] = ()
 
     def active_at(self, now: float) -> bool:
         return self.revoked_at is None and now < self.expires_at

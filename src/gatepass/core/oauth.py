@@ -22,6 +22,7 @@ from gatepass.core.errors import (
     InvalidCredentials,
     InvalidGrant,
     InvalidRequest,
+    InvalidTarget,
     InvalidToken,
     WrongTokenType,
 )
@@ -73,13 +74,6 @@ class UnauthorizedClient(GatepassError):
     default_description = "the client is not allowed to use this grant type"
 
 
-class InvalidTarget(GatepassError):
-    """RFC 8693 §2.2.2: the requested audience is not one this server issues for."""
-
-    code = "invalid_target"
-    default_description = "the requested audience is not supported"
-
-
 class UnsupportedGrantType(GatepassError):
     code = "unsupported_grant_type"
     default_description = "the grant type is not supported"
@@ -124,6 +118,7 @@ class TokenRequest:
     actor_token: str | None = None
     audience: str | None = None
     assertion: str | None = None  # JWT bearer
+    resources: tuple[str, ...] = ()  # RFC 8707: the registered APIs the token is for
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +180,7 @@ class OAuthService:
                 profile=self.profiles.client_credentials,
                 ctx=ctx,
                 method=AuthMethod.CLIENT_SECRET,
+                resources=request.resources,
             )
         if grant == PASSWORD:
             return await self._password(caller, request, ctx)
@@ -193,13 +189,14 @@ class OAuthService:
         if grant == JWT_BEARER:
             assertion = _required(request.assertion, "assertion")
             # RFC 7523 §3.1: an assertion that is not valid is an invalid grant.
-            return await self._external(caller, assertion, request.scope, ctx, InvalidGrant)
+            return await self._external(caller, assertion, request, ctx, InvalidGrant)
         return await self.auth.refresh(
             _required(request.refresh_token, "refresh_token"),
             ctx=ctx,
             profiles=(self.profiles.password,),
             client_id=caller.client_id,
             scope=request.scope,
+            resources=request.resources,
         )
 
     async def _password(
@@ -216,6 +213,7 @@ class OAuthService:
                 profile=profile,
                 ctx=ctx,
                 oauth_client=caller.client_id,
+                resources=request.resources,
             )
         except InvalidCredentials:
             # The resource owner's credentials are the grant (RFC 6749 §5.2).
@@ -235,13 +233,13 @@ class OAuthService:
         if request.audience is not None and request.audience != self.auth.config.audience:
             raise InvalidTarget(f"tokens are issued for {self.auth.config.audience} only")
         # RFC 8693 §2.2.2: an unacceptable subject token is an invalid request.
-        return await self._external(caller, subject_token, request.scope, ctx, InvalidRequest)
+        return await self._external(caller, subject_token, request, ctx, InvalidRequest)
 
     async def _external(
         self,
         caller: AuthenticatedClient,
         token: str,
-        scope: str | None,
+        request: TokenRequest,
         ctx: RequestContext,
         refusal: type[GatepassError],
     ) -> IssuedTokens:
@@ -250,10 +248,11 @@ class OAuthService:
             return await self.auth.login_external(
                 token,
                 tenant=None,
-                scope=scope,
+                scope=request.scope,
                 profile=self._session_profile(caller),
                 ctx=ctx,
                 oauth_client=caller.client_id,
+                resources=request.resources,
             )
         except (ExternalTokenRejected, InvalidCredentials) as exc:
             raise refusal(f"the token was refused: {exc.description}") from None
@@ -291,7 +290,8 @@ class OAuthService:
             return {"active": False}
 
     async def _access_info(self, token: str, csrf: str | None) -> dict[str, Any]:
-        verified = await self.auth.verify_access(token, csrf=csrf)
+        # Every access token gatepass issued, whichever API it is for: `aud` says which.
+        verified = await self.auth.verify_access(token, csrf=csrf, any_audience=True)
         session = None
         if verified.session_id:
             session = await self.auth.storage.get_session(verified.session_id)

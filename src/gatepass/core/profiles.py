@@ -53,6 +53,9 @@ class TokenProfile:
     subject: SubjectSource = SubjectSource.ID
     access_claims: tuple[ClaimMapping, ...] = ()
     refresh_claims: tuple[ClaimMapping, ...] = ()
+    # False for surfaces whose clients cannot ask for scopes (the dialects): they never grant
+    # a privileged scope, even if one were named (see `ScopePolicy.grant`).
+    may_grant_privileged: bool = True
 
     def __post_init__(self) -> None:
         # The csrf value is returned once and stored only as a digest, so a refreshed token

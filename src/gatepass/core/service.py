@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
@@ -28,6 +28,8 @@ from gatepass.core.errors import (
     GatepassError,
     InvalidCredentials,
     InvalidGrant,
+    InvalidScope,
+    InvalidTarget,
     InvalidToken,
     NotARefreshToken,
     RefreshRetired,
@@ -47,13 +49,22 @@ from gatepass.core.models import (
     Principal,
     PrincipalKind,
     RequestContext,
+    Resource,
     Session,
     User,
     VerifiedToken,
 )
 from gatepass.core.passwords import HashingPool
-from gatepass.core.policies import narrow, parse_scope, require, scope_string
+from gatepass.core.policies import (
+    ADMIN_SCOPE,
+    ScopePolicy,
+    narrow,
+    parse_scope,
+    require,
+    scope_string,
+)
 from gatepass.core.profiles import TokenProfile, mapped_claims, subject_of
+from gatepass.core.resources import audience_claim, issued_for, parse_resources
 from gatepass.core.tokens import (
     ACCESS,
     ACCESS_TYP,
@@ -72,6 +83,8 @@ class CoreConfig:
     leeway: float = 30.0
     refresh_reuse_grace: float = 0.0
     principal_cache_ttl: float = 2.0
+    # Granted only when named (issue 22); see `gatepass.core.policies.ScopePolicy`.
+    privileged_scopes: frozenset[str] = frozenset({ADMIN_SCOPE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +137,7 @@ class AuthService:
         self.profiles = dict(profiles)
         self.external = external
         self.codec = TokenCodec(keys.ring, issuer=config.issuer, leeway=config.leeway)
+        self.scopes = ScopePolicy(config.privileged_scopes)
         self._clients: TtlCache[str, Client | None] = TtlCache(clock, config.principal_cache_ttl)
         self._users: TtlCache[str, User | None] = TtlCache(clock, config.principal_cache_ttl)
         self._role_scopes: TtlCache[tuple[str, ...], frozenset[str]] = TtlCache(
@@ -141,9 +155,12 @@ class AuthService:
         profile: str,
         ctx: RequestContext,
         oauth_client: str | None = None,
+        resources: Sequence[str] = (),
     ) -> IssuedTokens:
-        """`oauth_client`: the OAuth client asking (password grant); its session is bound to it."""
+        """`oauth_client`: the OAuth client asking (password grant); its session is bound to it.
+        `resources`: the registered APIs the tokens are for (RFC 8707), in every login."""
         requested = parse_scope(scope)
+        targets = parse_resources(resources)
         account = _account_key(identifier)
         await self.limiter.check(account, ctx.ip)
         user = await self.storage.find_user(identifier)
@@ -161,10 +178,16 @@ class AuthService:
         if outcome.new_hash is not None:
             await self.storage.set_password_hash(user.id, outcome.new_hash, self.clock.now())
             self._users.invalidate(user.id)
-        await self.limiter.success(account)
+        await self.limiter.success(account, ctx.ip)
         principal = await self._user_principal(user)
         return await self._login(
-            principal, requested, profile, ctx, AuthMethod.PASSWORD, oauth_client=oauth_client
+            principal,
+            requested,
+            profile,
+            ctx,
+            AuthMethod.PASSWORD,
+            oauth_client=oauth_client,
+            resources=targets,
         )
 
     async def login_client(
@@ -175,13 +198,17 @@ class AuthService:
         scope: str | None,
         profile: str,
         ctx: RequestContext,
+        resources: Sequence[str] = (),
     ) -> IssuedTokens:
         requested = parse_scope(scope)
+        targets = parse_resources(resources)
         account = "client:" + client_id
         await self.limiter.check(account, ctx.ip)
         client = await self._client(client_id, fresh=True)
         principal = await self._check_client_secret(client, client_id, client_secret, account, ctx)
-        return await self._login(principal, requested, profile, ctx, AuthMethod.CLIENT_SECRET)
+        return await self._login(
+            principal, requested, profile, ctx, AuthMethod.CLIENT_SECRET, resources=targets
+        )
 
     async def authenticate_client(
         self, client_id: str, client_secret: str, ctx: RequestContext
@@ -200,8 +227,10 @@ class AuthService:
         scope: str | None,
         profile: str,
         ctx: RequestContext,
+        resources: Sequence[str] = (),
     ) -> IssuedTokens:
         requested = parse_scope(scope)
+        targets = parse_resources(resources)
         account = _account_key(identifier)
         await self.limiter.check(account, ctx.ip)
         key = await self.storage.get_api_key_by_digest(self.digester.digest(api_key))
@@ -213,13 +242,19 @@ class AuthService:
             await self._failed(account, ctx, AuthMethod.API_KEY, identifier, InvalidCredentials())
         if user.disabled:
             await self._failed(account, ctx, AuthMethod.API_KEY, identifier, AccountDisabled())
-        await self.limiter.success(account)
+        await self.limiter.success(account, ctx.ip)
         await self.storage.touch_api_key(key.id, now)
         principal = await self._user_principal(user)
         # A key never carries more than its owner holds today.
         principal = replace(principal, scopes=principal.scopes & key.scopes)
         return await self._login(
-            principal, requested, profile, ctx, AuthMethod.API_KEY, detail={"api_key": key.id}
+            principal,
+            requested,
+            profile,
+            ctx,
+            AuthMethod.API_KEY,
+            detail={"api_key": key.id},
+            resources=targets,
         )
 
     async def login_secret(
@@ -248,10 +283,17 @@ class AuthService:
         ctx: RequestContext,
         method: AuthMethod,
         external: External | None = None,
+        resources: Sequence[str] = (),
     ) -> IssuedTokens:
         """Issue for a principal whose credential was checked elsewhere (external identity)."""
         return await self._login(
-            principal, parse_scope(scope), profile, ctx, method, external=external
+            principal,
+            parse_scope(scope),
+            profile,
+            ctx,
+            method,
+            external=external,
+            resources=parse_resources(resources),
         )
 
     async def login_external(
@@ -263,8 +305,11 @@ class AuthService:
         profile: str,
         ctx: RequestContext,
         oauth_client: str | None = None,
+        resources: Sequence[str] = (),
     ) -> IssuedTokens:
         """Exchange a trusted external provider's token for an ordinary gatepass session."""
+        requested = parse_scope(scope)
+        targets = parse_resources(resources)
         identity = await self.verify_external(token, tenant, ctx)
         assert self.external is not None  # verify_external raised otherwise
         try:
@@ -274,12 +319,13 @@ class AuthService:
         principal = await self._user_principal(user)
         return await self._login(
             principal,
-            parse_scope(scope),
+            requested,
             profile,
             ctx,
             AuthMethod.EXTERNAL,
             external=External(identity.issuer.issuer, identity.subject),
             oauth_client=oauth_client,
+            resources=targets,
         )
 
     async def verify_external(
@@ -333,14 +379,17 @@ class AuthService:
         accept_access_token: bool = False,
         client_id: str | None = None,
         scope: str | None = None,
+        resources: Sequence[str] = (),
     ) -> IssuedTokens:
         """Rotate a session's tokens. `profiles` names the sessions this surface may refresh:
         a token from another surface's session is refused before anything changes, since
         that surface's rotation rules (and response) differ. `client_id`: the authenticated
         OAuth client (refresh_token grant); a session issued to an OAuth client refreshes only
         for that client, and no other session for one (RFC 6749 §6). `scope` narrows the new
-        access token, never the session."""
+        access token, never the session; so do `resources`, each of which must be one the
+        session was granted (RFC 8707 §2.2)."""
         requested = parse_scope(scope)
+        asked = parse_resources(resources)
         now = self.clock.now()
         presented, use = await self._decode_for_refresh(token, now, accept_access_token)
         sid = presented.session_id
@@ -366,6 +415,9 @@ class AuthService:
                 await self._revoke_session(session.id, "principal_unavailable", now)
                 raise RefreshRevoked()
             scopes = narrow(session.scopes & principal.scopes, requested)
+            targets = await self._refresh_targets(session, asked)
+            if targets:
+                scopes = self.scopes.at_resources(scopes, (r.scopes for r in targets))
             rotate = profile.rotate_refresh or use == ACCESS
             new_refresh_jti = uuid7(now) if rotate else session.refresh_jti
             new_access_jti = uuid7(now)
@@ -393,6 +445,7 @@ class AuthService:
                     profile,
                     now,
                     refresh_jti=new_refresh_jti if rotate else None,
+                    audience=audience_claim([r.uri for r in targets], self.config.audience),
                 )
                 await self._audit(
                     "token.refresh",
@@ -409,6 +462,23 @@ class AuthService:
                 raise InvalidGrant()
             session = reread
         raise InvalidGrant()
+
+    async def _refresh_targets(self, session: Session, asked: tuple[str, ...]) -> list[Resource]:
+        """The registered APIs a refreshed token is for: those asked for, each of which the
+        session must have been granted, else all the session's (still registered) ones."""
+        foreign = sorted(set(asked) - set(session.resources))
+        if foreign:
+            raise InvalidTarget(f"the refresh token was not granted for {foreign[0][:80]!r}")
+        return await self._registered(asked or session.resources)
+
+    async def _registered(self, uris: Sequence[str]) -> list[Resource]:
+        if not uris:
+            return []
+        found = await self.storage.get_resources(uris)
+        unknown = sorted(set(uris) - {resource.uri for resource in found})
+        if unknown:
+            raise InvalidTarget(f"{unknown[0][:80]!r} is not a registered API")
+        return sorted(found, key=lambda resource: resource.uri)
 
     async def _decode_for_refresh(
         self, token: str, now: float, accept_access_token: bool
@@ -476,11 +546,20 @@ class AuthService:
         csrf: str | None = None,
         required_scopes: Iterable[str] = (),
         audience: str | None = None,
+        any_audience: bool = False,
     ) -> VerifiedToken:
-        """Signature, claims, revocation, csrf binding and scopes of an access token."""
+        """Signature, claims, revocation, csrf binding and scopes of an access token.
+
+        The token's `aud` must hold `audience` (default: gatepass's own), so a token issued
+        for a registered API is refused by gatepass's own endpoints; `any_audience` is for
+        the few that serve every token gatepass issued (introspection, logout): gatepass's
+        audience, or registered APIs' URIs."""
         now = self.clock.now()
         verified = await self._verify_signature(token, now)
-        self._check_claims(verified, now, ACCESS, audience=audience or self.config.audience)
+        expected = None if any_audience else audience or self.config.audience
+        self._check_claims(verified, now, ACCESS, audience=expected)
+        if any_audience and not issued_for(verified.claims.get("aud"), self.config.audience):
+            raise InvalidToken("the token is meant for another audience")
         await self._check_not_revoked(verified, now)
         bound = verified.claims.get("csrf")
         if bound is not None and (
@@ -732,7 +811,7 @@ class AuthService:
             )
         if client.disabled:
             await self._failed(account, ctx, AuthMethod.CLIENT_SECRET, client_id, AccountDisabled())
-        await self.limiter.success(account)
+        await self.limiter.success(account, ctx.ip)
         return await self._client_principal(client)
 
     async def _failed(
@@ -781,9 +860,27 @@ class AuthService:
         external: External | None = None,
         detail: Mapping[str, Any] | None = None,
         oauth_client: str | None = None,
+        resources: tuple[str, ...] = (),
     ) -> IssuedTokens:
         profile = self._profile(profile_name)
-        granted = narrow(principal.scopes, requested)
+        try:
+            granted = self.scopes.grant(
+                principal.scopes, requested, may_name_privileged=profile.may_grant_privileged
+            )
+            if resources:
+                registered = await self._registered(resources)
+                granted = self.scopes.at_resources(granted, (r.scopes for r in registered))
+        except (InvalidScope, InvalidTarget) as refusal:
+            # The credential was good, the request was not: no session, but a trace.
+            await self._audit(
+                "login",
+                "failure",
+                principal.name,
+                ctx,
+                target=principal.name,
+                details={"method": method.value, "reason": refusal.code},
+            )
+            raise
         # Sign with the key that is active now, also when this process verifies nothing (a
         # rotation made by another process is picked up within key_reload_interval).
         await self.keys.ensure_fresh()
@@ -813,6 +910,7 @@ class AuthService:
                 external_issuer=external.issuer if external else None,
                 external_subject=external.subject if external else None,
                 oauth_client_id=oauth_client,
+                resources=resources,
             )
             await self.storage.create_session(session)
         issued = self._tokens(
@@ -823,6 +921,7 @@ class AuthService:
             refresh_jti=refresh_jti,
             access_jti=access_jti,
             csrf=csrf,
+            audience=audience_claim(resources, self.config.audience),
         )
         details: dict[str, Any] = {"method": method.value, "profile": profile.name}
         if external:
@@ -833,6 +932,8 @@ class AuthService:
             details["session"] = session.id
         if oauth_client:
             details["oauth_client"] = oauth_client
+        if resources:
+            details["resources"] = list(resources)
         await self._audit(
             "login", "success", principal.name, ctx, target=principal.name, details=details
         )
@@ -848,6 +949,7 @@ class AuthService:
         refresh_jti: str | None,
         access_jti: str | None = None,
         csrf: str | None = None,
+        audience: str | list[str],
     ) -> IssuedTokens:
         scopes = session.scopes if session else principal.scopes
         principal = replace(principal, scopes=scopes)
@@ -855,7 +957,7 @@ class AuthService:
         limit = session.expires_at if session else float("inf")
         access_exp = int(min(now + profile.access_ttl, limit))
         claims = self._base_claims(principal, profile, now, access_exp, access_jti, ACCESS)
-        claims["aud"] = self.config.audience
+        claims["aud"] = audience
         claims["scope"] = scope_string(scopes)
         if principal.org_uid:
             claims["org"] = principal.org_uid

@@ -152,7 +152,7 @@ def _is_number(value: object) -> bool:
 
 def _audience_matches(aud: object, expected: str) -> bool:
     if isinstance(aud, str):
-        return hmac.compare_digest(aud, expected)
+        return hmac.compare_digest(aud.encode(), expected.encode())  # any text, not only ASCII
     if isinstance(aud, list):
         return any(isinstance(item, str) and item == expected for item in aud)
     return False

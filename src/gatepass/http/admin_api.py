@@ -1,5 +1,5 @@
-"""The admin REST API under `/admin/…`: orgs, roles, users, clients, API keys, sessions,
-signing keys, the audit log and the dashboard figures.
+"""The admin REST API under `/admin/…`: orgs, roles, users, clients, API keys, registered
+APIs (resources), sessions, signing keys, the audit log and the dashboard figures.
 
 Every call needs a Bearer access token carrying the `gatepass:admin` scope, and the principal
 must still hold that scope now (a role taken away stops working at once, not when the token
@@ -56,17 +56,11 @@ from gatepass.http.wire import (
 )
 from gatepass.runtime import trusted_issuer
 from gatepass.storage.base import AuditQuery
+from gatepass.views import iso, resource_view
 
 SURFACE = "admin"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-
-
-def iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    moment = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class _In(BaseModel):
@@ -214,6 +208,7 @@ class SessionOut(BaseModel):
     principal_id: str
     org: str | None
     scopes: list[str]
+    resources: list[str]
     method: str
     profile: str
     created_at: str
@@ -295,6 +290,19 @@ class IdentityIn(_In):
     subject: str = Field(max_length=512)
 
 
+class ResourceOut(BaseModel):
+    uri: str
+    name: str
+    scopes: list[str]
+    created_at: str
+
+
+class NewResource(_In):
+    uri: str = Field(max_length=512, description="an absolute URI without a fragment")
+    scopes: list[str] = Field(default_factory=list, max_length=256)
+    name: str | None = Field(default=None, max_length=256)
+
+
 OrgPage = _page_model("OrgPage", OrgOut)
 RolePage = _page_model("RolePage", RoleOut)
 UserPage = _page_model("UserPage", UserOut)
@@ -305,6 +313,7 @@ SigningKeyPage = _page_model("SigningKeyPage", SigningKeyOut)
 AuditPage = _page_model("AuditPage", AuditEventOut)
 IssuerPage = _page_model("IssuerPage", IssuerOut)
 IdentityPage = _page_model("IdentityPage", IdentityOut)
+ResourcePage = _page_model("ResourcePage", ResourceOut)
 
 
 # ---------------------------------------------------------------------- rendering
@@ -387,6 +396,7 @@ def session_out(session: Session) -> dict[str, Any]:
         "principal_id": session.principal_id,
         "org": session.org_uid,
         "scopes": sorted(session.scopes),
+        "resources": list(session.resources),
         "method": session.auth_method.value,
         "profile": session.profile,
         "created_at": iso(session.created_at),
@@ -784,6 +794,31 @@ class AdminApi:
         await self.gate.admin.revoke_api_key(request.path_params["key_id"], actor=actor)
         return no_content()
 
+    # ------------------------------------------------------------------ registered APIs
+
+    @admin_only
+    async def list_resources(self, request: Request, actor: str) -> Response:
+        limit, offset = self._page(request)
+        found = window(await self.gate.admin.list_resources(), limit, offset)
+        return ok(offset_page(request, found, resource_view, limit, offset))
+
+    @admin_only
+    async def create_resource(self, request: Request, actor: str) -> Response:
+        body = validated(NewResource, await self._json(request))
+        resource = await self.gate.admin.add_resource(
+            body.uri, scopes=body.scopes, name=body.name, actor=actor
+        )
+        return ok(resource_view(resource), 201)
+
+    @admin_only
+    async def delete_resource(self, request: Request, actor: str) -> Response:
+        # A URI does not fit a path segment (slashes, a query of its own): it is a parameter.
+        uri = text_param(request, "uri", 512)
+        if uri is None:
+            raise WireError("give the resource as ?uri=…")
+        await self.gate.admin.delete_resource(uri, actor=actor)
+        return no_content()
+
     # ------------------------------------------------------------------ sessions
 
     @admin_only
@@ -915,9 +950,10 @@ class AdminApi:
             *,
             request: type[BaseModel] | None = None,
             parameters: Sequence[dict[str, Any]] = (),
+            names_one: bool = False,
         ) -> Endpoint:
             responses = {status: Doc(summary, model), **_ERRORS}
-            if "{" in path:
+            if "{" in path or names_one:
                 responses[404] = Doc("Not found", ErrorResponse)
             if method in {"POST", "PUT", "PATCH"}:
                 responses[409] = Doc("Already exists", ErrorResponse)
@@ -996,6 +1032,16 @@ class AdminApi:
                ApiKeyWithSecret, request=NewApiKeyIn),
             ep("/admin/api-keys/{key_id}", "DELETE", self.revoke_api_key, "Revoke an API key",
                204, parameters=[path_param("key_id", "the key's id")]),
+            # registered APIs (RFC 8707 resources)
+            ep("/admin/resources", "GET", self.list_resources, "List registered APIs", 200,
+               ResourcePage, parameters=paging),
+            ep("/admin/resources", "POST", self.create_resource,
+               "Register an API: tokens asked for it carry its URI as aud", 201, ResourceOut,
+               request=NewResource),
+            ep("/admin/resources", "DELETE", self.delete_resource,
+               "Remove a registered API: no new token is issued for it", 204,
+               parameters=[query_param("uri", "the resource URI", required=True)],
+               names_one=True),
             # sessions
             ep("/admin/sessions", "GET", self.list_sessions, "List sessions", 200, SessionPage,
                parameters=[*paging, query_param("user", "only this user's"),

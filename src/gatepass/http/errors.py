@@ -16,6 +16,7 @@ _TABLE: list[tuple[type[e.GatepassError], int, str, str | None]] = [
     (e.InvalidRequest, 400, "invalid_request", None),
     (e.InvalidCredentials, 401, "invalid_credentials", "invalid credentials"),
     (e.InvalidScope, 400, "invalid_scope", None),
+    (e.InvalidTarget, 400, "invalid_target", None),
     (e.InsufficientScope, 403, "insufficient_scope", None),
     (e.RateLimited, 429, "rate_limited", None),
     (e.Overloaded, 503, "temporarily_unavailable", None),

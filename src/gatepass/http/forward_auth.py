@@ -9,7 +9,10 @@ This module only extracts: the token (`Authorization: Bearer`, scheme case-insen
 cloudio's `Authentication: Bearer`), the csrf value a csrf-bound token must be shown with
 (`X-CSRF-Token`, else the `csrf` query parameter of the original request as the proxy reports
 it in `X-Original-URI` or `X-Forwarded-Uri`, else this request's own `csrf` parameter), and
-the required scopes (`scope` query parameters and the `X-Gatepass-Required-Scopes` header).
+the required scopes (`scope` query parameters and the `X-Gatepass-Required-Scopes` header),
+and the audience the token must be for (`audience`: a registered API's URI; without it,
+gatepass's own audience, as for every token issued without a `resource`). A token for another
+audience is `401 invalid_token`: it is not a token for this API at all, whatever its scopes.
 `AuthService.verify_access` decides.
 
 Failures can be rendered in a login dialect's own shape (Traefik passes the body through to the
@@ -59,7 +62,10 @@ class ForwardAuth:
             if token is None:
                 raise TokenMissing()
             verified = await self.gate.auth.verify_access(
-                token, csrf=presented_csrf(request), required_scopes=required_scopes(request)
+                token,
+                csrf=presented_csrf(request),
+                required_scopes=required_scopes(request),
+                audience=request.query_params.get("audience") or None,
             )
         except GatepassError as exc:
             return self._refuse(request, exc)
@@ -89,6 +95,11 @@ class ForwardAuth:
             bearer=True,
             parameters=(
                 query_param("scope", "Required scopes, space- or comma-separated (repeatable)"),
+                query_param(
+                    "audience",
+                    "The registered API (resource URI) the token must be for; default: "
+                    "gatepass's own audience",
+                ),
                 query_param("csrf", "The csrf value of a csrf-bound (cloudio) token"),
                 query_param("dialect", "Render failures in this login dialect's shape"),
                 header_param("Authentication", "cloudio's header: Bearer <jwt>"),
@@ -99,7 +110,10 @@ class ForwardAuth:
             ),
             responses={
                 200: Doc("Allowed", headers=(SUBJECT_HEADER, SCOPES_HEADER, ORG_HEADER)),
-                401: Doc("No valid token", headers=("WWW-Authenticate",)),
+                401: Doc(
+                    "No valid token, or one for another audience",
+                    headers=("WWW-Authenticate",),
+                ),
                 403: Doc("A required scope is missing", headers=("WWW-Authenticate",)),
                 503: Doc("Temporarily unavailable", headers=("Retry-After",)),
             },

@@ -30,8 +30,20 @@ from gatepass.token_profiles import NATIVE
 SURFACE = "native"
 
 
+Resources = str | list[str] | None
+RESOURCE = Field(
+    default=None,
+    description="The registered API(s) the tokens are for (RFC 8707): a URI or a list of URIs",
+)
+
+
+def resource_list(value: Resources) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else value
+
+
 class LoginRequest(BaseModel):
-    """One of three credential pairs, and optionally a narrower scope."""
+    """One of three credential pairs; optionally the scopes (privileged ones only when named
+    here) and the registered APIs the tokens are for."""
 
     model_config = ConfigDict(strict=True, extra="ignore")
     username: str | None = Field(default=None, max_length=320)
@@ -40,11 +52,15 @@ class LoginRequest(BaseModel):
     client_secret: str | None = Field(default=None, max_length=4096)
     api_key: str | None = Field(default=None, max_length=4096)
     scope: str | None = Field(default=None, max_length=4096)
+    resource: Resources = RESOURCE
 
 
 class RefreshRequest(BaseModel):
+    """`resource`: one (or more) of the APIs the session was granted, for a token for it."""
+
     model_config = ConfigDict(strict=True, extra="ignore")
     refresh_token: str = Field(max_length=8192)
+    resource: Resources = RESOURCE
 
 
 class TokenResponse(BaseModel):
@@ -158,29 +174,31 @@ class NativeApi:
     async def _json(self, request: Request) -> dict[str, Any]:
         return parse_json_object(await read_body(request, self.limit))
 
-    async def _verified(self, request: Request) -> VerifiedToken:
+    async def _verified(self, request: Request, *, any_audience: bool = False) -> VerifiedToken:
         token = bearer_token(request)
         if token is None:
             raise InvalidToken("a Bearer token is required")
-        return await self.gate.auth.verify_access(token, csrf=presented_csrf(request))
+        return await self.gate.auth.verify_access(
+            token, csrf=presented_csrf(request), any_audience=any_audience
+        )
 
     @native_errors
     async def login(self, request: Request) -> Response:
         body = validated(LoginRequest, await self._json(request))
         ctx = request_context(request, SURFACE, self.proxies)
-        auth, scope = self.gate.auth, body.scope
+        auth = self.gate.auth
+        common: dict[str, Any] = {
+            "scope": body.scope,
+            "profile": NATIVE,
+            "ctx": ctx,
+            "resources": resource_list(body.resource),
+        }
         if body.username is not None and body.password is not None:
-            issued = await auth.login_password(
-                body.username, body.password, scope=scope, profile=NATIVE, ctx=ctx
-            )
+            issued = await auth.login_password(body.username, body.password, **common)
         elif body.client_id is not None and body.client_secret is not None:
-            issued = await auth.login_client(
-                body.client_id, body.client_secret, scope=scope, profile=NATIVE, ctx=ctx
-            )
+            issued = await auth.login_client(body.client_id, body.client_secret, **common)
         elif body.username is not None and body.api_key is not None:
-            issued = await auth.login_api_key(
-                body.username, body.api_key, scope=scope, profile=NATIVE, ctx=ctx
-            )
+            issued = await auth.login_api_key(body.username, body.api_key, **common)
         else:
             raise InvalidRequest(
                 "provide username and password, client_id and client_secret, "
@@ -192,12 +210,18 @@ class NativeApi:
     async def refresh(self, request: Request) -> Response:
         body = validated(RefreshRequest, await self._json(request))
         ctx = request_context(request, SURFACE, self.proxies)
-        issued = await self.gate.auth.refresh(body.refresh_token, ctx=ctx, profiles=(NATIVE,))
+        issued = await self.gate.auth.refresh(
+            body.refresh_token,
+            ctx=ctx,
+            profiles=(NATIVE,),
+            resources=resource_list(body.resource),
+        )
         return json_response(token_body(issued), 200, NO_STORE)
 
     @native_errors
     async def logout(self, request: Request) -> Response:
-        verified = await self._verified(request)
+        # Any token of ours may end its own session, a registered API's included.
+        verified = await self._verified(request, any_audience=True)
         await self.gate.auth.logout(verified, request_context(request, SURFACE, self.proxies))
         return Response(status_code=204, headers=NO_STORE)
 

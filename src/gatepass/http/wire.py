@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -84,18 +84,35 @@ def parse_json_object(body: bytes, *, empty_ok: bool = False) -> dict[str, Any]:
 
 def parse_form(body: bytes, *, reject_duplicates: bool = True) -> dict[str, str]:
     """application/x-www-form-urlencoded, strictly: duplicate parameters are an error."""
+    return single_values(form_pairs(body), reject_duplicates=reject_duplicates)
+
+
+def form_pairs(body: bytes) -> list[tuple[str, str]]:
+    """A form body's parameters in order, repetitions included."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise WireError("the form body is not UTF-8") from None
     try:
-        pairs = parse_qsl(
+        return parse_qsl(
             text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=200
         )
     except ValueError:
         raise WireError("malformed form body") from None
+
+
+def single_values(
+    pairs: list[tuple[str, str]],
+    *,
+    reject_duplicates: bool = True,
+    repeatable: Collection[str] = (),
+) -> dict[str, str]:
+    """One value per parameter (a repeated one is an error), leaving out those that may
+    repeat (`repeatable`, such as RFC 8707's `resource`): the caller reads those itself."""
     result: dict[str, str] = {}
     for key, value in pairs:
+        if key in repeatable:
+            continue
         if key in result and reject_duplicates:
             raise WireError(f"duplicate parameter {key[:64]!r}")
         result[key] = value

@@ -2,10 +2,12 @@
 
 - With `redis_url`: the denylist is Redis backed by the database (`SharedDenylist`: checks
   read Redis, fall back to the database while Redis cannot be trusted), and throttling counts
-  in Redis through `limits`, refusing logins while Redis is unreachable.
-- Without: both live in the database (`SqlDenylist`, `SqlThrottleStorage`), so any number of
-  processes sharing the database — uvicorn workers on SQLite, or hosts on PostgreSQL — see the
-  same revocations and count failures together, at the cost of a query per check.
+  in Redis through `limits` and remembers known addresses there, refusing logins while Redis
+  is unreachable.
+- Without: all of it lives in the database (`SqlDenylist`, `SqlThrottleStorage`,
+  `SqlKnownAddresses`), so any number of processes sharing the database — uvicorn workers on
+  SQLite, or hosts on PostgreSQL — see the same revocations, count failures together and agree
+  on which addresses are known, at the cost of a query per check.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from dataclasses import dataclass, field
 from gatepass.config import Settings
 from gatepass.core.clock import Clock
 from gatepass.limiting.throttle import LimitsLoginLimiter, ThrottlePolicy
-from gatepass.storage.base import Denylist, LoginLimiter
+from gatepass.storage.base import Denylist, KnownAddresses, LoginLimiter
 from gatepass.storage.sql.denylist import SqlDenylist
+from gatepass.storage.sql.known_addresses import SqlKnownAddresses
 from gatepass.storage.sql.limiter import SqlThrottleStorage
 from gatepass.storage.sql.storage import SqlStorage
 
@@ -26,6 +29,7 @@ from gatepass.storage.sql.storage import SqlStorage
 class SharedState:
     denylist: Denylist
     limiter: LoginLimiter
+    known_addresses: KnownAddresses
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Raises StorageUnavailable unless Redis answers; None when no Redis is configured.
     ping_redis: Callable[[], Awaitable[None]] | None = None
@@ -39,14 +43,18 @@ async def open_shared_state(
     settings: Settings, storage: SqlStorage, clock: Clock, policy: ThrottlePolicy
 ) -> SharedState:
     if not settings.redis_url:
+        known = SqlKnownAddresses(storage.engine, storage.stamps)
+        throttle = SqlThrottleStorage(storage.engine, storage.stamps)
         return SharedState(
             denylist=SqlDenylist(storage.engine, storage.stamps),
-            limiter=LimitsLoginLimiter(SqlThrottleStorage(storage.engine, storage.stamps), policy),
+            limiter=LimitsLoginLimiter(throttle, policy, known, clock),
+            known_addresses=known,
         )
     # Imported here so that deployments without Redis never load the client.
     from gatepass.limiting.redis import (
         FailClosedLoginLimiter,
         RedisDenylist,
+        RedisKnownAddresses,
         RedisLink,
         RedisThrottleStorage,
     )
@@ -54,11 +62,13 @@ async def open_shared_state(
 
     link = RedisLink(settings.redis_url, settings.redis_key_prefix)
     denylist = SharedDenylist(RedisDenylist(link), SqlDenylist(storage.engine), clock)
+    known_in_redis = RedisKnownAddresses(link)
     state = SharedState(
         denylist=denylist,
         limiter=FailClosedLoginLimiter(
-            LimitsLoginLimiter(RedisThrottleStorage(link), policy), link
+            LimitsLoginLimiter(RedisThrottleStorage(link), policy, known_in_redis, clock), link
         ),
+        known_addresses=known_in_redis,
         closers=[denylist.close, link.close],
         ping_redis=link.ping,
     )

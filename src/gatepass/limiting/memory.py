@@ -1,5 +1,5 @@
-"""In-process denylist: correct for one process only (unit tests of the core, and the
-contract suite's reference implementation)."""
+"""In-process denylist and known addresses: correct for one process only (unit tests of the
+core, and the contract suites' reference implementations)."""
 
 from __future__ import annotations
 
@@ -29,4 +29,22 @@ class MemoryDenylist:
         expired = [key for key, (until, _) in self._entries.items() if until <= now][:batch]
         for key in expired:
             del self._entries[key]
+        return len(expired)
+
+
+class MemoryKnownAddresses:
+    def __init__(self) -> None:
+        self._until: dict[tuple[str, str], float] = {}
+
+    async def known_until(self, account: str, address: str) -> float | None:
+        return self._until.get((account, address))
+
+    async def remember(self, account: str, address: str, now: float, lifetime: float) -> None:
+        pair = (account, address)
+        self._until[pair] = max(now + lifetime, self._until.get(pair, 0.0))
+
+    async def purge(self, now: float, batch: int = 1000) -> int:
+        expired = [pair for pair, until in self._until.items() if until <= now][:batch]
+        for pair in expired:
+            del self._until[pair]
         return len(expired)

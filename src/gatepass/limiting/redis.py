@@ -7,6 +7,8 @@
   `until|issued_before`, expiring with the last token it covers; a check is one MGET.
 - `RedisThrottleStorage`: the `limits` Redis storage (redis-py) with a one-round-trip lookup of
   the remaining ban time, used by `LimitsLoginLimiter`.
+- `RedisKnownAddresses`: the known-address record of the limiter, one key per (account,
+  address) holding its expiry and expiring with it.
 - `FailClosedLoginLimiter`: login throttling refuses logins (503) while Redis is unreachable
   rather than letting them through uncounted (see docs/decisions.md).
 
@@ -230,6 +232,41 @@ class RedisThrottleStorage(RedisStorage):
         return 0.0 if longest <= 0 else max(1.0, longest / 1000)
 
 
+# Keep the later of two expiries (racing sign-ins); the key expires with the pair, by a TTL
+# rather than an absolute time so that the caller's clock decides and Redis only cleans up.
+_REMEMBER = """
+local current = redis.call('GET', KEYS[1])
+if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+
+class RedisKnownAddresses:
+    """Known addresses in Redis: `known:<account>|<address>` holds the pair's expiry."""
+
+    def __init__(self, link: RedisLink) -> None:
+        self.link = link
+        self._prefix = link.key("known:")
+        self._remember = link.client.register_script(_REMEMBER)
+
+    def _key(self, account: str, address: str) -> str:
+        return f"{self._prefix}{account}|{address}"
+
+    async def known_until(self, account: str, address: str) -> float | None:
+        raw = await self.link.client.get(self._key(account, address))
+        return None if raw is None else float(raw)
+
+    async def remember(self, account: str, address: str, now: float, lifetime: float) -> None:
+        ttl_ms = max(1, int(lifetime * 1000))
+        until = _number(now + lifetime)
+        await self._remember(keys=[self._key(account, address)], args=[until, ttl_ms])
+
+    async def purge(self, now: float, batch: int = 1000) -> int:
+        """Nothing to do: every pair's key expires by itself."""
+        return 0
+
+
 THROTTLE_UNAVAILABLE = "login throttling is unavailable; try again shortly"
 
 
@@ -240,20 +277,22 @@ class FailClosedLoginLimiter:
         self.inner = inner
         self.link = link
 
-    async def check(self, account: str, address: str | None) -> None:
-        await self._call(self.inner.check, account, address)
+    async def check(self, account: str, address: str | None, *, known: bool = False) -> None:
+        await self._call(self.inner.check, account, address, known=known)
 
-    async def failure(self, account: str, address: str | None) -> list[Lockout]:
-        return await self._call(self.inner.failure, account, address)
+    async def failure(
+        self, account: str, address: str | None, *, known: bool = False
+    ) -> list[Lockout]:
+        return await self._call(self.inner.failure, account, address, known=known)
 
-    async def success(self, account: str) -> None:
-        await self._call(self.inner.success, account)
+    async def success(self, account: str, address: str | None, *, known: bool = False) -> None:
+        await self._call(self.inner.success, account, address, known=known)
 
-    async def _call(self, method: Callable[..., Awaitable[_T]], *args: Any) -> _T:
+    async def _call(self, method: Callable[..., Awaitable[_T]], *args: Any, **kwargs: Any) -> _T:
         if not self.link.usable():
             raise StorageUnavailable(THROTTLE_UNAVAILABLE)
         try:
-            result = await method(*args)
+            result = await method(*args, **kwargs)
         except (RedisError, OSError) as error:
             self.link.failed(error)
             raise StorageUnavailable(THROTTLE_UNAVAILABLE) from None

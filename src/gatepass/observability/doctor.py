@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from gatepass.config import Settings
+from gatepass.config import Settings, safe_url
 from gatepass.core.errors import GatepassError
 from gatepass.core.keys import MasterKey, MasterKeyError, load_signing_key
 from gatepass.runtime import MASTER_KEY_CHECK, SetupError, read_master_key
+from gatepass.storage.sql.engine import DatabaseUnusable
 from gatepass.storage.sql.migrate import current_revision, head_revision
 from gatepass.storage.sql.storage import SqlStorage, open_storage
 
@@ -35,23 +36,6 @@ class Check:
         return {"check": self.name, "status": self.status, "detail": self.detail}
 
 
-def safe_url(url: str) -> str:
-    """A database or Redis URL without its password."""
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        userinfo, host = rest.rsplit("@", 1)
-        if ":" in userinfo:
-            rest = f"{userinfo.split(':', 1)[0]}:***@{host}"
-    if "password=" in rest:
-        head, _, query = rest.partition("?")
-        parts = [
-            f"{key}=***" if key.lower() == "password" else f"{key}{eq}{value}"
-            for key, eq, value in (part.partition("=") for part in query.split("&"))
-        ]
-        rest = head + "?" + "&".join(parts)
-    return scheme + sep + rest
-
-
 async def diagnose(settings: Settings) -> list[Check]:
     checks = [Check("configuration", OK, "valid")]
     if settings.database_url is None and not (settings.home / "gatepass.db").exists():
@@ -59,16 +43,21 @@ async def diagnose(settings: Settings) -> list[Check]:
             Check("database", FAIL, f"no database in {settings.home}: run `gatepass init`")
         )
         return _skip_rest(checks, settings)
-    storage = await open_storage(
-        settings.resolved_database_url,
-        buffered_audit=False,
-        schema=settings.database_schema,
-        pool_size=1,
-    )
     try:
-        await _database_checks(settings, storage, checks)
-    finally:
-        await storage.close()
+        storage = await open_storage(
+            settings.resolved_database_url,
+            buffered_audit=False,
+            schema=settings.database_schema,
+            pool_size=1,
+        )
+    except DatabaseUnusable as exc:
+        checks.append(Check("database", FAIL, str(exc)))
+        checks.extend(Check(name, SKIP, "needs the database") for name in _DEPENDENT)
+    else:
+        try:
+            await _database_checks(settings, storage, checks)
+        finally:
+            await storage.close()
     checks.append(await _redis_check(settings))
     checks.append(await _clock_check(settings, checks))
     checks.append(_dialects_check(settings))

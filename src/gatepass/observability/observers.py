@@ -87,18 +87,20 @@ class ObservedLimiter:
     def __init__(self, inner: LoginLimiter) -> None:
         self.inner = inner
 
-    async def check(self, account: str, address: str | None) -> None:
+    async def check(self, account: str, address: str | None, *, known: bool = False) -> None:
         try:
-            await self.inner.check(account, address)
+            await self.inner.check(account, address, known=known)
         except RateLimited:
             m.THROTTLED.inc()
             raise
 
-    async def failure(self, account: str, address: str | None) -> list[Lockout]:
-        return await self.inner.failure(account, address)
+    async def failure(
+        self, account: str, address: str | None, *, known: bool = False
+    ) -> list[Lockout]:
+        return await self.inner.failure(account, address, known=known)
 
-    async def success(self, account: str) -> None:
-        await self.inner.success(account)
+    async def success(self, account: str, address: str | None, *, known: bool = False) -> None:
+        await self.inner.success(account, address, known=known)
 
 
 _REVOCATION_KINDS = {"sid": "session", "jti": "token", "client": "client"}

@@ -17,6 +17,7 @@ from gatepass.core.models import (
     Client,
     Org,
     PrincipalKind,
+    Resource,
     Role,
     Session,
     SigningKeyRecord,
@@ -188,6 +189,18 @@ class IdentityLinkStore(Protocol):
     async def list_identities(self, user_id: str) -> list[tuple[str, str]]: ...
 
 
+class ResourceStore(Protocol):
+    """Registered APIs (RFC 8707 resources)."""
+
+    async def add_resource(self, resource: Resource) -> None: ...
+    async def get_resources(self, uris: Sequence[str]) -> list[Resource]:
+        """The registered ones among `uris` (unknown URIs are left out)."""
+        ...
+
+    async def list_resources(self) -> list[Resource]: ...
+    async def delete_resource(self, uri: str) -> bool: ...
+
+
 class MetaStore(Protocol):
     async def get_meta(self, key: str) -> str | None: ...
     async def set_meta(self, key: str, value: str) -> None: ...
@@ -204,6 +217,7 @@ class Storage(
     MetaStore,
     IssuerStore,
     IdentityLinkStore,
+    ResourceStore,
     Protocol,
 ):
     """Everything durable, behind one object."""
@@ -228,25 +242,52 @@ class Denylist(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Lockout:
-    """A ban a failure just imposed: on an account or a client address, for `seconds`."""
+    """A ban a failure just imposed, for `seconds`: on an account (for clients not known to
+    it), a client address, or one known address's attempts at one account."""
 
-    kind: str  # "account" | "address"
-    key: str
+    kind: str  # "account" | "address" | "known_address"
+    key: str  # the account key, or the address as counted (an IPv6 address's /64)
     seconds: float
 
 
 class LoginLimiter(Protocol):
-    """Failed-login throttling. `check` runs before any password hashing."""
+    """Failed-login throttling. `check` runs before any password hashing.
 
-    async def check(self, account: str, address: str | None) -> None:
-        """Raise RateLimited when the account or the address is currently refused."""
+    `known=True` says the client is known to the account by other means than its address
+    (a signed device cookie); a client is also known when its address signed in to the
+    account successfully within `known_address_days`. A known client is bound only by its own
+    per-(account, address) limit, never by the account's."""
+
+    async def check(self, account: str, address: str | None, *, known: bool = False) -> None:
+        """Raise RateLimited when this client may not try this account now."""
         ...
 
-    async def failure(self, account: str, address: str | None) -> list[Lockout]:
+    async def failure(
+        self, account: str, address: str | None, *, known: bool = False
+    ) -> list[Lockout]:
         """Count a failure; the bans it imposed (usually none)."""
         ...
 
-    async def success(self, account: str) -> None: ...
+    async def success(self, account: str, address: str | None, *, known: bool = False) -> None:
+        """Clear what the client's failures counted, and remember its address as known."""
+        ...
+
+
+class KnownAddresses(Protocol):
+    """The (account, address) pairs that signed in successfully, each until an expiry: kept in
+    the store every process shares (the database, or Redis), never in one process's memory."""
+
+    async def known_until(self, account: str, address: str) -> float | None:
+        """When the pair stops being known (possibly already past), or None if never known."""
+        ...
+
+    async def remember(self, account: str, address: str, now: float, lifetime: float) -> None:
+        """Record a successful sign-in at `now`: the pair is known until `now + lifetime`."""
+        ...
+
+    async def purge(self, now: float, batch: int = 1000) -> int:
+        """Delete at most `batch` pairs that stopped being known at or before `now`."""
+        ...
 
 
 JsonDict = Mapping[str, Any]

@@ -69,8 +69,11 @@ class AccessToken:
 class TokenVerifier:
     """Verifies access tokens of one issuer for one audience.
 
-    `jwks_uri` defaults to the issuer's `/.well-known/jwks.json`. `leeway` is the clock skew
-    tolerated, in seconds. `clock` returns POSIX seconds (tests pass a frozen one)."""
+    `audience` is the API's own: the URI it registered with `gatepass resource add` (tokens
+    asked for it with `resource=` carry it as `aud`), or gatepass's `audience` setting for
+    tokens issued without a resource. `jwks_uri` defaults to the issuer's
+    `/.well-known/jwks.json`. `leeway` is the clock skew tolerated, in seconds. `clock`
+    returns POSIX seconds (tests pass a frozen one)."""
 
     def __init__(
         self,
@@ -106,7 +109,10 @@ class TokenVerifier:
         *,
         required_scopes: Iterable[str] = (),
         csrf: str | None = None,
+        audience: str | None = None,
     ) -> AccessToken:
+        """The verified token; `audience` overrides the verifier's for this call (an API
+        serving two registered URIs)."""
         header = _header(token)
         key = await self.jwks.key(header["kid"])
         if header.get("alg") != key.alg or key.alg not in self.algorithms:
@@ -120,17 +126,17 @@ class TokenVerifier:
             )
         except PyJWTError:
             raise InvalidToken("the token signature is invalid") from None
-        self._check_claims(claims, csrf)
+        self._check_claims(claims, csrf, audience or self.audience)
         missing = frozenset(required_scopes) - AccessToken(claims).scopes
         if missing:
             raise InsufficientScope(missing)
         return AccessToken(claims)
 
-    def _check_claims(self, claims: dict[str, Any], csrf: str | None) -> None:
+    def _check_claims(self, claims: dict[str, Any], csrf: str | None, audience: str) -> None:
         now = self.clock()
         if claims.get("iss") != self.issuer:
             raise InvalidToken("the token was issued by someone else")
-        if not _audience_matches(claims.get("aud"), self.audience):
+        if not _audience_matches(claims.get("aud"), audience):
             raise InvalidToken("the token is meant for another audience")
         if claims.get("token_use", "access") != "access":
             raise InvalidToken("not an access token")
@@ -177,7 +183,7 @@ def _is_number(value: object) -> TypeGuard[int | float]:
 
 def _audience_matches(aud: object, expected: str) -> bool:
     if isinstance(aud, str):
-        return hmac.compare_digest(aud, expected)
+        return hmac.compare_digest(aud.encode(), expected.encode())  # any text, not only ASCII
     if isinstance(aud, list):
         return any(isinstance(item, str) and item == expected for item in aud)
     return False

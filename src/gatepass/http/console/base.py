@@ -3,7 +3,8 @@ rendering with the signed-in admin, the confirmation step, refusals as pages, re
 notices a redirect may name (`?done=`).
 
 The pages themselves live in `pages.py` (users, clients, keys, sessions, audit),
-`directory.py` (orgs, roles) and `issuers.py` (trusted issuers); each is a `ConsoleBase`.
+`directory.py` (orgs, roles), `issuers.py` (trusted issuers) and `resources.py` (registered
+APIs); each is a `ConsoleBase`.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ DONE = {
     "issuer-added": "The issuer is trusted: its tokens can be exchanged from now on.",
     "issuer-removed": "The issuer is no longer trusted; the identity links made through it "
     "are gone.",
+    "resource-created": "The API is registered: tokens asked for it now carry its URI as aud.",
+    "resource-deleted": "The API is removed: no new token is issued for it.",
 }
 NOT_ADMIN = "This account is not a gatepass administrator."
 _TITLES = {400: "Bad request", 404: "Not found", 409: "Conflict", 429: "Too many attempts"}

@@ -26,6 +26,7 @@ from gatepass.config import parse_duration
 from gatepass.core.errors import (
     GatepassError,
     InvalidCredentials,
+    InvalidScope,
     NotFound,
     Overloaded,
     RateLimited,
@@ -33,6 +34,7 @@ from gatepass.core.errors import (
 from gatepass.core.models import ApiKey, User
 from gatepass.core.policies import ADMIN_SCOPE
 from gatepass.http.console.base import (
+    NOT_ADMIN,
     PAGE_SIZE,
     SURFACE,
     console_page,
@@ -44,6 +46,7 @@ from gatepass.http.console.base import (
 from gatepass.http.console.directory import DirectoryPages
 from gatepass.http.console.issuers import IssuerPages
 from gatepass.http.console.render import chart_bars
+from gatepass.http.console.resources import ResourcePages
 from gatepass.http.console.session import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -71,7 +74,7 @@ LIFETIMES = {"": None, "1d": "1d", "30d": "30d", "90d": "90d", "365d": "365d"}
 AUDIT_WINDOWS = {"": None, "15m": "15m", "1h": "1h", "24h": "24h", "7d": "7d", "30d": "30d"}
 
 
-class Console(DirectoryPages, IssuerPages):
+class Console(DirectoryPages, IssuerPages, ResourcePages):
     # ------------------------------------------------------------------ sign-in and out
 
     async def login_form(self, request: Request) -> Response:
@@ -119,9 +122,16 @@ class Console(DirectoryPages, IssuerPages):
         ctx = request_context(request, SURFACE, self.settings.trusted_proxies)
         auth = self.gate.auth
         try:
+            # The console needs the admin API's scope, so it asks for it by name (issue 22).
             issued = await auth.login_password(
-                username, password, scope=None, profile=CONSOLE, ctx=ctx
+                username, password, scope=ADMIN_SCOPE, profile=CONSOLE, ctx=ctx
             )
+        except InvalidScope:
+            # The password was right but the account holds no gatepass:admin: no session
+            # was created (the refusal is in the audit log).
+            response = self.refusal(request, Refused(403, "Not allowed", NOT_ADMIN), None)
+            clear_cookie(response, LOGIN_COOKIE, secure_cookies(request, self.settings.issuer))
+            return response
         except InvalidCredentials:
             return self._login_page(
                 request,
@@ -139,21 +149,8 @@ class Console(DirectoryPages, IssuerPages):
                 headers={"Retry-After": str(exc.retry_after)},
             )
         secure = secure_cookies(request, self.settings.issuer)
-        if ADMIN_SCOPE not in issued.scope.split():
-            if issued.session is not None:
-                await auth.revoke_session(issued.session.id, "not_admin", ctx, actor=SURFACE)
-            response = self.refusal(
-                request,
-                Refused(
-                    403,
-                    "Not allowed",
-                    "This account is not a gatepass administrator. It was signed out.",
-                ),
-                None,
-            )
-        else:
-            response = redirect(safe_next(form.get("next")))
-            set_session_cookie(response, issued.access_token, issued.expires_in, secure)
+        response = redirect(safe_next(form.get("next")))
+        set_session_cookie(response, issued.access_token, issued.expires_in, secure)
         clear_cookie(response, LOGIN_COOKIE, secure)
         return response
 
@@ -728,6 +725,9 @@ class Console(DirectoryPages, IssuerPages):
             ("/console/issuers/new", "GET", self.new_issuer),
             ("/console/issuers/{name}", "GET", self.issuer),
             ("/console/issuers/{name}/remove", "POST", self.remove_issuer),
+            ("/console/resources", "GET", self.resources),
+            ("/console/resources", "POST", self.create_resource),
+            ("/console/resources/delete", "POST", self.delete_resource),
             ("/console/api-keys", "GET", self.api_keys),
             ("/console/api-keys/{key_id}/revoke", "POST", self.revoke_api_key),
             ("/console/sessions", "GET", self.sessions),

@@ -33,16 +33,18 @@ from gatepass.http.openapi import Doc, Endpoint
 from gatepass.http.wire import (
     NO_STORE,
     WireError,
+    form_pairs,
     json_response,
-    parse_form,
     read_body,
     request_context,
+    single_values,
 )
 from gatepass.token_profiles import OAUTH_PROFILES
 
 SURFACE = "oauth"
 FORM = "application/x-www-form-urlencoded"
 _MAX = 8192
+RESOURCE = "resource"  # RFC 8707 §2: the one parameter that may repeat
 
 
 class _Form(BaseModel):
@@ -65,6 +67,11 @@ class TokenForm(_Form):
     actor_token: str | None = Field(default=None, max_length=16384)
     audience: str | None = Field(default=None, max_length=_MAX)
     assertion: str | None = Field(default=None, max_length=16384)
+    # Documentation only: `resource` may repeat, so `OAuthApi._form` reads it apart.
+    resource: list[str] | None = Field(
+        default=None,
+        description="RFC 8707: a registered API the token is for (repeat for several)",
+    )
 
 
 class IntrospectionForm(_Form):
@@ -174,18 +181,22 @@ class OAuthApi:
             self._service = OAuthService(auth, OAUTH_PROFILES)
         return self._service
 
-    async def _form(self, request: Request) -> dict[str, str]:
+    async def _form(self, request: Request) -> tuple[dict[str, str], list[str]]:
+        """The parameters (empty ones count as absent), and the `resource` values apart."""
         body = await read_body(request, self.limit)
         if not body:
-            return {}  # no parameters at all: each endpoint says which one is missing
+            return {}, []  # no parameters at all: each endpoint says which one is missing
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != FORM:
             raise WireError(f"the body must be {FORM}")
-        return {key: value for key, value in parse_form(body).items() if value != ""}
+        pairs = form_pairs(body)
+        single = single_values(pairs, repeatable=(RESOURCE,))
+        resources = [value for key, value in pairs if key == RESOURCE and value != ""]
+        return {key: value for key, value in single.items() if value != ""}, resources
 
     @oauth_errors
     async def token(self, request: Request) -> Response:
-        form = await self._form(request)
+        form, resources = await self._form(request)
         body = validated(TokenForm, form)
         issued = await self.oauth.token(
             client_credentials(request, form),
@@ -201,6 +212,7 @@ class OAuthApi:
                 actor_token=body.actor_token,
                 audience=body.audience,
                 assertion=body.assertion,
+                resources=tuple(resources),
             ),
             request_context(request, SURFACE, self.proxies),
         )
@@ -211,7 +223,7 @@ class OAuthApi:
 
     @oauth_errors
     async def introspect(self, request: Request) -> Response:
-        form = await self._form(request)
+        form, _ = await self._form(request)
         body = validated(IntrospectionForm, form)
         info = await self.oauth.introspect(
             client_credentials(request, form),
@@ -224,7 +236,7 @@ class OAuthApi:
 
     @oauth_errors
     async def revoke(self, request: Request) -> Response:
-        form = await self._form(request)
+        form, _ = await self._form(request)
         body = validated(RevocationForm, form)
         await self.oauth.revoke(
             client_credentials(request, form),

@@ -10,12 +10,7 @@ with the same answer for unknown users, wrong passwords and disabled accounts.
 from __future__ import annotations
 
 from gatepass.core import errors as e
-from gatepass.core.oauth import (
-    InvalidClient,
-    InvalidTarget,
-    UnauthorizedClient,
-    UnsupportedGrantType,
-)
+from gatepass.core.oauth import InvalidClient, UnauthorizedClient, UnsupportedGrantType
 from gatepass.http.wire import NO_STORE, WireError
 
 BASIC_CHALLENGE = 'Basic realm="gatepass", charset="UTF-8"'
@@ -26,7 +21,7 @@ _TABLE: list[tuple[type[e.GatepassError], int, str, str | None]] = [
     (e.InvalidCredentials, 400, "invalid_grant", "invalid resource owner credentials"),
     (UnauthorizedClient, 400, "unauthorized_client", None),
     (UnsupportedGrantType, 400, "unsupported_grant_type", None),
-    (InvalidTarget, 400, "invalid_target", None),
+    (e.InvalidTarget, 400, "invalid_target", None),
     (e.InvalidRequest, 400, "invalid_request", None),
     (e.InvalidScope, 400, "invalid_scope", None),
     (e.InvalidGrant, 400, "invalid_grant", None),

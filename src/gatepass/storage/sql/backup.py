@@ -2,7 +2,8 @@
 
 What moves: organizations, roles, users (with their password hashes), API clients (secret
 digests), API keys (digests), signing keys (still sealed under the master key), trusted
-issuers and the identities linked through them, and the master-key check value. What does not:
+issuers and the identities linked through them, registered APIs (resources), and the
+master-key check value. What does not:
 sessions, the denylist, throttle counters and the audit log — the target starts with everyone
 signed out and a fresh audit trail.
 
@@ -45,6 +46,7 @@ TABLES: tuple[sa.Table, ...] = (
     t.signing_keys,
     t.trusted_issuers,
     t.external_identities,
+    t.resources,
 )
 # Removed too by `--replace`: they refer to principals that are about to be replaced.
 DEPENDENT_STATE: tuple[sa.Table, ...] = (t.sessions, t.revocations)

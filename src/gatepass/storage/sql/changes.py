@@ -49,9 +49,9 @@ _CHANGED = "gatepass_changed_kinds"
 
 
 class Kind(IntEnum):
-    PRINCIPALS = 0  # users, clients, roles, orgs
+    PRINCIPALS = 0  # users, clients, roles, orgs, resources
     DENYLIST = 1  # revocations
-    THROTTLE = 2  # login-failure windows and bans
+    THROTTLE = 2  # login-failure windows and bans, known addresses
 
 
 TABLE_KINDS: dict[str, Kind] = {
@@ -59,9 +59,11 @@ TABLE_KINDS: dict[str, Kind] = {
     "clients": Kind.PRINCIPALS,
     "roles": Kind.PRINCIPALS,
     "orgs": Kind.PRINCIPALS,
+    "resources": Kind.PRINCIPALS,
     "revocations": Kind.DENYLIST,
     "throttle_counters": Kind.THROTTLE,
     "throttle_hits": Kind.THROTTLE,
+    "known_addresses": Kind.THROTTLE,
 }
 
 

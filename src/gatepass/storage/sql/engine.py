@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import socket
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
@@ -141,6 +143,82 @@ def guarded(
             raise StorageUnavailable() from None
 
     return wrapper
+
+
+class DatabaseUnusable(Exception):
+    """The configured database cannot be opened; the message is one line saying what is wrong
+    and what to change."""
+
+
+# SQLSTATEs PostgreSQL answers a connection attempt with.
+_NO_DATABASE = "3D000"
+_AUTH_REFUSED = ("28000", "28P01")
+_OPEN_ERRORS = (exc.SQLAlchemyError, OSError, asyncio.TimeoutError)
+
+
+async def check_database(engine: AsyncEngine, url: str, schema: str | None = None) -> None:
+    """Connect once, so that a database that cannot be used is reported when it is opened, in
+    words an operator can act on, instead of as a driver's traceback on first use."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+            if schema and not is_sqlite(url):
+                found = await conn.scalar(
+                    sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :name"), {"name": schema}
+                )
+                if found is None:
+                    parsed = make_url(url)
+                    raise DatabaseUnusable(
+                        f'schema "{schema}" does not exist in database '
+                        f'"{parsed.database or parsed.username}" on {_where(url)} — create it '
+                        f"(CREATE SCHEMA {schema}) or fix database_schema"
+                    )
+    except _OPEN_ERRORS as error:
+        raise DatabaseUnusable(open_problem(error, url)) from None
+
+
+def open_problem(error: BaseException, url: str) -> str:
+    """One line for a failure to open the database at `url` (never its password)."""
+    parsed = make_url(url)
+    reason = _reason(error)
+    if is_sqlite(url):
+        database = parsed.database or ":memory:"
+        folder = Path(database).parent
+        if database != ":memory:" and not folder.is_dir():
+            return (
+                f"cannot open the SQLite database {database}: the directory {folder} does not "
+                "exist — create it or fix the URL"
+            )
+        return f"cannot open the SQLite database {database}: {reason} — fix the path in the URL"
+    where = _where(url)
+    root = getattr(error, "orig", None) or error
+    state = getattr(root, "sqlstate", None) or getattr(root, "pgcode", None)
+    if state == _NO_DATABASE:
+        name = parsed.database or parsed.username
+        return f'database "{name}" does not exist on {where} — create it or fix the URL'
+    if state in _AUTH_REFUSED:
+        return f"PostgreSQL on {where} refused the login: {reason} — fix the user or password"
+    if isinstance(root, socket.gaierror):
+        return f'cannot resolve the database host "{parsed.host}" — fix the host in the URL'
+    if isinstance(root, ConnectionRefusedError):
+        return (
+            f"nothing accepts connections on {where} — start PostgreSQL or fix the host and "
+            "port in the URL"
+        )
+    if isinstance(root, TimeoutError | asyncio.TimeoutError | exc.TimeoutError):
+        return f"PostgreSQL on {where} did not answer in time — check that it runs and the URL"
+    return f"cannot connect to PostgreSQL on {where}: {reason} — check the URL"
+
+
+def _where(url: str) -> str:
+    parsed = make_url(url)
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+
+
+def _reason(error: BaseException) -> str:
+    """The driver's own words, on one line."""
+    text = str(getattr(error, "orig", None) or error) or type(error).__name__
+    return " ".join(text.split())
 
 
 def _conflict_text(error: exc.IntegrityError) -> str:

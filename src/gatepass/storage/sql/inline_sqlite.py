@@ -44,6 +44,24 @@ class InlineSqliteConnection(aiosqlite.Connection):
         self._thread.daemon = True  # as SQLAlchemy does for the connections it creates
         self.busy_timeout_ms = busy_timeout_ms
 
+    async def _connect(self) -> InlineSqliteConnection:
+        """aiosqlite's, except that a failed connect waits for the connection's thread to stop.
+        The thread reports its stop to this event loop; a command whose database cannot be
+        opened ends at once and closes the loop first, and the thread then dies printing a
+        traceback ("Event loop is closed") after the one-line error."""
+        if self._connection is None:
+            try:
+                opened = asyncio.get_running_loop().create_future()
+                self._tx.put_nowait((opened, self._connector))
+                self._connection = await opened
+            except BaseException:
+                self._connection = None
+                stopped = self.stop()
+                if stopped is not None:
+                    await stopped
+                raise
+        return self
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")

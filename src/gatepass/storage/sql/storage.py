@@ -31,8 +31,16 @@ from gatepass.storage.sql.changes import (
     stamps_path,
     track_changes,
 )
-from gatepass.storage.sql.engine import guarded, make_engine, sqlite_file, write_transaction
+from gatepass.storage.sql.engine import (
+    DatabaseUnusable,
+    check_database,
+    guarded,
+    make_engine,
+    sqlite_file,
+    write_transaction,
+)
 from gatepass.storage.sql.external import SqlExternalStore
+from gatepass.storage.sql.resources import SqlResourceStore
 
 
 def _words(value: str) -> frozenset[str]:
@@ -47,7 +55,7 @@ def _key(text: str | None) -> str | None:
     return text.strip().casefold() if text else None
 
 
-class SqlStorage(SqlExternalStore):
+class SqlStorage(SqlExternalStore, SqlResourceStore):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -630,6 +638,7 @@ def _session_values(session: Session) -> dict[str, Any]:
         "external_issuer": session.external_issuer,
         "external_subject": session.external_subject,
         "oauth_client_id": session.oauth_client_id,
+        "resources": " ".join(session.resources) or None,
     }
 
 
@@ -658,16 +667,31 @@ def _session(row: Any) -> Session:
         external_issuer=row.external_issuer,
         external_subject=row.external_subject,
         oauth_client_id=row.oauth_client_id,
+        resources=tuple(row.resources.split()) if row.resources else (),
     )
 
 
 async def open_storage(
     url: str, *, buffered_audit: bool = True, schema: str | None = None, pool_size: int = 10
 ) -> SqlStorage:
+    """Storage over the database at `url`, checked to be usable: DatabaseUnusable (one line
+    saying what to change) when it cannot be reached, does not exist, or refuses us."""
     engine = make_engine(url, schema=schema, pool_size=pool_size)
     stamps = None
-    database = sqlite_file(url)
-    if database is not None:
-        stamps = ChangeStamps(stamps_path(database))
-        track_changes(engine, stamps)
+    try:
+        await check_database(engine, url, schema)
+        database = sqlite_file(url)
+        if database is not None:
+            path = stamps_path(database)
+            try:
+                stamps = ChangeStamps(path)
+            except OSError as error:
+                raise DatabaseUnusable(
+                    f"cannot open {path} beside the SQLite database: {error.strerror} — fix "
+                    "the permissions of its directory"
+                ) from None
+            track_changes(engine, stamps)
+    except DatabaseUnusable:
+        await engine.dispose()
+        raise
     return SqlStorage(engine, buffered_audit=buffered_audit, stamps=stamps)

@@ -117,6 +117,7 @@ sessions = sa.Table(
     sa.Column("external_issuer", sa.String(512)),
     sa.Column("external_subject", sa.String(512)),
     sa.Column("oauth_client_id", sa.String(128)),  # 0002
+    sa.Column("resources", sa.Text),  # 0006: space-separated resource URIs (RFC 8707)
     sa.Index("ix_sessions_principal", "principal_kind", "principal_id"),
 )
 
@@ -192,6 +193,16 @@ external_identities = sa.Table(
     sa.Column("created_at", Time, nullable=False),
 )
 
+# Registered APIs (RFC 8707 resources, issue 22): tokens asked for one are audience-restricted.
+resources = sa.Table(
+    "resources",
+    metadata,
+    sa.Column("uri", sa.String(512), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
 # Login throttling without Redis (storage/sql/limiter.py): counters with an expiry (bans,
 # offences) and the entries of moving windows, one row per counted failure.
 throttle_counters = sa.Table(
@@ -215,4 +226,14 @@ throttle_hits = sa.Table(
     sa.Column("at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False, index=True),
     sa.Index("ix_throttle_hits_key_at", "key", "at"),
+)
+
+# The client addresses that signed in to an account successfully, each until `expires_at`
+# (storage/sql/known_addresses.py): a known address is not bound by the account's limit.
+known_addresses = sa.Table(
+    "known_addresses",
+    metadata,
+    sa.Column("account", sa.String(400), primary_key=True),
+    sa.Column("address", sa.String(64), primary_key=True),
+    sa.Column("expires_at", Time, nullable=False, index=True),
 )
