@@ -7,7 +7,9 @@ fixtures live in tests/api/conftest.py. PostgreSQL and Redis tests use the serve
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 import pytest
 
 from gatepass.config import Settings
-from gatepass.core.clock import FrozenClock
+from gatepass.core.clock import Clock, FrozenClock
 from gatepass.runtime import Runtime, open_runtime
 
 # A light argon2 profile keeps the suite fast; tests of the default profile set it explicitly.
@@ -28,6 +30,32 @@ def make_settings(home: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"home": home, "issuer": "http://testserver", **FAST_ARGON2}
     values.update(overrides)
     return Settings.model_validate(values)
+
+
+SHARED_SCOPES = {"module", "class", "package"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under xdist (`scripts/test` runs `-n 2 --dist loadgroup`), the tests of a module that
+    share an expensive module-scoped fixture (a server, a cluster, Chromium) all go to one
+    worker; spread over two, each worker would start the fixture again. Found from the
+    fixtures themselves, so a new module-scoped fixture is grouped without a list to keep."""
+    for item in items:
+        definitions = getattr(item, "_fixtureinfo", None)
+        if definitions is None:
+            continue
+        if any(
+            fixture.scope in SHARED_SCOPES
+            for fixtures in definitions.name2fixturedefs.values()
+            for fixture in fixtures
+        ):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from tests.backends import drop_pooled_schemas
+
+    asyncio.run(drop_pooled_schemas())
 
 
 @pytest.fixture(autouse=True)
@@ -47,9 +75,67 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "var")
 
 
+class SqliteTemplates:
+    """Homes initialised once per session, one per signing algorithm, copied for each test.
+
+    `open_runtime(initialize=True)` on a new home migrates the database, writes the master key
+    and its check value, generates the first signing key and the instance id; copying the two
+    files of a home that went through exactly that is twenty times cheaper. The copy is then
+    opened as a deployment opens an initialised home. Tests *about* initialisation (and those
+    with their own database or master key) call `open_runtime(initialize=True)` themselves.
+    """
+
+    FILES = ("gatepass.db", "master.key")  # after a clean close SQLite leaves no -wal/-shm
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._homes: dict[str, Path] = {}
+
+    @staticmethod
+    def applies(settings: Settings) -> bool:
+        return (
+            settings.database_url is None and not settings.master_key and not settings.home.exists()
+        )
+
+    async def home(self, settings: Settings) -> Path:
+        alg = settings.signing_alg
+        if alg not in self._homes:
+            template = make_settings(
+                self.root / alg, signing_alg=alg, hs256_secret=settings.hs256_secret
+            )
+            await (await open_runtime(template, initialize=True)).close()
+            assert sorted(p.name for p in template.home.iterdir()) == sorted(
+                (*self.FILES, "gatepass.db-changes")
+            ), "the template home holds files the copy would miss"
+            self._homes[alg] = template.home
+        return self._homes[alg]
+
+    async def copy_to(self, settings: Settings) -> None:
+        template = await self.home(settings)
+        settings.home.mkdir(parents=True, mode=0o700)
+        for name in self.FILES:
+            shutil.copy2(template / name, settings.home / name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("templates"))
+
+
+async def fresh_runtime(settings: Settings, clock: Clock, templates: SqliteTemplates) -> Runtime:
+    """What `open_runtime(settings, clock=clock, initialize=True)` gives on a new home, from a
+    copy of an initialised template where the settings allow one."""
+    if not templates.applies(settings):
+        return await open_runtime(settings, clock=clock, initialize=True)
+    await templates.copy_to(settings)
+    return await open_runtime(settings, clock=clock)
+
+
 @pytest.fixture
-async def runtime(settings: Settings, clock: FrozenClock) -> AsyncIterator[Runtime]:
-    rt = await open_runtime(settings, clock=clock, initialize=True)
+async def runtime(
+    settings: Settings, clock: FrozenClock, sqlite_templates: SqliteTemplates
+) -> AsyncIterator[Runtime]:
+    rt = await fresh_runtime(settings, clock, sqlite_templates)
     try:
         yield rt
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -22,20 +23,32 @@ EXECUTABLE = [path for path in DOCS if examples(path.read_text())]
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="session")
+def initialised_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One home made by `gatepass init --admin admin`, and the admin's password: each page
+    gets a copy of it (and a server of its own), as if it had run the same init itself."""
+    home = tmp_path_factory.mktemp("docs") / "var"
+    init = gatepass("init", "--admin", "admin", "--json", env=gatepass_env(home))
+    assert init.returncode == 0, init.stderr
+    return home, json.loads(init.stdout)["password"]
+
+
 @pytest.mark.parametrize(
     "path", EXECUTABLE, ids=[p.relative_to(ROOT).as_posix() for p in EXECUTABLE]
 )
-def test_documented_examples_run(path: Path, tmp_path: Path) -> None:
+def test_documented_examples_run(
+    path: Path, tmp_path: Path, initialised_home: tuple[Path, str]
+) -> None:
+    template, admin_password = initialised_home
+    shutil.copytree(template, tmp_path / "var")
     # As the quickstart (scripts/serve) does: every dialect on.
     env = gatepass_env(tmp_path / "var", GATEPASS_DIALECTS="all")
-    init = gatepass("init", "--admin", "admin", "--json", env=env)
-    assert init.returncode == 0, init.stderr
     provider = TestIdentityProvider("https://api.example.com")
     with Server(env) as server:
         env.update(
             IDP=provider.issuer.rstrip("/"),
             GATEPASS=server.url,
-            ADMIN_PASSWORD=json.loads(init.stdout)["password"],
+            ADMIN_PASSWORD=admin_password,
             # `gatepass login` keeps its tokens here, not in the real user's config directory.
             XDG_CONFIG_HOME=str(tmp_path / "config"),
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}",

@@ -22,12 +22,24 @@ MAX_DOCUMENT_BYTES = 512 * 1024
 
 class HttpJsonFetcher:
     def __init__(self, timeout: float) -> None:
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-            headers={"Accept": "application/json", "User-Agent": "gatepass"},
-        )
+        self._timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+        self._closed = False
         self.fetches = 0
+
+    def _http(self) -> httpx.AsyncClient:
+        """The client, made on the first fetch: building its TLS context costs tens of
+        milliseconds, and most processes (CLI commands, servers that trust no issuer) never
+        fetch anything."""
+        if self._closed:
+            raise RuntimeError("the fetcher has been closed")
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self._timeout),
+                follow_redirects=False,
+                headers={"Accept": "application/json", "User-Agent": "gatepass"},
+            )
+        return self._client
 
     async def fetch_json(self, url: str) -> Mapping[str, Any]:
         self.fetches += 1
@@ -42,7 +54,7 @@ class HttpJsonFetcher:
 
     async def _fetch(self, url: str) -> Mapping[str, Any]:
         try:
-            async with self._client.stream("GET", url) as response:
+            async with self._http().stream("GET", url) as response:
                 if response.status_code != 200:
                     raise UpstreamUnavailable(
                         f"the identity provider answered {response.status_code}"
@@ -63,4 +75,6 @@ class HttpJsonFetcher:
         return document
 
     async def close(self) -> None:
-        await self._client.aclose()
+        self._closed = True
+        if self._client is not None:
+            await self._client.aclose()

@@ -25,7 +25,7 @@ from gatepass.storage.sql.known_addresses import SqlKnownAddresses
 from gatepass.storage.sql.limiter import SqlThrottleStorage
 from gatepass.storage.sql.migrate import migrate
 from gatepass.storage.sql.storage import SqlStorage, open_storage
-from tests.backends import PG_URL, pg_schema, redis_link
+from tests.backends import PG_URL, migrated_pg_schema, pg_schema, redis_link
 
 # Denylist contract times: an hour ahead of the wall clock, so Redis (which also expires its
 # entries by its own clock) keeps every entry the tests look at.
@@ -38,18 +38,22 @@ LIMITER_POLICY = ThrottlePolicy(
 
 
 @asynccontextmanager
-async def sql_storage(kind: str, tmp_path: Path) -> AsyncIterator[SqlStorage]:
+async def sql_storage(
+    kind: str, tmp_path: Path, *, migrated: bool = True
+) -> AsyncIterator[SqlStorage]:
+    """A migrated database (PostgreSQL: a pooled schema, emptied after the test); with
+    `migrated=False`, a new empty one."""
     if kind == "sqlite":
         store = await open_storage(f"sqlite+aiosqlite:///{tmp_path / 'contract.db'}")
-        await migrate(store.engine)
+        if migrated:
+            await migrate(store.engine)
         try:
             yield store
         finally:
             await store.close()
         return
-    async with pg_schema() as schema:
+    async with migrated_pg_schema() if migrated else pg_schema() as schema:
         store = await open_storage(PG_URL, schema=schema, pool_size=2)
-        await migrate(store.engine)
         try:
             yield store
         finally:

@@ -17,8 +17,8 @@ import pytest
 from gatepass.config import Settings
 from gatepass.core.clock import FrozenClock
 from gatepass.http.app import create_app
-from gatepass.runtime import Runtime, open_runtime
-from tests.conftest import PASSWORD, make_settings
+from gatepass.runtime import Runtime
+from tests.conftest import PASSWORD, SqliteTemplates, fresh_runtime, make_settings
 
 CLIENT_ADDRESS = "203.0.113.9"
 OSAIS_TOKEN = "a641d628f31b456af7ccc388d140bb0e1fc2"
@@ -42,8 +42,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def world(settings: Settings, clock: FrozenClock) -> AsyncIterator[World]:
-    runtime = await open_runtime(settings, clock=clock, initialize=True)
+async def world(
+    settings: Settings, clock: FrozenClock, sqlite_templates: SqliteTemplates
+) -> AsyncIterator[World]:
+    runtime = await fresh_runtime(settings, clock, sqlite_templates)
     admin = runtime.admin
     try:
         await admin.add_org("cloudio", "CloudIO", actor="test")

@@ -9,8 +9,8 @@ import pytest
 from gatepass.config import IssuerConfig, Settings
 from gatepass.core.clock import FrozenClock
 from gatepass.http.app import create_app
-from gatepass.runtime import Runtime, open_runtime
-from tests.conftest import make_settings
+from gatepass.runtime import Runtime
+from tests.conftest import SqliteTemplates, fresh_runtime, make_settings
 from tests.idp import TestIdentityProvider
 
 AUDIENCE = "https://api.example.com"
@@ -54,8 +54,10 @@ def settings(
 
 
 @pytest.fixture
-async def runtime(settings: Settings, clock: FrozenClock) -> AsyncIterator[Runtime]:
-    rt = await open_runtime(settings, clock=clock, initialize=True)
+async def runtime(
+    settings: Settings, clock: FrozenClock, sqlite_templates: SqliteTemplates
+) -> AsyncIterator[Runtime]:
+    rt = await fresh_runtime(settings, clock, sqlite_templates)
     try:
         await rt.admin.add_user("alice", password=None, email="alice@example.com", actor="test")
         await rt.admin.link_identity("alice", "test-idp", "auth0|alice", actor="test")

@@ -12,8 +12,8 @@ import pytest
 from gatepass.config import Settings
 from gatepass.core.clock import FrozenClock
 from gatepass.http.app import create_app
-from gatepass.runtime import Runtime, open_runtime
-from tests.conftest import PASSWORD, make_settings
+from gatepass.runtime import Runtime
+from tests.conftest import PASSWORD, SqliteTemplates, fresh_runtime, make_settings
 
 ATTACKER = "203.0.113.66"
 VICTIM_ADDRESS = "198.51.100.10"
@@ -36,8 +36,10 @@ def settings(tmp_path: Path, overrides: dict[str, Any]) -> Settings:
 
 
 @pytest.fixture
-async def runtime(settings: Settings, clock: FrozenClock) -> AsyncIterator[Runtime]:
-    rt = await open_runtime(settings, clock=clock, initialize=True)
+async def runtime(
+    settings: Settings, clock: FrozenClock, sqlite_templates: SqliteTemplates
+) -> AsyncIterator[Runtime]:
+    rt = await fresh_runtime(settings, clock, sqlite_templates)
     try:
         await rt.admin.add_user(
             "alice", password=PASSWORD, email="alice@example.com", scopes=["read"], actor="test"

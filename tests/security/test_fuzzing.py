@@ -1,17 +1,21 @@
-"""Property tests: arbitrary tokens, bodies and headers never produce a 500, on the token
-parsers and on every surface's request parsing (each dialect included)."""
+"""Property tests: arbitrary tokens are always refused, and arbitrary bodies and headers never
+produce a 500, on the token parsers and on every surface's request parsing (each dialect
+included)."""
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from gatepass.core.errors import GatepassError
 from gatepass.core.models import RequestContext
+from tests.conftest import PASSWORD
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -32,7 +36,12 @@ def segment(value: object) -> str:
 
 jwt_shaped = st.builds(
     lambda header, payload, signature: f"{segment(header)}.{segment(payload)}.{signature}",
-    st.dictionaries(st.sampled_from(["alg", "kid", "typ", "jku", "crit", "x"]), json_values),
+    st.dictionaries(
+        st.sampled_from(
+            ["alg", "kid", "typ", "jku", "crit", "x5t", "x5t#S256", "jwk", "x5u", "x5c", "x"]
+        ),
+        json_values,
+    ),
     st.dictionaries(
         st.sampled_from(
             ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "token_use", "scope", "csrf"]
@@ -44,20 +53,51 @@ jwt_shaped = st.builds(
 tokens = st.text(max_size=300) | jwt_shaped
 
 
+Check = Callable[[str], Awaitable[Any]]
+
+
+def token_checks(runtime) -> dict[str, Check]:
+    """Every way the core takes a token in: each must refuse anything it did not issue."""
+    ctx = RequestContext()
+    return {
+        "verify_access": lambda token: runtime.auth.verify_access(token, csrf="x"),
+        "verify_refresh": lambda token: runtime.auth.verify_refresh(token),
+        "refresh": lambda token: runtime.auth.refresh(token, ctx=ctx, profiles=("native",)),
+        "refresh_with_access": lambda token: runtime.auth.refresh(
+            token, ctx=ctx, profiles=("unduit",), accept_access_token=True
+        ),
+    }
+
+
 @FUZZ
 @given(token=tokens)
 async def test_token_parsing_only_ever_refuses(runtime, token):
+    for name, check in token_checks(runtime).items():
+        note(f"check: {name}")  # shown with the falsifying token
+        # A token that is accepted fails the test, and so does any other exception.
+        with pytest.raises(GatepassError):
+            await check(token)
+
+
+async def test_the_harness_accepts_a_real_token(runtime):
+    """The checks above refuse because the tokens are bad, not because the harness is broken."""
     ctx = RequestContext()
-    for check in (
-        lambda: runtime.auth.verify_access(token, csrf="x"),
-        lambda: runtime.auth.verify_refresh(token),
-        lambda: runtime.auth.refresh(token, ctx=ctx, profiles=("native",)),
-        lambda: runtime.auth.refresh(
-            token, ctx=ctx, profiles=("unduit",), accept_access_token=True
-        ),
-    ):
-        with contextlib.suppress(GatepassError):
-            await check()
+    checks = token_checks(runtime)
+
+    async def login(profile: str):
+        return await runtime.auth.login_password(
+            "alice", PASSWORD, scope=None, profile=profile, ctx=ctx
+        )
+
+    native = await login("native")
+    assert native.refresh_token is not None
+    assert (await checks["verify_access"](native.access_token)).subject == native.principal.id
+    verified, _session = await checks["verify_refresh"](native.refresh_token)
+    assert verified.subject == native.principal.id
+    assert (await checks["refresh"](native.refresh_token)).access_token
+
+    unduit = await login("unduit")
+    assert (await checks["refresh_with_access"](unduit.access_token)).access_token
 
 
 POSTS = [

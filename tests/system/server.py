@@ -46,9 +46,26 @@ def gatepass(
     )
 
 
+class PortTaken(RuntimeError):
+    """The server could not bind its port: another process took it after `free_port()`."""
+
+
 class Server:
     def __init__(self, env: dict[str, str], port: int | None = None, workers: int = 1) -> None:
-        self.port = port or free_port()
+        # A port from free_port() is free when chosen, not when bound: a test on another
+        # xdist worker may take it meanwhile. Then start once more on another port.
+        for attempt in (1, 2):
+            self._start(env, port or free_port(), workers)
+            try:
+                self._wait_ready(timeout=30)
+                return
+            except PortTaken:
+                self._log_handle.close()
+                if port is not None or attempt == 2:
+                    raise
+
+    def _start(self, env: dict[str, str], port: int, workers: int) -> None:
+        self.port = port
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(env["GATEPASS_HOME"]).parent / f"server-{self.port}.log"
         self._log_handle = self.log.open("ab")
@@ -69,15 +86,19 @@ class Server:
             stdout=self._log_handle,
             stderr=subprocess.STDOUT,
         )
-        self._wait_ready(timeout=30)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+                output = self.log.read_text()[-2000:]
+                if "address already in use" in output.lower():
+                    raise PortTaken(output)
+                raise RuntimeError(f"server exited: {output}")
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                ready = httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
+                # A server of ours that lost its port to another one has usually exited by now.
+                if ready and self.process.poll() is None:
                     return
             except httpx.HTTPError:
                 pass

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -57,11 +57,17 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     """The app. With `runtime`, the caller owns it (tests); else the lifespan opens one."""
     gate = Gate(settings=settings, runtime=runtime)
     endpoints = [endpoint for surface in surfaces(gate) for endpoint in surface.endpoints()]
-    openapi = build_openapi(
-        endpoints, title="gatepass", version=__version__, server=settings.issuer
-    )
+    documented = list(endpoints)
+    openapi: dict[str, Any] = {}
 
     async def openapi_json(request: Request) -> Response:
+        # Built on the first request: most apps (every worker, every test) are never asked.
+        if not openapi:
+            openapi.update(
+                build_openapi(
+                    documented, title="gatepass", version=__version__, server=settings.issuer
+                )
+            )
         return json_response(openapi)
 
     endpoints.append(

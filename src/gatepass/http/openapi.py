@@ -7,6 +7,8 @@ handler, and this module assembles `/openapi.json` from those declarations.
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,8 +133,18 @@ def _response(doc: Doc, schemas: dict[str, Any]) -> dict[str, Any]:
 
 
 def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema = copy.deepcopy(model_schema(model))
     for name, definition in schema.pop("$defs", {}).items():
         schemas[name] = definition
     schemas[model.__name__] = schema
     return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+@functools.cache
+def model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's JSON schema with references into the document's components.
+
+    Generating it is pydantic's slowest path and the same few models describe hundreds of
+    responses (the error shape alone is on almost every one), so each model's schema is made
+    once per process; callers get it through `_schema_ref`, which copies it before use."""
+    return model.model_json_schema(ref_template="#/components/schemas/{model}")

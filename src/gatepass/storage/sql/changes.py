@@ -31,12 +31,15 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, ExecutionContext
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.expression import TableClause
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -104,15 +107,16 @@ def track_changes(engine: AsyncEngine, stamps: ChangeStamps) -> None:
         context: ExecutionContext | None,
         _executemany: bool,
     ) -> None:
-        compiled = getattr(context, "compiled", None)
-        if compiled is None or not (
-            getattr(context, "isinsert", False)
-            or getattr(context, "isupdate", False)
-            or getattr(context, "isdelete", False)
-        ):
+        # DefaultExecutionContext's flags and the DML statement's table are not all public
+        # API: they are read as plain attributes so that an upgrade renaming them fails at once
+        # rather than silently stopping every bump (tests/contract/test_private_internals.py).
+        if context is None:
             return
-        table = getattr(compiled.statement, "table", None)
-        kind = TABLE_KINDS.get(getattr(table, "name", ""))
+        ctx = cast(DefaultExecutionContext, context)
+        if ctx.compiled is None or not (ctx.isinsert or ctx.isupdate or ctx.isdelete):
+            return
+        table = cast(UpdateBase, ctx.compiled.statement).table
+        kind = TABLE_KINDS.get(table.name) if isinstance(table, TableClause) else None
         if kind is not None:
             conn.info.setdefault(_CHANGED, set()).add(kind)
 
