@@ -56,7 +56,7 @@ def test_add_list_and_delete(home):
 )  # fmt: skip
 def test_a_refused_uri_is_one_line(home, args, message):
     cli("init", "--json")
-    result = cli("resource", "add", *args, "--json", ok=False)
+    result = cli("resource", "add", *args, ok=False)
     assert (result.exit_code, result.output) == (1, message)
 
 

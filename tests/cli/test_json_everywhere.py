@@ -113,6 +113,9 @@ class World:
     def api_key(self) -> str:
         return str(self.run("apikey", "add", "--user", self.user("read"), "--scope", "read")["id"])
 
+    def resource(self) -> str:
+        return f"https://{self.name('api')}.example.com"
+
     def issuer(self) -> str:
         name = self.name("idp")
         self.run("issuer", "add", f"https://{name}.example.com/", "--audience", "api")
@@ -227,6 +230,12 @@ def _issuer_remove(w: World) -> Call:
     return Call(["issuer", "remove", name], expect=_equals({"name": name, "removed": True}))
 
 
+def _resource_delete(w: World) -> Call:
+    uri = w.resource()
+    w.run("resource", "add", uri)
+    return Call(["resource", "delete", uri], expect=_equals({"uri": uri, "deleted": True}))
+
+
 def _export(w: World) -> Call:
     path = w.tmp / f"{w.name('export')}.json"
 
@@ -335,6 +344,9 @@ COMMANDS: dict[str, Callable[[World], Call]] = {
     "issuer add": lambda w: Call(["issuer", "add", ISSUER_URL, "--audience", "api"]),
     "issuer list": lambda w: Call(["issuer", "list"]),
     "issuer remove": _issuer_remove,
+    "resource add": lambda w: Call(["resource", "add", w.resource(), "--scope", "docs:read"]),
+    "resource list": lambda w: Call(["resource", "list"]),
+    "resource delete": _resource_delete,
     # keys, sessions, audit, tokens
     "keys list": lambda w: Call(["keys", "list"]),
     "keys rotate": lambda w: Call(["keys", "rotate"]),

@@ -28,6 +28,9 @@ WRONG_BY_TYPE: dict[Any, str] = {
     frozenset: "no-such-thing",
     tuple: "not an address",  # trusted_proxies; issuers cannot come from the environment
 }
+# Settings whose type alone gives no wrong value: a list of scopes takes any words, but a
+# double quote is no scope character (RFC 6749 §3.3).
+WRONG_BY_NAME: dict[str, str] = {"privileged_scopes": 'say"what'}
 CONTROL = "bad\x07value"
 
 
@@ -44,6 +47,8 @@ def _kind(name: str) -> Any:
 def wrong_values(name: str) -> list[str]:
     kind = _kind(name)
     typed = [WRONG_BY_TYPE[kind]] if kind in WRONG_BY_TYPE else []
+    if name in WRONG_BY_NAME:
+        typed = [WRONG_BY_NAME[name]]
     if kind is typing.Literal:
         typed = ["none-of-these"]
     return [*typed, CONTROL]
