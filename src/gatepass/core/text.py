@@ -7,7 +7,9 @@
 - Records of what a caller tried (the audit log's actor, throttling keys) must never fail on
   content: `recordable` replaces what cannot be stored with U+FFFD.
 - Echoes: an error message quoting a value the caller sent shows at most `ECHO_LIMIT`
-  characters of it (`clip`), so a 5,000-character input does not come back in full.
+  characters of it (`clip`), so a 5,000-character input does not come back in full. Where a
+  whole message is shown whose parts may come from anywhere (a page), `clip_words` cuts each
+  overlong word the same way and the whole to `MESSAGE_LIMIT`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import re
 
 ECHO_LIMIT = 64
+MESSAGE_LIMIT = 1000
 REPLACEMENT = "\ufffd"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -40,3 +43,9 @@ def clip(value: object, limit: int = ECHO_LIMIT) -> str:
     """A value as an error message echoes it: at most `limit` characters, then an ellipsis."""
     text = str(value)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def clip_words(message: object) -> str:
+    """A whole message as a page shows it: every word longer than `ECHO_LIMIT` clipped, the
+    message at most `MESSAGE_LIMIT` characters."""
+    return clip(" ".join(clip(word) for word in str(message).split(" ")), MESSAGE_LIMIT)
