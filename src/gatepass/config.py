@@ -40,7 +40,9 @@ from gatepass.core.text import clip
 ENV_PREFIX = "GATEPASS_"
 ALL_DIALECTS = ("osais", "cloudio", "unduit", "datarhei", "xpay")
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d|w)?\s*$")
+# At most 15 digits: beyond that a number is no duration anyone means (and Python refuses to
+# convert literals over 4,300 digits with an error of its own).
+_DURATION = re.compile(r"^\s*(\d{1,15})\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 

@@ -50,6 +50,8 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
+# A lifetime's end must be a time every surface can show; no expiry is said by leaving it out.
+MAX_API_KEY_LIFETIME = 36500 * 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,8 +453,11 @@ class AdminService:
         if not wanted <= held:
             extra = " ".join(sorted(wanted - held))
             raise InvalidRequest(f"an API key cannot hold scopes its user lacks: {clip(extra)}")
-        if expires_in is not None and expires_in <= 0:
-            raise InvalidRequest("an API key's lifetime must be positive")
+        if expires_in is not None and not 0 < expires_in <= MAX_API_KEY_LIFETIME:
+            raise InvalidRequest(
+                "an API key's lifetime must be positive and at most 36500 days "
+                "(leave it out for a key that does not expire)"
+            )
         secret = generate_api_key()
         now = self.clock.now()
         key = ApiKey(
