@@ -9,7 +9,7 @@
 - Echoes: an error message quoting a value the caller sent shows at most `ECHO_LIMIT`
   characters of it (`clip`), so a 5,000-character input does not come back in full. Where a
   whole message is shown whose parts may come from anywhere (a page), `clip_words` cuts each
-  overlong word the same way and the whole to `MESSAGE_LIMIT`.
+  word longer than any name and the whole to `MESSAGE_LIMIT`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from __future__ import annotations
 import re
 
 ECHO_LIMIT = 64
+# A page cuts only words longer than any name gatepass accepts, so that a value already cut
+# where its message was made (64 characters, an ellipsis, quotes) is shown whole.
+WORD_LIMIT = 128
 MESSAGE_LIMIT = 1000
 REPLACEMENT = "\ufffd"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -46,6 +49,7 @@ def clip(value: object, limit: int = ECHO_LIMIT) -> str:
 
 
 def clip_words(message: object) -> str:
-    """A whole message as a page shows it: every word longer than `ECHO_LIMIT` clipped, the
+    """A whole message as a page shows it: every word longer than `WORD_LIMIT` clipped, the
     message at most `MESSAGE_LIMIT` characters."""
-    return clip(" ".join(clip(word) for word in str(message).split(" ")), MESSAGE_LIMIT)
+    words = (clip(word, WORD_LIMIT) for word in str(message).split(" "))
+    return clip(" ".join(words), MESSAGE_LIMIT)
