@@ -504,7 +504,7 @@ class AdminService:
         if name is not None and len(name) > 256:
             raise InvalidRequest("a resource name is at most 256 characters")
         if await self.storage.get_resources([uri]):
-            raise Conflict(f"resource {uri} already exists")
+            raise Conflict(f"resource {clip(uri)} already exists")
         resource = Resource(uri=uri, name=name or uri, scopes=offered, created_at=self.clock.now())
         await self.storage.add_resource(resource)
         await self._audit(
@@ -519,7 +519,7 @@ class AdminService:
         """New tokens for it are refused at once (`invalid_target`); tokens already issued
         stay valid until they expire, as every stateless token does."""
         if not await self.storage.delete_resource(uri):
-            raise NotFound(f"no resource {uri}")
+            raise NotFound(f"no resource {clip(uri)}")
         await self._audit("admin.resource.delete", actor, uri)
 
     # ------------------------------------------------------------------ external identities

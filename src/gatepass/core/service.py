@@ -67,7 +67,7 @@ from gatepass.core.policies import (
 )
 from gatepass.core.profiles import TokenProfile, mapped_claims, subject_of
 from gatepass.core.resources import audience_claim, issued_for, parse_resources
-from gatepass.core.text import recordable, storable
+from gatepass.core.text import clip, recordable, storable
 from gatepass.core.tokens import (
     ACCESS,
     ACCESS_TYP,
@@ -471,7 +471,7 @@ class AuthService:
         session must have been granted, else all the session's (still registered) ones."""
         foreign = sorted(set(asked) - set(session.resources))
         if foreign:
-            raise InvalidTarget(f"the refresh token was not granted for {foreign[0][:80]!r}")
+            raise InvalidTarget(f"the refresh token was not granted for {clip(foreign[0])!r}")
         return await self._registered(asked or session.resources)
 
     async def _registered(self, uris: Sequence[str]) -> list[Resource]:
@@ -480,7 +480,7 @@ class AuthService:
         found = await self.storage.get_resources(uris)
         unknown = sorted(set(uris) - {resource.uri for resource in found})
         if unknown:
-            raise InvalidTarget(f"{unknown[0][:80]!r} is not a registered API")
+            raise InvalidTarget(f"{clip(unknown[0])!r} is not a registered API")
         return sorted(found, key=lambda resource: resource.uri)
 
     async def _decode_for_refresh(
