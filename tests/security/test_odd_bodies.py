@@ -44,13 +44,14 @@ from gatepass.core.models import (
     RequestContext,
     User,
 )
+from gatepass.core.policies import ADMIN_SCOPE
 from gatepass.http.admin_api import AdminApi
 from gatepass.http.app import create_app
 from gatepass.http.console import Console
 from gatepass.http.console.session import LOGIN_COOKIE, SESSION_COOKIE
 from gatepass.runtime import Runtime, open_runtime, trusted_issuer
 from gatepass.token_profiles import CONSOLE, NATIVE
-from tests.backends import PG_URL, pg_schema
+from tests.backends import PG_URL, migrated_pg_schema
 from tests.conftest import PASSWORD, make_settings
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -404,7 +405,7 @@ class World:
     async def _mint(self, principal: Principal, profile: str) -> IssuedTokens:
         return await self.runtime.auth.login_principal(
             principal,
-            scope=None,
+            scope=ADMIN_SCOPE,  # a privileged scope is granted only when asked for by name
             profile=profile,
             ctx=RequestContext(surface="test", ip=ADDRESS),
             method=AuthMethod.PASSWORD,
@@ -446,7 +447,7 @@ def fuzz_settings(home: Path, **database: Any) -> Settings:
 async def opened_world(backend: str, home: Path) -> AsyncIterator[World]:
     async with AsyncExitStack() as stack:
         if backend == "postgres":
-            schema = await stack.enter_async_context(pg_schema())
+            schema = await stack.enter_async_context(migrated_pg_schema())
             settings = fuzz_settings(
                 home, database_url=PG_URL, database_schema=schema, database_pool_size=10
             )
@@ -458,7 +459,7 @@ async def opened_world(backend: str, home: Path) -> AsyncIterator[World]:
             ADMIN, password=PASSWORD, scopes=["gatepass:admin"], actor="test"
         )
         signed_in = await runtime.auth.login_password(
-            ADMIN, PASSWORD, scope=None, profile=NATIVE, ctx=RequestContext(surface="test")
+            ADMIN, PASSWORD, scope=ADMIN_SCOPE, profile=NATIVE, ctx=RequestContext(surface="test")
         )
         verified = await runtime.auth.verify_access(signed_in.access_token)
         admin, _session = await runtime.auth.principal_for(verified)

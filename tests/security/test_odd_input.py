@@ -29,7 +29,7 @@ from gatepass.config import Settings
 from gatepass.http.console.session import LOGIN_COOKIE
 from gatepass.runtime import Runtime
 from gatepass.storage.base import AuditQuery
-from tests.backends import PG_URL, pg_schema
+from tests.backends import PG_URL, migrated_pg_schema
 from tests.conftest import make_settings
 
 NUL_NAME = "a\x00b"
@@ -62,7 +62,7 @@ async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     if request.param == "sqlite":
         yield make_settings(tmp_path / "var", **values)
         return
-    async with pg_schema() as schema:
+    async with migrated_pg_schema() as schema:
         yield make_settings(
             tmp_path / "var",
             database_url=PG_URL,
@@ -350,7 +350,10 @@ async def test_a_nul_in_an_admin_value_is_a_400(
 ) -> None:
     """Text no backend can store is refused the same way on both, whatever the field."""
     await runtime.admin.add_user("root", password="password", scopes=["gatepass:admin"], actor="t")
-    login = await client.post("/auth/login", json={"username": "root", "password": "password"})
+    login = await client.post(
+        "/auth/login",
+        json={"username": "root", "password": "password", "scope": "gatepass:admin"},
+    )
     bearer = {"authorization": f"Bearer {login.json()['access_token']}"}
     refused = {
         "error": "invalid_request",
@@ -374,7 +377,10 @@ async def test_a_lifetime_beyond_any_showable_time_is_a_400(
 ) -> None:
     """An API key lifetime whose end no surface can show (year > 9999) was a 500."""
     await runtime.admin.add_user("root", password="password", scopes=["gatepass:admin"], actor="t")
-    login = await client.post("/auth/login", json={"username": "root", "password": "password"})
+    login = await client.post(
+        "/auth/login",
+        json={"username": "root", "password": "password", "scope": "gatepass:admin"},
+    )
     bearer = {"authorization": f"Bearer {login.json()['access_token']}"}
     too_long = (
         "an API key's lifetime must be positive and at most 36500 days "
