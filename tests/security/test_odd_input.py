@@ -345,16 +345,21 @@ async def test_a_nul_username_on_the_console_is_a_wrong_password(
     assert len(hash_calls) == 1
 
 
-async def test_a_nul_in_an_admin_value_is_a_400(
-    client: httpx.AsyncClient, runtime: Runtime
-) -> None:
-    """Text no backend can store is refused the same way on both, whatever the field."""
+@pytest.fixture
+async def bearer(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, str]:
+    """An admin's Bearer token (the privileged scope asked for by name)."""
     await runtime.admin.add_user("root", password="password", scopes=["gatepass:admin"], actor="t")
     login = await client.post(
         "/auth/login",
         json={"username": "root", "password": "password", "scope": "gatepass:admin"},
     )
-    bearer = {"authorization": f"Bearer {login.json()['access_token']}"}
+    return {"authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def test_a_nul_in_an_admin_value_is_a_400(
+    client: httpx.AsyncClient, bearer: dict[str, str]
+) -> None:
+    """Text no backend can store is refused the same way on both, whatever the field."""
     refused = {
         "error": "invalid_request",
         "error_description": "a value holds a NUL character or a lone surrogate",
@@ -373,15 +378,9 @@ async def test_a_nul_in_an_admin_value_is_a_400(
 
 
 async def test_a_lifetime_beyond_any_showable_time_is_a_400(
-    client: httpx.AsyncClient, runtime: Runtime
+    client: httpx.AsyncClient, bearer: dict[str, str]
 ) -> None:
     """An API key lifetime whose end no surface can show (year > 9999) was a 500."""
-    await runtime.admin.add_user("root", password="password", scopes=["gatepass:admin"], actor="t")
-    login = await client.post(
-        "/auth/login",
-        json={"username": "root", "password": "password", "scope": "gatepass:admin"},
-    )
-    bearer = {"authorization": f"Bearer {login.json()['access_token']}"}
     too_long = (
         "an API key's lifetime must be positive and at most 36500 days "
         "(leave it out for a key that does not expire)"
