@@ -35,11 +35,14 @@ from sqlalchemy.exc import ArgumentError
 
 from gatepass.core.keys import MasterKey, MasterKeyError
 from gatepass.core.policies import is_scope_token
+from gatepass.core.text import clip
 
 ENV_PREFIX = "GATEPASS_"
 ALL_DIALECTS = ("osais", "cloudio", "unduit", "datarhei", "xpay")
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d|w)?\s*$")
+# At most 15 digits: beyond that a number is no duration anyone means (and Python refuses to
+# convert literals over 4,300 digits with an error of its own).
+_DURATION = re.compile(r"^\s*(\d{1,15})\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -69,7 +72,7 @@ def parse_duration(value: object) -> float:
     elif isinstance(value, str) and (match := _DURATION.match(value)):
         seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
     else:
-        raise ValueError(f"invalid duration {value!r}: use e.g. 900, '15m', '72h' or '30d'")
+        raise ValueError(f"invalid duration {clip(value)!r}: use e.g. 900, '15m', '72h' or '30d'")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return seconds
@@ -237,7 +240,7 @@ class IssuerConfig(BaseModel):
         refused = sorted(set(value) - set(EXTERNAL_ALGORITHMS))
         if refused or not value:
             raise ValueError(
-                f"unsupported algorithm(s) {', '.join(refused) or '(none)'}: use "
+                f"unsupported algorithm(s) {clip(', '.join(refused)) or '(none)'}: use "
                 f"{', '.join(EXTERNAL_ALGORITHMS)}"
             )
         return value

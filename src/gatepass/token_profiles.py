@@ -80,6 +80,8 @@ def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
             ),
         ),
         # unduit: rotating refresh, and its clients refresh with their (even expired) token.
+        # Its claim set is the same for every principal: an API client's email is null, as
+        # is the company_id of a principal in no organization.
         TokenProfile(
             name=UNDUIT,
             access_ttl=settings.unduit_token_ttl,
@@ -88,8 +90,8 @@ def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
             refresh_accepts_access=True,
             access_claims=(
                 ClaimMapping("id", ClaimSource.PRINCIPAL_ID),
-                ClaimMapping("email", ClaimSource.EMAIL),
-                ClaimMapping("company_id", ClaimSource.ORG),
+                ClaimMapping("email", ClaimSource.EMAIL, nullable=True),
+                ClaimMapping("company_id", ClaimSource.ORG, nullable=True),
             ),
         ),
         # datarhei: Core's claims; the refresh token is reused until it expires (no rotation).

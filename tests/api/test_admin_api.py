@@ -520,3 +520,25 @@ async def test_trusted_issuers_and_identity_links(client, runtime, admin, make_u
         "admin.identity.link",
         "admin.user.create",
     ]
+
+
+async def test_a_long_value_is_not_echoed_in_full(client, admin):
+    """Error messages quote what the caller sent, cut to 64 characters (issue 15)."""
+    long = "A" * 5000
+    clipped = "A" * 64 + "…"
+    duration = f"'expires_in': invalid duration '{clipped}': use e.g. 900, '15m', '72h' or '30d'"
+    extra = f"'{clipped}': Extra inputs are not permitted"
+    scope = f"invalid scope name(s): {clipped}"
+    cases = [
+        ("GET", f"/admin/users/{long}", None, f"no user {clipped}"),
+        ("DELETE", f"/admin/clients/{long}", None, f"no client {clipped}"),
+        ("POST", "/admin/users", {"username": "eve", long: 1}, extra),
+        ("POST", "/admin/users", {"username": "eve", "roles": [long]}, f"no role(s) {clipped}"),
+        ("POST", "/admin/users", {"username": "eve", "scopes": [long]}, scope),
+        ("POST", "/admin/api-keys", {"user": "root", "expires_in": long[:300]}, duration),
+    ]  # fmt: skip
+    for method, path, body, expected in cases:
+        response = await client.request(method, path, headers=admin, json=body)
+        assert response.status_code in {400, 404}, path
+        assert response.json()["error_description"] == expected
+        assert len(response.text) < 400

@@ -731,3 +731,22 @@ async def test_a_long_refused_value_is_cut_on_the_page(client, admin_user):
         said = found(re.compile(r"No \w+ matches “([^”]*)”"), response.text)
         assert "x" * 100 not in said, path
         assert "…" in said, path
+
+
+async def test_a_long_value_is_not_echoed_in_full(client, admin_user):
+    """An error page or form message quotes what was sent, cut to 64 characters (issue 15);
+    the form keeps the value itself in its input field."""
+    long = "A" * 5000
+    clipped = "A" * 64 + "…"
+    await sign_in(client)
+    page = await client.get(f"/console/users/{long}")
+    assert page.status_code == 404
+    assert f"no user {clipped}" in page.text
+    assert long[:65] not in page.text
+    csrf = await csrf_of(client, "/console/users/new")
+    form = {"csrf": csrf, "username": long, "password": "", "password_confirm": ""}
+    bad = await client.post("/console/users", data=form)
+    assert bad.status_code == 400
+    message = found(re.compile(r'<div class="error"[^>]*>(.*?)</div>', re.S), bad.text)
+    assert f"invalid user name &#39;{clipped}&#39;" in message
+    assert len(message) < 300

@@ -157,8 +157,27 @@ async def test_unduit_claims(client, world):
         json={"client_id": world.unduit_client_id, "client_secret": world.unduit_client_secret},
     )
     client_claims = claims(client_login.json()["token"])
-    assert (client_claims["id"], client_claims["company_id"]) == (world.unduit_client_id, "acme")
-    assert "email" not in client_claims
+    # The contract's claim set is the same for every principal: an API client has no email.
+    assert (client_claims["id"], client_claims["email"], client_claims["company_id"]) == (
+        world.unduit_client_id,
+        None,
+        "acme",
+    )
+    refreshed = await client.post(
+        "/api/v1/refresh-token", json={"refresh_token": client_login.json()["refresh_token"]}
+    )
+    refreshed_claims = claims(refreshed.json()["token"])
+    assert {"id", "email", "company_id"} <= refreshed_claims.keys()
+    assert refreshed_claims["email"] is None
+
+
+async def test_unduit_claims_are_null_when_the_principal_has_no_value(client, world):
+    admin = await world.runtime.admin.get_user("admin")  # no email, no organization
+    login = await client.post(
+        "/api/v1/auth/login", json={"client_id": "admin", "client_secret": PASSWORD}
+    )
+    body = claims(login.json()["token"])
+    assert (body["id"], body["email"], body["company_id"]) == (admin.id, None, None)
 
 
 async def test_unduit_refresh_rotates_and_detects_reuse(client, world):

@@ -29,6 +29,7 @@ from typer.core import TyperGroup
 from gatepass.config import ConfigError, Settings, load_settings, parse_duration
 from gatepass.core.errors import GatepassError
 from gatepass.core.keys import MasterKeyError
+from gatepass.core.text import clip
 from gatepass.runtime import Runtime, SetupError, open_runtime
 from gatepass.storage.sql.backup import BackupError
 from gatepass.storage.sql.engine import DatabaseUnusable
@@ -139,7 +140,7 @@ def duration(value: str | None, what: str) -> float | None:
     try:
         return parse_duration(value)
     except ValueError:
-        fail(f"invalid {what} {value!r}: use e.g. 90s, 15m, 1h, 30d")
+        fail(f"invalid {what} {clip(value)!r}: use e.g. 90s, 15m, 1h, 30d")
 
 
 def when(epoch: float | None) -> str:
@@ -182,6 +183,6 @@ def parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            fail(f"invalid {what} {pair!r}: use KEY=VALUE")
+            fail(f"invalid {what} {clip(pair)!r}: use KEY=VALUE")
         result[key] = value
     return result

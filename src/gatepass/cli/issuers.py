@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from gatepass.cli.common import JSON_OPTION, actor, emit_json, fail, report, run, table
 from gatepass.config import IssuerConfig
 from gatepass.core.external import TrustedIssuer
+from gatepass.core.text import clip
 from gatepass.runtime import trusted_issuer
 
 issuer_app = typer.Typer(help="Trusted external identity providers (OIDC).", no_args_is_help=True)
@@ -93,7 +94,7 @@ def issuer_add(
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(part) for part in problem["loc"])
-        fail(f"invalid issuer: {where}: {problem['msg'].removeprefix('Value error, ')}")
+        fail(f"invalid issuer: {clip(where)}: {problem['msg'].removeprefix('Value error, ')}")
     added = run(lambda rt: rt.admin.add_issuer(trusted_issuer(config), actor=actor()))
     report(as_json, issuer_json(added), f"issuer {added.name} ({added.issuer}) is trusted")
 

@@ -42,6 +42,7 @@ from gatepass.core.oauth import DEFAULT_GRANT_TYPES, validate_grant_types
 from gatepass.core.policies import validate_scopes
 from gatepass.core.resources import uri_problem
 from gatepass.core.service import AuthService
+from gatepass.core.text import clip
 from gatepass.storage.base import AuditQuery, SessionQuery
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+\-]{0,127}$")
@@ -49,6 +50,8 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
+# A lifetime's end must be a time every surface can show; no expiry is said by leaving it out.
+MAX_API_KEY_LIFETIME = 36500 * 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,7 @@ def check_password(password: str) -> str:
 def _check_name(kind: str, name: str) -> str:
     if not _NAME.match(name):
         raise InvalidRequest(
-            f"invalid {kind} name {name!r}: use 1-128 letters, digits and . _ @ + -"
+            f"invalid {kind} name {clip(name)!r}: use 1-128 letters, digits and . _ @ + -"
         )
     return name
 
@@ -93,7 +96,7 @@ class AdminService:
             uid=_check_name("org", uid), name=(name or uid)[:256], created_at=self.clock.now()
         )
         if await self.storage.get_org(uid):
-            raise Conflict(f"org {uid} already exists")
+            raise Conflict(f"org {clip(uid)} already exists")
         await self.storage.add_org(org)
         await self._audit("admin.org.create", actor, uid)
         return org
@@ -104,14 +107,14 @@ class AdminService:
     async def get_org(self, uid: str) -> Org:
         org = await self.storage.get_org(uid)
         if org is None:
-            raise NotFound(f"no org {uid}")
+            raise NotFound(f"no org {clip(uid)}")
         return org
 
     async def rename_org(self, uid: str, name: str, *, actor: str) -> Org:
         """A new display name; the uid is what tokens and records refer to, so it stays."""
         org = replace(await self.get_org(uid), name=(name or uid)[:256])
         if not await self.storage.rename_org(uid, org.name):
-            raise NotFound(f"no org {uid}")
+            raise NotFound(f"no org {clip(uid)}")
         await self._audit("admin.org.update", actor, uid, {"name": org.name})
         return org
 
@@ -132,7 +135,7 @@ class AdminService:
                 f"org {uid} is still used by {', '.join(holders)}: move or delete them first"
             )
         if not await self.storage.delete_org(uid):
-            raise NotFound(f"no org {uid}")
+            raise NotFound(f"no org {clip(uid)}")
         await self._audit("admin.org.delete", actor, uid)
 
     async def put_role(
@@ -153,7 +156,7 @@ class AdminService:
 
     async def delete_role(self, name: str, *, actor: str) -> None:
         if not await self.storage.delete_role(name):
-            raise NotFound(f"no role {name}")
+            raise NotFound(f"no role {clip(name)}")
         self.auth.forget_role_scopes()
         await self._audit("admin.role.delete", actor, name)
 
@@ -176,9 +179,9 @@ class AdminService:
         await self._check_org(org)
         await self._check_roles(roles)
         if await self.storage.find_user(username):
-            raise Conflict(f"user {username} already exists")
+            raise Conflict(f"user {clip(username)} already exists")
         if email and await self.storage.find_user(email):
-            raise Conflict(f"a user with email {email} already exists")
+            raise Conflict(f"a user with email {clip(email)} already exists")
         password_hash = await self.auth.hashing.hash(check_password(password)) if password else None
         now = self.clock.now()
         user = User(
@@ -206,7 +209,7 @@ class AdminService:
     async def get_user(self, name_or_id: str) -> User:
         user = await self.storage.find_user(name_or_id) or await self.storage.get_user(name_or_id)
         if user is None:
-            raise NotFound(f"no user {name_or_id}")
+            raise NotFound(f"no user {clip(name_or_id)}")
         return user
 
     async def list_users(
@@ -313,7 +316,7 @@ class AdminService:
         await self._check_org(org)
         client_id = client_id or generate_client_id()
         if await self.storage.get_client(client_id):
-            raise Conflict(f"client {client_id} already exists")
+            raise Conflict(f"client {clip(client_id)} already exists")
         secret = client_secret or generate_client_secret()
         now = self.clock.now()
         client = Client(
@@ -347,7 +350,7 @@ class AdminService:
     async def get_client(self, client_id: str) -> Client:
         client = await self.storage.get_client(client_id)
         if client is None:
-            raise NotFound(f"no client {client_id}")
+            raise NotFound(f"no client {clip(client_id)}")
         return client
 
     async def list_clients(self, *, org: str | None = None) -> list[Client]:
@@ -449,9 +452,12 @@ class AdminService:
         wanted = validate_scopes(scopes) if scopes else held
         if not wanted <= held:
             extra = " ".join(sorted(wanted - held))
-            raise InvalidRequest(f"an API key cannot hold scopes its user lacks: {extra}")
-        if expires_in is not None and expires_in <= 0:
-            raise InvalidRequest("an API key's lifetime must be positive")
+            raise InvalidRequest(f"an API key cannot hold scopes its user lacks: {clip(extra)}")
+        if expires_in is not None and not 0 < expires_in <= MAX_API_KEY_LIFETIME:
+            raise InvalidRequest(
+                "an API key's lifetime must be positive and at most 36500 days "
+                "(leave it out for a key that does not expire)"
+            )
         secret = generate_api_key()
         now = self.clock.now()
         key = ApiKey(
@@ -476,7 +482,7 @@ class AdminService:
 
     async def revoke_api_key(self, key_id: str, *, actor: str) -> None:
         if not await self.storage.revoke_api_key(key_id, self.clock.now()):
-            raise NotFound(f"no active API key {key_id}")
+            raise NotFound(f"no active API key {clip(key_id)}")
         await self._audit("admin.apikey.revoke", actor, key_id)
 
     # ------------------------------------------------------------------ registered APIs
@@ -498,7 +504,7 @@ class AdminService:
         if name is not None and len(name) > 256:
             raise InvalidRequest("a resource name is at most 256 characters")
         if await self.storage.get_resources([uri]):
-            raise Conflict(f"resource {uri} already exists")
+            raise Conflict(f"resource {clip(uri)} already exists")
         resource = Resource(uri=uri, name=name or uri, scopes=offered, created_at=self.clock.now())
         await self.storage.add_resource(resource)
         await self._audit(
@@ -513,7 +519,7 @@ class AdminService:
         """New tokens for it are refused at once (`invalid_target`); tokens already issued
         stay valid until they expire, as every stateless token does."""
         if not await self.storage.delete_resource(uri):
-            raise NotFound(f"no resource {uri}")
+            raise NotFound(f"no resource {clip(uri)}")
         await self._audit("admin.resource.delete", actor, uri)
 
     # ------------------------------------------------------------------ external identities
@@ -525,7 +531,7 @@ class AdminService:
         _check_name("issuer", issuer.name)
         known = await self._external().issuers()
         if any(i.name == issuer.name or i.issuer == issuer.issuer for i in known):
-            raise Conflict(f"issuer {issuer.name} ({issuer.issuer}) is already trusted")
+            raise Conflict(f"issuer {clip(issuer.name)} ({clip(issuer.issuer)}) is already trusted")
         if issuer.auto_provision:
             await self._check_org(issuer.provision_org)
             await self._check_roles(issuer.provision_roles)
@@ -575,7 +581,7 @@ class AdminService:
         user = await self.get_user(user_name_or_id)
         issuer = await self._find_issuer(issuer_name)
         if await self.storage.find_linked_user(issuer.issuer, subject) != user.id:
-            raise NotFound(f"{user.username} is not linked to {subject} at {issuer.name}")
+            raise NotFound(f"{user.username} is not linked to {clip(subject)} at {issuer.name}")
         await self.storage.unlink_identity(issuer.issuer, subject)
         await self._audit(
             "admin.identity.unlink",
@@ -591,7 +597,7 @@ class AdminService:
         for issuer in await self._external().issuers():
             if name_or_issuer in {issuer.name, issuer.issuer}:
                 return issuer
-        raise NotFound(f"no trusted issuer {name_or_issuer}")
+        raise NotFound(f"no trusted issuer {clip(name_or_issuer)}")
 
     def _external(self) -> ExternalIdentities:
         if self.auth.external is None:
@@ -631,7 +637,7 @@ class AdminService:
         if not await self.auth.revoke_session(
             session_id, "admin", RequestContext("admin"), actor=actor
         ):
-            raise NotFound(f"no active session {session_id}")
+            raise NotFound(f"no active session {clip(session_id)}")
 
     async def audit(self, query: AuditQuery) -> list[AuditEvent]:
         return await self.storage.audit.query(query)
@@ -646,17 +652,17 @@ class AdminService:
 
     async def _check_org(self, org: str | None) -> None:
         if org and await self.storage.get_org(org) is None:
-            raise NotFound(f"no org {org}")
+            raise NotFound(f"no org {clip(org)}")
 
     async def _check_roles(self, roles: Sequence[str]) -> None:
         known = {role.name for role in await self.storage.get_roles(list(roles))}
         missing = sorted(set(roles) - known)
         if missing:
-            raise NotFound(f"no role(s) {', '.join(missing)}")
+            raise NotFound(f"no role(s) {clip(', '.join(missing))}")
 
     def _check_email(self, email: str | None) -> str | None:
         if email and not _EMAIL.match(email):
-            raise InvalidRequest(f"invalid email address {email!r}")
+            raise InvalidRequest(f"invalid email address {clip(email)!r}")
         return email or None
 
     async def _audit(

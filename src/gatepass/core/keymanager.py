@@ -20,6 +20,7 @@ from gatepass.core.keys import (
     shared_secret_key,
 )
 from gatepass.core.models import SigningKeyRecord
+from gatepass.core.text import clip
 from gatepass.storage.base import KeyStore
 
 
@@ -128,7 +129,7 @@ class KeyManager:
         for record in await self._store.list_signing_keys():
             if record.kid == kid:
                 return record
-        raise NotFound(f"no signing key {kid}")
+        raise NotFound(f"no signing key {clip(kid)}")
 
 
 def _as_retired(key: SigningKey) -> SigningKey:

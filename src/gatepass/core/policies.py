@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gatepass.core.errors import InsufficientScope, InvalidRequest, InvalidScope
+from gatepass.core.text import clip
 
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,128}$")
@@ -38,7 +39,7 @@ def validate_scopes(scopes: Iterable[str]) -> frozenset[str]:
     result = frozenset(scopes)
     bad = sorted(item for item in result if not _SCOPE_TOKEN.match(item))
     if bad:
-        raise InvalidRequest(f"invalid scope name(s): {', '.join(bad)}")
+        raise InvalidRequest(f"invalid scope name(s): {clip(', '.join(bad))}")
     return result
 
 

@@ -35,9 +35,13 @@ class SubjectSource(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ClaimMapping:
+    """`claim` from `source`. A claim whose source has no value is left out, unless it is
+    `nullable`: then it is sent as null (a contract that lists it for every principal)."""
+
     claim: str
     source: ClaimSource
     key: str | None = None
+    nullable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +95,7 @@ def mapped_claims(
     values: dict[str, Any] = {}
     for mapping in mappings:
         value = _claim_value(mapping, principal, session, lifetime, token_use)
-        if value is not None:
+        if value is not None or mapping.nullable:
             values[mapping.claim] = value
     return values
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from gatepass.core.errors import InvalidTarget
+from gatepass.core.text import clip
 
 MAX_URI_LENGTH = 512
 MAX_PER_REQUEST = 10
@@ -24,9 +25,9 @@ def uri_problem(uri: str) -> str | None:
     if not uri or len(uri) > MAX_URI_LENGTH:
         return f"a resource URI is 1-{MAX_URI_LENGTH} characters"
     if not uri.isascii() or not uri.isprintable() or not _ABSOLUTE.match(uri):
-        return f"{uri[:80]!r} is not an absolute URI (such as https://api.example.com)"
+        return f"{clip(uri)!r} is not an absolute URI (such as https://api.example.com)"
     if "#" in uri:
-        return f"{uri[:80]!r} has a fragment; a resource URI must not (RFC 8707 §2)"
+        return f"{clip(uri)!r} has a fragment; a resource URI must not (RFC 8707 §2)"
     return None
 
 

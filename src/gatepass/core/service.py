@@ -6,7 +6,9 @@ a verification, a logout — taking plain values and returning plain values or r
 
 Order inside a login matters for security: the limiter is asked first (a refused attempt never
 reaches the password hash), unknown principals cost the same hash as known ones, the disabled
-flag is looked at only after the secret was verified, and every outcome is audited.
+flag is looked at only after the secret was verified, and every outcome is audited. An
+identifier that cannot be stored (NUL, a lone surrogate: `core/text.py`) names nobody: it is
+an unknown principal like any other, never looked up, counted and audited all the same.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ from gatepass.core.policies import (
 )
 from gatepass.core.profiles import TokenProfile, mapped_claims, subject_of
 from gatepass.core.resources import audience_claim, issued_for, parse_resources
+from gatepass.core.text import clip, recordable, storable
 from gatepass.core.tokens import (
     ACCESS,
     ACCESS_TYP,
@@ -163,7 +166,7 @@ class AuthService:
         targets = parse_resources(resources)
         account = _account_key(identifier)
         await self.limiter.check(account, ctx.ip)
-        user = await self.storage.find_user(identifier)
+        user = await self._find_user(identifier)
         outcome = await self.hashing.verify(user.password_hash if user else None, password)
         if user is None or not outcome.ok:
             await self._failed(
@@ -202,7 +205,7 @@ class AuthService:
     ) -> IssuedTokens:
         requested = parse_scope(scope)
         targets = parse_resources(resources)
-        account = "client:" + client_id
+        account = _client_account(client_id)
         await self.limiter.check(account, ctx.ip)
         client = await self._client(client_id, fresh=True)
         principal = await self._check_client_secret(client, client_id, client_secret, account, ctx)
@@ -214,7 +217,7 @@ class AuthService:
         self, client_id: str, client_secret: str, ctx: RequestContext
     ) -> Principal:
         """Client authentication without issuing anything (OAuth endpoints' callers)."""
-        account = "client:" + client_id
+        account = _client_account(client_id)
         await self.limiter.check(account, ctx.ip)
         client = await self._client(client_id, fresh=True)
         return await self._check_client_secret(client, client_id, client_secret, account, ctx)
@@ -234,7 +237,7 @@ class AuthService:
         account = _account_key(identifier)
         await self.limiter.check(account, ctx.ip)
         key = await self.storage.get_api_key_by_digest(self.digester.digest(api_key))
-        user = await self.storage.find_user(identifier)
+        user = await self._find_user(identifier)
         now = self.clock.now()
         if user is None:
             await self._failed(account, ctx, AuthMethod.API_KEY, identifier, UnknownPrincipal())
@@ -468,7 +471,7 @@ class AuthService:
         session must have been granted, else all the session's (still registered) ones."""
         foreign = sorted(set(asked) - set(session.resources))
         if foreign:
-            raise InvalidTarget(f"the refresh token was not granted for {foreign[0][:80]!r}")
+            raise InvalidTarget(f"the refresh token was not granted for {clip(foreign[0])!r}")
         return await self._registered(asked or session.resources)
 
     async def _registered(self, uris: Sequence[str]) -> list[Resource]:
@@ -477,7 +480,7 @@ class AuthService:
         found = await self.storage.get_resources(uris)
         unknown = sorted(set(uris) - {resource.uri for resource in found})
         if unknown:
-            raise InvalidTarget(f"{unknown[0][:80]!r} is not a registered API")
+            raise InvalidTarget(f"{clip(unknown[0])!r} is not a registered API")
         return sorted(found, key=lambda resource: resource.uri)
 
     async def _decode_for_refresh(
@@ -764,9 +767,16 @@ class AuthService:
         """A client as this process last read it (at most `principal_cache_ttl` old)."""
         return await self._client(client_id)
 
+    async def _find_user(self, identifier: str) -> User | None:
+        """The user a presented username or email names (None: nobody, unstorable text too)."""
+        return await self.storage.find_user(identifier) if storable(identifier) else None
+
     async def _client(self, client_id: str, fresh: bool = False) -> Client | None:
         """A client, possibly cached. Credential checks read it `fresh`: a token issued from a
-        stale entry would outlive the cache bound (see docs/decisions.md, issue 7)."""
+        stale entry would outlive the cache bound (see docs/decisions.md, issue 7). A client
+        id that cannot be stored names no client."""
+        if not storable(client_id):
+            return None
         cached = None if fresh else self._clients.get(client_id)
         if cached is None:
             cached = await self.storage.get_client(client_id)
@@ -1065,4 +1075,9 @@ def _external_account(token: str) -> str:
 
 
 def _account_key(identifier: str) -> str:
-    return "account:" + identifier.strip().casefold()[:256]
+    # Throttling keys are stored (database limiter): unstorable characters are replaced.
+    return "account:" + recordable(identifier.strip().casefold()[:256])
+
+
+def _client_account(client_id: str) -> str:
+    return "client:" + recordable(client_id[:256])

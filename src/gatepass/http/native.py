@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from gatepass.core.errors import GatepassError, InvalidRequest, InvalidToken
 from gatepass.core.models import IssuedTokens, PrincipalKind, VerifiedToken
+from gatepass.core.text import clip
 from gatepass.http.context import Gate
 from gatepass.http.errors import native_error, native_wire_error
 from gatepass.http.openapi import Doc, Endpoint
@@ -116,7 +117,7 @@ def validated(model: type[M], data: dict[str, Any]) -> M:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "body"
-        raise WireError(f"'{field}': {first['msg']}") from None
+        raise WireError(f"'{clip(field)}': {first['msg']}") from None
 
 
 def error_response(error: GatepassError) -> Response:

@@ -1,14 +1,18 @@
 """Reading requests and writing responses, shared by every surface.
 
 Bodies are read with a hard size limit while streaming (a lying or absent Content-Length does
-not help), JSON is parsed strictly (no duplicate keys, no NaN/Infinity, an object at the top),
-and each surface decides how a `WireError` is shown in its own shape.
+not help), JSON is parsed strictly (an object at the top; no duplicate keys, no NaN/Infinity or
+numbers beyond a double, no integer longer than `MAX_INTEGER_DIGITS`, no lone surrogate escape
+such as `"\\ud800"` — I-JSON, RFC 7493 — and at most `MAX_JSON_DEPTH` levels), and each surface
+decides how a `WireError` is shown in its own shape. Values echoed in a `WireError` are cut
+to a few dozen characters (`clip`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,9 +22,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatepass.core.models import RequestContext
+from gatepass.core.text import clip, encodable
 from gatepass.http.middleware import request_id_var
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Every signed or unsigned 64-bit integer fits; nothing gatepass reads needs more.
+MAX_INTEGER_DIGITS = 20
+MAX_JSON_DEPTH = 32
 
 
 class WireError(Exception):
@@ -53,13 +61,47 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise WireError(f"duplicate JSON member {key[:64]!r}")
+            raise WireError(f"duplicate JSON member {clip(key)!r}")
         result[key] = value
     return result
 
 
 def _no_constants(name: str) -> Any:
     raise WireError(f"invalid JSON value {name}")
+
+
+def _bounded_int(text: str) -> int:
+    # Checked before int(): a long literal costs quadratic time, and past 4,300 digits
+    # Python refuses it with a ValueError.
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise WireError(f"a JSON integer has more than {MAX_INTEGER_DIGITS} digits")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise WireError("a JSON number is out of range")
+    return value
+
+
+def _check_strings_and_depth(value: Any) -> None:
+    """Every string (member names too) is valid Unicode, and nesting is bounded. Iterative,
+    so that the check itself cannot run out of stack."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if not encodable(item):
+                raise WireError("a JSON string holds a lone UTF-16 surrogate")
+        elif isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise WireError(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
+            members = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, member in members:
+                if isinstance(key, str):
+                    stack.append((key, depth))
+                stack.append((member, depth + 1))
 
 
 def parse_json_object(body: bytes, *, empty_ok: bool = False) -> dict[str, Any]:
@@ -72,13 +114,20 @@ def parse_json_object(body: bytes, *, empty_ok: bool = False) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise WireError("the request body is not UTF-8") from None
     try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constants,
+            parse_int=_bounded_int,
+            parse_float=_finite_float,
+        )
     except RecursionError:
         raise WireError("the JSON body is nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise WireError(f"malformed JSON: {exc.msg} at position {exc.pos}") from None
     if not isinstance(value, dict):
         raise WireError("the request body must be a JSON object")
+    _check_strings_and_depth(value)
     return value
 
 
@@ -114,7 +163,7 @@ def single_values(
         if key in repeatable:
             continue
         if key in result and reject_duplicates:
-            raise WireError(f"duplicate parameter {key[:64]!r}")
+            raise WireError(f"duplicate parameter {clip(key)!r}")
         result[key] = value
     return result
 

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from gatepass.core.errors import Conflict, GatepassError, InvalidRequest, NotFound
 from gatepass.core.models import Role
 from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.core.text import clip
 from gatepass.http.console.base import (
     PAGE_SIZE,
     ConsoleBase,
@@ -108,7 +109,7 @@ class DirectoryPages(ConsoleBase):
         asked = self.confirmation(
             request,
             session,
-            f"Delete organization {uid}? This cannot be undone.",
+            f"Delete organization {clip(uid)}? This cannot be undone.",
             "Delete",
             org_page(uid),
         )
@@ -143,7 +144,7 @@ class DirectoryPages(ConsoleBase):
         try:
             # "New role" must not replace one silently (the API's PUT creates or replaces).
             if any(role.name == name for role in await self.gate.admin.list_roles()):
-                raise Conflict(f"role {name} already exists: edit it on its page")
+                raise Conflict(f"role {clip(name)} already exists: edit it on its page")
             role = await self._put_role(name, form, session)
         except GatepassError as exc:
             return self.render(
@@ -217,7 +218,7 @@ class DirectoryPages(ConsoleBase):
         for role in await self.gate.admin.list_roles():
             if role.name == name:
                 return role
-        raise NotFound(f"no role {name}")
+        raise NotFound(f"no role {clip(name)}")
 
     async def _put_role(self, name: str, form: Form, session: ConsoleSession) -> Role:
         # The same input rules as the admin API's role body and `gatepass role add`.

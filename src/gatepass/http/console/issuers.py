@@ -17,6 +17,7 @@ from starlette.responses import Response
 from gatepass.config import EXTERNAL_ALGORITHMS, IssuerConfig
 from gatepass.core.errors import GatepassError, NotFound
 from gatepass.core.external import TrustedIssuer
+from gatepass.core.text import clip
 from gatepass.http.console.base import ConsoleBase, console_page, done_notice, redirect
 from gatepass.http.console.session import ConsoleSession, Form
 from gatepass.http.errors import native_error
@@ -124,7 +125,7 @@ class IssuerPages(ConsoleBase):
         for issuer in await self.gate.admin.list_issuers():
             if issuer.name == name:
                 return issuer
-        raise NotFound(f"no trusted issuer {name}")
+        raise NotFound(f"no trusted issuer {clip(name)}")
 
 
 def _remove_question(issuer: TrustedIssuer) -> str:

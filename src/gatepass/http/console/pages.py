@@ -33,6 +33,7 @@ from gatepass.core.errors import (
 )
 from gatepass.core.models import ApiKey, User
 from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.core.text import clip
 from gatepass.http.console.base import (
     NOT_ADMIN,
     PAGE_SIZE,
@@ -281,7 +282,7 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
         asked = self.confirmation(
             request,
             session,
-            f"Disable user {name}? Their sessions end at once.",
+            f"Disable user {clip(name)}? Their sessions end at once.",
             "Disable",
             user_page(name),
         )
@@ -303,7 +304,7 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
         asked = self.confirmation(
             request,
             session,
-            f"Delete user {name}? Their API keys are deleted and their sessions end. "
+            f"Delete user {clip(name)}? Their API keys are deleted and their sessions end. "
             "This cannot be undone.",
             "Delete",
             user_page(name),
@@ -472,7 +473,7 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
         asked = self.confirmation(
             request,
             session,
-            f"Issue a new secret for client {client_id}? The current secret stops working "
+            f"Issue a new secret for client {clip(client_id)}? The current secret stops working "
             "and the client's tokens are revoked.",
             "Rotate secret",
             client_page(client_id),
@@ -490,7 +491,7 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
         asked = self.confirmation(
             request,
             session,
-            f"Disable client {client_id}? Its tokens are revoked.",
+            f"Disable client {clip(client_id)}? Its tokens are revoked.",
             "Disable",
             client_page(client_id),
         )
@@ -511,7 +512,7 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
         asked = self.confirmation(
             request,
             session,
-            f"Delete client {client_id}? Its tokens are revoked. This cannot be undone.",
+            f"Delete client {clip(client_id)}? Its tokens are revoked. This cannot be undone.",
             "Delete",
             client_page(client_id),
         )
@@ -556,7 +557,7 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
         asked = self.confirmation(
             request,
             session,
-            f"Revoke API key {key_id}? It stops working at once.",
+            f"Revoke API key {clip(key_id)}? It stops working at once.",
             "Revoke",
             _back(session.form, "/console/api-keys"),
         )
@@ -593,7 +594,7 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
         asked = self.confirmation(
             request,
             session,
-            f"Revoke session {session_id}? Its tokens are refused from now on.",
+            f"Revoke session {clip(session_id)}? Its tokens are refused from now on.",
             "Revoke",
             _back(session.form, "/console/sessions"),
         )

@@ -18,6 +18,7 @@ import jinja2
 from starlette.responses import HTMLResponse, Response
 
 from gatepass.core.dashboard import DashboardFigures
+from gatepass.core.text import clip, clip_words
 
 CONSOLE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -64,22 +65,6 @@ def detail(value: Any) -> str:
     if isinstance(value, list | tuple):
         return " ".join(str(item) for item in value) or "—"
     return str(value)
-
-
-ECHO_WORD = 64
-ECHO_TOTAL = 1000
-
-
-def clip(text: str) -> str:
-    """A message for the page with what it echoes cut short: a refused 5,000-character name
-    must not fill the screen. A word longer than ECHO_WORD keeps its start and its end (a
-    closing quote, a colon), the whole at most ECHO_TOTAL characters."""
-    words = [
-        word if len(word) <= ECHO_WORD else f"{word[:48]}…{word[-12:]}"
-        for word in str(text).split(" ")
-    ]
-    shown = " ".join(words)
-    return shown if len(shown) <= ECHO_TOTAL else shown[: ECHO_TOTAL - 1] + "…"
 
 
 def iso(epoch: float | None) -> str:
@@ -140,6 +125,7 @@ class Renderer:
         self.env.filters["iso"] = iso
         self.env.filters["detail"] = detail
         self.env.filters["clip"] = clip
+        self.env.filters["clip_words"] = clip_words
         self.env.globals["static"] = self.static_url
         self.env.globals["chart_width"] = CHART_WIDTH
         self.env.globals["chart_height"] = CHART_HEIGHT

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatepass.core.errors import StorageUnavailable
 from gatepass.core.models import AuditEvent
+from gatepass.core.text import recordable
 from gatepass.storage.base import AuditCount, AuditQuery
 from gatepass.storage.sql import tables as t
 from gatepass.storage.sql.engine import guarded
@@ -193,14 +194,20 @@ class BufferedAuditLog:
 
 
 def _values(event: AuditEvent) -> dict[str, Any]:
+    # Actor and target may be whatever a caller tried (a failed login's username): a record
+    # must never fail on its content, so what no backend can hold is replaced (core/text.py).
     return {
         "at": event.at,
         "event": event.event,
         "outcome": event.outcome,
-        "actor": (event.actor or None) and event.actor[:256],
-        "target": (event.target or None) and event.target[:256],
-        "ip": event.ip,
-        "user_agent": event.user_agent,
+        "actor": _recorded(event.actor, 256),
+        "target": _recorded(event.target, 256),
+        "ip": _recorded(event.ip, 64),
+        "user_agent": _recorded(event.user_agent, 256),
         "surface": event.surface,
         "details": dict(event.details),
     }
+
+
+def _recorded(text: str | None, length: int) -> str | None:
+    return recordable(text[:length]) if text else None

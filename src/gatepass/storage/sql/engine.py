@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from gatepass.core.errors import Conflict, StorageUnavailable
+from gatepass.core.errors import Conflict, GatepassError, StorageUnavailable
 from gatepass.observability.metrics import STORAGE_ERRORS
 from gatepass.storage.sql.inline_sqlite import InlineAsyncEngine, inline_connector
 
@@ -125,7 +125,8 @@ _UNAVAILABLE = (
 def guarded(
     func: Callable[_P, Coroutine[Any, Any, _R]],
 ) -> Callable[_P, Coroutine[Any, Any, _R]]:
-    """Database failures become StorageUnavailable (503); unique violations become Conflict."""
+    """Database failures become StorageUnavailable (503); unique violations become Conflict;
+    a core error raised while binding a value (unstorable text, `types.py`) passes as itself."""
 
     @functools.wraps(func)
     async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
@@ -137,6 +138,10 @@ def guarded(
             if error.connection_invalidated or isinstance(error, _UNAVAILABLE):
                 DATABASE_ERRORS.inc()
                 raise StorageUnavailable() from None
+            raise
+        except exc.StatementError as error:
+            if isinstance(error.orig, GatepassError):
+                raise error.orig from None
             raise
         except _UNAVAILABLE:
             DATABASE_ERRORS.inc()

@@ -2,12 +2,15 @@
 
 Scopes and role lists are space-separated text (scope tokens cannot contain spaces); times are
 POSIX seconds as double precision; usernames and emails also have a case-folded key column so
-lookups are case-insensitive on every backend.
+lookups are case-insensitive on every backend. Text columns refuse text no backend can hold
+(NUL, lone surrogates: `types.py`).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+
+from gatepass.storage.sql.types import String, Text
 
 metadata = sa.MetaData(
     naming_convention={
@@ -23,33 +26,33 @@ Time = sa.Double
 orgs = sa.Table(
     "orgs",
     metadata,
-    sa.Column("uid", sa.String(128), primary_key=True),
-    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("uid", String(128), primary_key=True),
+    sa.Column("name", String(256), nullable=False),
     sa.Column("created_at", Time, nullable=False),
 )
 
 roles = sa.Table(
     "roles",
     metadata,
-    sa.Column("name", sa.String(128), primary_key=True),
-    sa.Column("scopes", sa.Text, nullable=False),
-    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("name", String(128), primary_key=True),
+    sa.Column("scopes", Text(), nullable=False),
+    sa.Column("description", Text(), nullable=False),
 )
 
 users = sa.Table(
     "users",
     metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("username", sa.String(256), nullable=False),
-    sa.Column("username_key", sa.String(256), nullable=False, unique=True),
-    sa.Column("email", sa.String(320)),
-    sa.Column("email_key", sa.String(320), unique=True),
-    sa.Column("display_name", sa.String(256)),
-    sa.Column("org_uid", sa.String(128), sa.ForeignKey("orgs.uid")),
-    sa.Column("roles", sa.Text, nullable=False),
-    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("id", String(64), primary_key=True),
+    sa.Column("username", String(256), nullable=False),
+    sa.Column("username_key", String(256), nullable=False, unique=True),
+    sa.Column("email", String(320)),
+    sa.Column("email_key", String(320), unique=True),
+    sa.Column("display_name", String(256)),
+    sa.Column("org_uid", String(128), sa.ForeignKey("orgs.uid")),
+    sa.Column("roles", Text(), nullable=False),
+    sa.Column("scopes", Text(), nullable=False),
     sa.Column("disabled", sa.Boolean, nullable=False),
-    sa.Column("password_hash", sa.Text),
+    sa.Column("password_hash", Text()),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
 )
@@ -57,34 +60,34 @@ users = sa.Table(
 clients = sa.Table(
     "clients",
     metadata,
-    sa.Column("client_id", sa.String(128), primary_key=True),
-    sa.Column("name", sa.String(256), nullable=False),
-    sa.Column("org_uid", sa.String(128), sa.ForeignKey("orgs.uid")),
-    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("client_id", String(128), primary_key=True),
+    sa.Column("name", String(256), nullable=False),
+    sa.Column("org_uid", String(128), sa.ForeignKey("orgs.uid")),
+    sa.Column("scopes", Text(), nullable=False),
     sa.Column("metadata", sa.JSON, nullable=False),
-    sa.Column("secret_digest", sa.String(128), nullable=False),
+    sa.Column("secret_digest", String(128), nullable=False),
     sa.Column("disabled", sa.Boolean, nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     # 0002: OAuth grants the client may use, space-separated
-    sa.Column("grant_types", sa.Text, nullable=False, server_default="client_credentials"),
+    sa.Column("grant_types", Text(), nullable=False, server_default="client_credentials"),
 )
 
 api_keys = sa.Table(
     "api_keys",
     metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("id", String(64), primary_key=True),
     sa.Column(
         "user_id",
-        sa.String(64),
+        String(64),
         sa.ForeignKey("users.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
     ),
-    sa.Column("name", sa.String(256), nullable=False),
-    sa.Column("scopes", sa.Text, nullable=False),
-    sa.Column("digest", sa.String(128), nullable=False, unique=True),
-    sa.Column("display_prefix", sa.String(32), nullable=False),
+    sa.Column("name", String(256), nullable=False),
+    sa.Column("scopes", Text(), nullable=False),
+    sa.Column("digest", String(128), nullable=False, unique=True),
+    sa.Column("display_prefix", String(32), nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("expires_at", Time),
     sa.Column("last_used_at", Time),
@@ -94,42 +97,42 @@ api_keys = sa.Table(
 sessions = sa.Table(
     "sessions",
     metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("principal_kind", sa.String(16), nullable=False),
-    sa.Column("principal_id", sa.String(128), nullable=False),
-    sa.Column("subject", sa.String(256), nullable=False),
-    sa.Column("org_uid", sa.String(128)),
-    sa.Column("scopes", sa.Text, nullable=False),
-    sa.Column("auth_method", sa.String(32), nullable=False),
-    sa.Column("profile", sa.String(64), nullable=False),
+    sa.Column("id", String(64), primary_key=True),
+    sa.Column("principal_kind", String(16), nullable=False),
+    sa.Column("principal_id", String(128), nullable=False),
+    sa.Column("subject", String(256), nullable=False),
+    sa.Column("org_uid", String(128)),
+    sa.Column("scopes", Text(), nullable=False),
+    sa.Column("auth_method", String(32), nullable=False),
+    sa.Column("profile", String(64), nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("last_used_at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False, index=True),
-    sa.Column("client_ip", sa.String(64)),
-    sa.Column("user_agent", sa.String(512)),
-    sa.Column("csrf_digest", sa.String(128)),
-    sa.Column("refresh_jti", sa.String(64)),
-    sa.Column("prev_refresh_jti", sa.String(64)),
+    sa.Column("client_ip", String(64)),
+    sa.Column("user_agent", String(512)),
+    sa.Column("csrf_digest", String(128)),
+    sa.Column("refresh_jti", String(64)),
+    sa.Column("prev_refresh_jti", String(64)),
     sa.Column("rotated_at", Time),
-    sa.Column("access_jti", sa.String(64)),
+    sa.Column("access_jti", String(64)),
     sa.Column("revoked_at", Time),
-    sa.Column("revoke_reason", sa.String(64)),
-    sa.Column("external_issuer", sa.String(512)),
-    sa.Column("external_subject", sa.String(512)),
-    sa.Column("oauth_client_id", sa.String(128)),  # 0002
-    sa.Column("resources", sa.Text),  # 0006: space-separated resource URIs (RFC 8707)
+    sa.Column("revoke_reason", String(64)),
+    sa.Column("external_issuer", String(512)),
+    sa.Column("external_subject", String(512)),
+    sa.Column("oauth_client_id", String(128)),  # 0002
+    sa.Column("resources", Text()),  # 0006: space-separated resource URIs (RFC 8707)
     sa.Index("ix_sessions_principal", "principal_kind", "principal_id"),
 )
 
 signing_keys = sa.Table(
     "signing_keys",
     metadata,
-    sa.Column("kid", sa.String(64), primary_key=True),
-    sa.Column("alg", sa.String(16), nullable=False),
+    sa.Column("kid", String(64), primary_key=True),
+    sa.Column("alg", String(16), nullable=False),
     sa.Column("public_jwk", sa.JSON),
     sa.Column("private_encrypted", sa.LargeBinary, nullable=False),
     sa.Column("created_at", Time, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status", String(16), nullable=False),
     sa.Column("retired_at", Time),
     sa.Column("publish_until", Time),
 )
@@ -144,20 +147,20 @@ audit_events = sa.Table(
         autoincrement=True,
     ),
     sa.Column("at", Time, nullable=False, index=True),
-    sa.Column("event", sa.String(64), nullable=False, index=True),
-    sa.Column("outcome", sa.String(16), nullable=False),
-    sa.Column("actor", sa.String(256), index=True),
-    sa.Column("target", sa.String(256), index=True),
-    sa.Column("ip", sa.String(64)),
-    sa.Column("user_agent", sa.String(256)),
-    sa.Column("surface", sa.String(32)),
+    sa.Column("event", String(64), nullable=False, index=True),
+    sa.Column("outcome", String(16), nullable=False),
+    sa.Column("actor", String(256), index=True),
+    sa.Column("target", String(256), index=True),
+    sa.Column("ip", String(64)),
+    sa.Column("user_agent", String(256)),
+    sa.Column("surface", String(32)),
     sa.Column("details", sa.JSON, nullable=False),
 )
 
 revocations = sa.Table(
     "revocations",
     metadata,
-    sa.Column("key", sa.String(160), primary_key=True),
+    sa.Column("key", String(160), primary_key=True),
     sa.Column("expires_at", Time, nullable=False, index=True),
     sa.Column("issued_before", Time),
 )
@@ -165,15 +168,15 @@ revocations = sa.Table(
 meta = sa.Table(
     "meta",
     metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("key", String(64), primary_key=True),
+    sa.Column("value", Text(), nullable=False),
 )
 
 trusted_issuers = sa.Table(
     "trusted_issuers",
     metadata,
-    sa.Column("name", sa.String(128), primary_key=True),
-    sa.Column("issuer", sa.String(512), nullable=False, unique=True),
+    sa.Column("name", String(128), primary_key=True),
+    sa.Column("issuer", String(512), nullable=False, unique=True),
     sa.Column("config", sa.JSON, nullable=False),
     sa.Column("created_at", Time, nullable=False),
 )
@@ -181,11 +184,11 @@ trusted_issuers = sa.Table(
 external_identities = sa.Table(
     "external_identities",
     metadata,
-    sa.Column("issuer", sa.String(512), primary_key=True),
-    sa.Column("subject", sa.String(512), primary_key=True),
+    sa.Column("issuer", String(512), primary_key=True),
+    sa.Column("subject", String(512), primary_key=True),
     sa.Column(
         "user_id",
-        sa.String(64),
+        String(64),
         sa.ForeignKey("users.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
@@ -197,9 +200,9 @@ external_identities = sa.Table(
 resources = sa.Table(
     "resources",
     metadata,
-    sa.Column("uri", sa.String(512), primary_key=True),
-    sa.Column("name", sa.String(256), nullable=False),
-    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("uri", String(512), primary_key=True),
+    sa.Column("name", String(256), nullable=False),
+    sa.Column("scopes", Text(), nullable=False),
     sa.Column("created_at", Time, nullable=False),
 )
 
@@ -208,7 +211,7 @@ resources = sa.Table(
 throttle_counters = sa.Table(
     "throttle_counters",
     metadata,
-    sa.Column("key", sa.String(400), primary_key=True),
+    sa.Column("key", String(400), primary_key=True),
     sa.Column("value", sa.Integer, nullable=False),
     sa.Column("expires_at", Time, nullable=False, index=True),
 )
@@ -222,7 +225,7 @@ throttle_hits = sa.Table(
         primary_key=True,
         autoincrement=True,
     ),
-    sa.Column("key", sa.String(400), nullable=False),
+    sa.Column("key", String(400), nullable=False),
     sa.Column("at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False, index=True),
     sa.Index("ix_throttle_hits_key_at", "key", "at"),
@@ -233,7 +236,7 @@ throttle_hits = sa.Table(
 known_addresses = sa.Table(
     "known_addresses",
     metadata,
-    sa.Column("account", sa.String(400), primary_key=True),
-    sa.Column("address", sa.String(64), primary_key=True),
+    sa.Column("account", String(400), primary_key=True),
+    sa.Column("address", String(64), primary_key=True),
     sa.Column("expires_at", Time, nullable=False, index=True),
 )
