@@ -373,3 +373,19 @@ def test_client_grants(home):
     )
     events = cli_json("audit", "--event", "admin.client.")
     assert events[-1]["details"]["grant_types"] == ["client_credentials"]
+
+
+def test_org_rename_and_delete(home):
+    cli("init")
+    cli_json("org", "add", "acme", "--name", "Acme Inc")
+    assert cli_json("org", "rename", "acme", "Acme Corp") == {"uid": "acme", "name": "Acme Corp"}
+    assert [o["name"] for o in cli_json("org", "list")] == ["Acme Corp"]
+    cli_json("user", "add", "alice", "--org", "acme", "--no-password")
+    refused = cli("org", "delete", "acme", ok=False)
+    assert refused.exit_code == 1
+    assert refused.output == "error: org acme is still used by users: move or delete them first\n"
+    cli("user", "delete", "alice")
+    assert cli_json("org", "delete", "acme") == {"uid": "acme", "deleted": True}
+    assert cli_json("org", "list") == []
+    missing = cli("org", "delete", "acme", ok=False)
+    assert missing.output == "error: no org acme\n"

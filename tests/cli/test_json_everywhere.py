@@ -230,6 +230,18 @@ def _issuer_remove(w: World) -> Call:
     return Call(["issuer", "remove", name], expect=_equals({"name": name, "removed": True}))
 
 
+def _org_rename(w: World) -> Call:
+    uid = w.name("org")
+    w.run("org", "add", uid)
+    return Call(["org", "rename", uid, "Renamed"], expect=_equals({"uid": uid, "name": "Renamed"}))
+
+
+def _org_delete(w: World) -> Call:
+    uid = w.name("org")
+    w.run("org", "add", uid)
+    return Call(["org", "delete", uid], expect=_equals({"uid": uid, "deleted": True}))
+
+
 def _resource_delete(w: World) -> Call:
     uri = w.resource()
     w.run("resource", "add", uri)
@@ -318,6 +330,8 @@ COMMANDS: dict[str, Callable[[World], Call]] = {
     # principals
     "org add": lambda w: Call(["org", "add", w.name("org")]),
     "org list": lambda w: Call(["org", "list"]),
+    "org rename": _org_rename,
+    "org delete": _org_delete,
     "role add": lambda w: Call(["role", "add", w.name("role"), "--scope", "docs:read"]),
     "role list": lambda w: Call(["role", "list"]),
     "role delete": _role_delete,

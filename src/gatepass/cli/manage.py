@@ -84,6 +84,20 @@ def org_list(as_json: bool = JSON_OPTION) -> None:
         )
 
 
+@org_app.command("rename")
+def org_rename(uid: str, name: str, as_json: bool = JSON_OPTION) -> None:
+    """Give an organization a new display name (its uid stays)."""
+    org = run(lambda rt: rt.admin.rename_org(uid, name, actor=actor()))
+    report(as_json, {"uid": org.uid, "name": org.name}, f"org {org.uid} renamed to {org.name}")
+
+
+@org_app.command("delete")
+def org_delete(uid: str, as_json: bool = JSON_OPTION) -> None:
+    """Delete an organization no user, client or issuer refers to."""
+    run(lambda rt: rt.admin.delete_org(uid, actor=actor()))
+    report(as_json, {"uid": uid, "deleted": True}, f"org {uid} deleted")
+
+
 # ---------------------------------------------------------------------- roles
 
 
