@@ -88,8 +88,8 @@ async def migrated_pg_schema() -> AsyncIterator[str]:
 
 
 async def _new_migrated_schema() -> str:
-    from gatepass.storage.sql.migrate import migrate
-    from gatepass.storage.sql.storage import open_storage
+    from gatepass.adapters.sql.migrate import migrate
+    from gatepass.adapters.sql.storage import open_storage
 
     schema = f"gp_test_{uuid.uuid4().hex[:12]}"
     conn = await asyncpg.connect(PG_DSN)
@@ -114,8 +114,8 @@ async def _table_names(conn: Any, schema: str) -> set[str]:
 async def _emptied(conn: Any, schema: str) -> bool:
     """Empty the data tables and restart the sequences; False (nothing done) when the schema
     is no longer the one a migration makes."""
-    from gatepass.storage.sql.migrate import HEAD_REVISION
-    from gatepass.storage.sql.tables import metadata
+    from gatepass.adapters.sql.migrate import HEAD_REVISION
+    from gatepass.adapters.sql.tables import metadata
 
     if await _table_names(conn, schema) != {*metadata.tables, "alembic_version"}:
         return False
@@ -173,7 +173,7 @@ async def drop_redis_prefix(url: str, prefix: str) -> None:
 @asynccontextmanager
 async def redis_link(url: str = REDIS_URL) -> AsyncIterator[Any]:
     """A RedisLink on the shared server (or `url`) with its own prefix, cleaned up after."""
-    from gatepass.limiting.redis import RedisLink
+    from gatepass.adapters.redis import RedisLink
 
     if url == REDIS_URL:
         require_service("Redis", "127.0.0.1", 6379)

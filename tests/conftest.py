@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from gatepass.app.container import Container, open_container
 from gatepass.config import Settings
 from gatepass.core.clock import Clock, FrozenClock
-from gatepass.runtime import Runtime, open_runtime
 
 # A light argon2 profile keeps the suite fast; tests of the default profile set it explicitly.
 FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 1024, "argon2_parallelism": 1}
@@ -78,11 +78,11 @@ def settings(tmp_path: Path) -> Settings:
 class SqliteTemplates:
     """Homes initialised once per session, one per signing algorithm, copied for each test.
 
-    `open_runtime(initialize=True)` on a new home migrates the database, writes the master key
+    `open_container(initialize=True)` on a new home migrates the database, writes the master key
     and its check value, generates the first signing key and the instance id; copying the two
     files of a home that went through exactly that is twenty times cheaper. The copy is then
     opened as a deployment opens an initialised home. Tests *about* initialisation (and those
-    with their own database or master key) call `open_runtime(initialize=True)` themselves.
+    with their own database or master key) call `open_container(initialize=True)` themselves.
     """
 
     FILES = ("gatepass.db", "master.key")  # after a clean close SQLite leaves no -wal/-shm
@@ -103,7 +103,7 @@ class SqliteTemplates:
             template = make_settings(
                 self.root / alg, signing_alg=alg, hs256_secret=settings.hs256_secret
             )
-            await (await open_runtime(template, initialize=True)).close()
+            await (await open_container(template, initialize=True)).close()
             assert sorted(p.name for p in template.home.iterdir()) == sorted(
                 (*self.FILES, "gatepass.db-changes")
             ), "the template home holds files the copy would miss"
@@ -122,19 +122,19 @@ def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate
     return SqliteTemplates(tmp_path_factory.mktemp("templates"))
 
 
-async def fresh_runtime(settings: Settings, clock: Clock, templates: SqliteTemplates) -> Runtime:
-    """What `open_runtime(settings, clock=clock, initialize=True)` gives on a new home, from a
+async def fresh_runtime(settings: Settings, clock: Clock, templates: SqliteTemplates) -> Container:
+    """What `open_container(settings, clock=clock, initialize=True)` gives on a new home, from a
     copy of an initialised template where the settings allow one."""
     if not templates.applies(settings):
-        return await open_runtime(settings, clock=clock, initialize=True)
+        return await open_container(settings, clock=clock, initialize=True)
     await templates.copy_to(settings)
-    return await open_runtime(settings, clock=clock)
+    return await open_container(settings, clock=clock)
 
 
 @pytest.fixture
 async def runtime(
     settings: Settings, clock: FrozenClock, sqlite_templates: SqliteTemplates
-) -> AsyncIterator[Runtime]:
+) -> AsyncIterator[Container]:
     rt = await fresh_runtime(settings, clock, sqlite_templates)
     try:
         yield rt
@@ -146,7 +146,7 @@ UserFactory = Callable[..., Awaitable[Any]]
 
 
 @pytest.fixture
-def make_user(runtime: Runtime) -> UserFactory:
+def make_user(runtime: Container) -> UserFactory:
     async def factory(name: str = "alice", password: str | None = PASSWORD, **kwargs: Any) -> Any:
         return await runtime.admin.add_user(name, password=password, actor="test", **kwargs)
 
@@ -154,7 +154,7 @@ def make_user(runtime: Runtime) -> UserFactory:
 
 
 @pytest.fixture
-def make_client(runtime: Runtime) -> Callable[..., Awaitable[Any]]:
+def make_client(runtime: Container) -> Callable[..., Awaitable[Any]]:
     async def factory(name: str = "svc", **kwargs: Any) -> Any:
         return await runtime.admin.add_client(name, actor="test", **kwargs)
 

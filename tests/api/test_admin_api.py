@@ -6,7 +6,7 @@ import pytest
 
 from gatepass.core.models import RequestContext
 from gatepass.core.policies import ADMIN_SCOPE
-from gatepass.storage.base import AuditQuery
+from gatepass.core.ports import AuditQuery
 from tests.api.conftest import CLIENT_ADDRESS
 from tests.conftest import PASSWORD
 

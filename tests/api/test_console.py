@@ -8,11 +8,11 @@ import re
 import httpx
 import pytest
 
+from gatepass.app.container import open_container
 from gatepass.core.external import TrustedIssuer
 from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.core.ports import AuditQuery
 from gatepass.http.app import create_app
-from gatepass.runtime import open_runtime
-from gatepass.storage.base import AuditQuery
 from tests.api.conftest import CLIENT_ADDRESS
 from tests.conftest import PASSWORD, make_settings
 
@@ -620,7 +620,7 @@ async def test_an_issuer_from_the_config_file_is_not_removed(tmp_path, clock, ru
         tmp_path / "other",
         issuers=[{"issuer": "https://idp.example/", "audiences": ["api"], "name": "corp"}],
     )
-    configured = await open_runtime(settings, clock=clock, initialize=True)
+    configured = await open_container(settings, clock=clock, initialize=True)
     try:
         await configured.admin.put_role("admin", [ADMIN_SCOPE], actor="test")
         await configured.admin.add_user("root", password=PASSWORD, roles=["admin"], actor="test")

@@ -3,7 +3,7 @@ confirmation, as every console change), all audited with the signed-in admin."""
 
 from __future__ import annotations
 
-from gatepass.storage.base import AuditQuery
+from gatepass.core.ports import AuditQuery
 from tests.api.test_console import admin_user, csrf_of, sign_in
 
 __all__ = ["admin_user"]  # the fixture, used by name

@@ -10,10 +10,10 @@ import httpx
 import jwt
 import pytest
 
+from gatepass.adapters.sql.engine import make_engine
+from gatepass.app.container import Container, open_container
 from gatepass.core.clock import FrozenClock
 from gatepass.http.app import create_app
-from gatepass.runtime import Runtime, open_runtime
-from gatepass.storage.sql.engine import make_engine
 from tests.conftest import PASSWORD
 
 INVALID_CREDENTIALS = {"error": "invalid_credentials", "error_description": "invalid credentials"}
@@ -213,7 +213,7 @@ async def test_refresh_rotates_and_reuse_kills_the_family(client, make_user, run
 
 
 def _query():
-    from gatepass.storage.base import AuditQuery
+    from gatepass.core.ports import AuditQuery
 
     return AuditQuery(limit=100)
 
@@ -334,7 +334,7 @@ async def test_retired_key_leaves_the_jwks_after_its_tokens_expired(client, runt
 # ---------------------------------------------------------------- passwords
 
 
-async def _password_hash(rt: Runtime, name: str) -> str:
+async def _password_hash(rt: Container, name: str) -> str:
     user = await rt.storage.find_user(name)
     assert user is not None
     assert user.password_hash is not None
@@ -342,7 +342,7 @@ async def _password_hash(rt: Runtime, name: str) -> str:
 
 
 async def test_login_rehashes_when_parameters_change(settings, clock, tmp_path):
-    rt = await open_runtime(settings, clock=clock, initialize=True)
+    rt = await open_container(settings, clock=clock, initialize=True)
     try:
         await rt.admin.add_user("alice", password=PASSWORD, actor="test")
         old_hash = await _password_hash(rt, "alice")
@@ -350,7 +350,7 @@ async def test_login_rehashes_when_parameters_change(settings, clock, tmp_path):
     finally:
         await rt.close()
     stronger = settings.with_overrides(argon2_memory_cost=2048, argon2_time_cost=2)
-    rt = await open_runtime(stronger, clock=clock)
+    rt = await open_container(stronger, clock=clock)
     try:
         app = create_app(stronger, runtime=rt)
         async with httpx.AsyncClient(
@@ -431,7 +431,7 @@ async def test_security_headers_and_request_id(client):
     assert len(generated.headers["x-request-id"]) == 32
 
 
-async def test_readyz_reports_database_and_key(client, runtime: Runtime, tmp_path):
+async def test_readyz_reports_database_and_key(client, runtime: Container, tmp_path):
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready", "checks": {"database": "ok", "signing_key": "ok"}}

@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from gatepass.core.models import PrincipalKind
-from gatepass.storage.base import AuditQuery, SessionQuery
+from gatepass.core.ports import AuditQuery, SessionQuery
 from tests.conftest import PASSWORD
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

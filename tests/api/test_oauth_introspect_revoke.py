@@ -9,8 +9,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from gatepass.core.models import RequestContext
+from gatepass.core.ports import AuditQuery
 from gatepass.core.profiles import TokenProfile
-from gatepass.storage.base import AuditQuery
 from tests.api.test_oauth import INVALID_CLIENT, basic, claims, token
 from tests.conftest import PASSWORD
 

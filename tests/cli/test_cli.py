@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from gatepass.app.container import open_container
 from gatepass.cli.main import app
 from gatepass.config import load_settings
 from gatepass.core.models import RequestContext
-from gatepass.runtime import open_runtime
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def cli_json(*args: str, input: str | None = None):
 
 def login(method: str, *args: str, scope: str | None = None):
     async def go():
-        runtime = await open_runtime(load_settings())
+        runtime = await open_container(load_settings())
         try:
             return await getattr(runtime.auth, method)(
                 *args, scope=scope, profile="native", ctx=RequestContext()

@@ -26,9 +26,9 @@ from typing import Any, NamedTuple
 import httpx
 import pytest
 
+from gatepass.app.container import open_container
 from gatepass.config import load_settings
 from gatepass.core.models import IssuedTokens, RequestContext
-from gatepass.runtime import open_runtime
 from tests.cli.tree import invoke, leaf_commands, option_names
 from tests.system.server import Server, free_port, gatepass_env
 
@@ -95,7 +95,7 @@ class World:
         env = self.env
 
         async def go() -> IssuedTokens:
-            runtime = await open_runtime(load_settings(env=env))
+            runtime = await open_container(load_settings(env=env))
             try:
                 return await runtime.auth.login_password(
                     username, PASSWORD, scope=None, profile="native", ctx=RequestContext()

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
+from gatepass.app.container import Container
 from gatepass.config import Settings
 from gatepass.core.clock import FrozenClock
 from gatepass.http.app import create_app
-from gatepass.runtime import Runtime
 from tests.conftest import PASSWORD
 
 BASE = "http://testserver"
@@ -36,13 +36,13 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
 
 @pytest.fixture
-def transport(settings: Settings, runtime: Runtime) -> CountingTransport:
+def transport(settings: Settings, runtime: Container) -> CountingTransport:
     app = create_app(settings, runtime=runtime)
     return CountingTransport(httpx.ASGITransport(app=app, client=("203.0.113.9", 40000)))
 
 
 @pytest.fixture
-async def alice(runtime: Runtime) -> str:
+async def alice(runtime: Container) -> str:
     await runtime.admin.add_user("alice", password=PASSWORD, scopes=["docs:read"], actor="test")
     return "alice"
 

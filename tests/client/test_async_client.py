@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gatepass.app.container import Container
 from gatepass.client import (
     AsyncClient,
     ClientConfigurationError,
@@ -23,7 +24,6 @@ from gatepass.client import (
 )
 from gatepass.config import Settings
 from gatepass.core.clock import FrozenClock
-from gatepass.runtime import Runtime
 from tests.client.conftest import BASE
 from tests.conftest import PASSWORD, make_settings
 
@@ -51,7 +51,7 @@ async def test_password_login_me_and_token(transport, clock, alice):
     assert transport.paths["/auth/refresh"] == 0
 
 
-async def test_client_secret_login_and_introspect(transport, clock, runtime: Runtime):
+async def test_client_secret_login_and_introspect(transport, clock, runtime: Container):
     created = await runtime.admin.add_client("reports", scopes=["reports:read"], actor="test")
     client_id = created.client.client_id
     async with sdk(
@@ -79,7 +79,7 @@ async def test_introspect_needs_client_credentials(transport, clock, alice):
             await client.introspect()
 
 
-async def test_api_key_login_with_narrower_scope(transport, clock, runtime: Runtime):
+async def test_api_key_login_with_narrower_scope(transport, clock, runtime: Container):
     await runtime.admin.add_user(
         "carol", password=None, scopes=["docs:read", "docs:write"], actor="test"
     )

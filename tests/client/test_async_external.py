@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from gatepass.app.container import Container, open_container
 from gatepass.client import AsyncClient, InvalidRequest
 from gatepass.config import Settings
 from gatepass.core.clock import FrozenClock
-from gatepass.runtime import Runtime, open_runtime
 from tests.client.conftest import BASE
 from tests.conftest import make_settings
 from tests.external.conftest import issuer_config
@@ -33,8 +33,8 @@ def settings(tmp_path: Path, idp: TestIdentityProvider) -> Settings:
 
 
 @pytest.fixture
-async def runtime(settings: Settings, clock: FrozenClock) -> AsyncIterator[Runtime]:
-    rt = await open_runtime(settings, clock=clock, initialize=True)
+async def runtime(settings: Settings, clock: FrozenClock) -> AsyncIterator[Container]:
+    rt = await open_container(settings, clock=clock, initialize=True)
     try:
         await rt.admin.add_user("alice", password=None, actor="test")
         await rt.admin.link_identity("alice", "test-idp", "auth0|alice", actor="test")
@@ -44,7 +44,7 @@ async def runtime(settings: Settings, clock: FrozenClock) -> AsyncIterator[Runti
 
 
 @pytest.fixture
-async def exchanger(runtime: Runtime) -> tuple[str, str]:
+async def exchanger(runtime: Container) -> tuple[str, str]:
     created = await runtime.admin.add_client(
         "exchanger", grant_types=["token-exchange", "refresh_token"], actor="test"
     )

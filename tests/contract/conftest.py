@@ -9,22 +9,22 @@ import pytest
 from limits.aio.storage import MemoryStorage
 from limits.aio.storage import Storage as LimitsStorage
 
-from gatepass.core.clock import FrozenClock
-from gatepass.limiting.memory import MemoryDenylist, MemoryKnownAddresses
-from gatepass.limiting.redis import (
+from gatepass.adapters.memory import MemoryDenylist, MemoryKnownAddresses
+from gatepass.adapters.redis import (
     RedisDenylist,
     RedisKnownAddresses,
     RedisLink,
     RedisThrottleStorage,
 )
-from gatepass.limiting.shared import SharedDenylist
-from gatepass.limiting.throttle import LimitsLoginLimiter, ThrottlePolicy
-from gatepass.storage.base import Denylist, KnownAddresses
-from gatepass.storage.sql.denylist import SqlDenylist
-from gatepass.storage.sql.known_addresses import SqlKnownAddresses
-from gatepass.storage.sql.limiter import SqlThrottleStorage
-from gatepass.storage.sql.migrate import migrate
-from gatepass.storage.sql.storage import SqlStorage, open_storage
+from gatepass.adapters.shared_denylist import SharedDenylist
+from gatepass.adapters.sql.denylist import SqlDenylist
+from gatepass.adapters.sql.known_addresses import SqlKnownAddresses
+from gatepass.adapters.sql.limiter import SqlThrottleStorage
+from gatepass.adapters.sql.migrate import migrate
+from gatepass.adapters.sql.storage import SqlStorage, open_storage
+from gatepass.adapters.throttle import LimitsLoginLimiter, ThrottlePolicy
+from gatepass.core.clock import FrozenClock
+from gatepass.core.ports import Denylist, KnownAddresses
 from tests.backends import PG_URL, migrated_pg_schema, pg_schema, redis_link
 
 # Denylist contract times: an hour ahead of the wall clock, so Redis (which also expires its

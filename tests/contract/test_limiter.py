@@ -10,9 +10,9 @@ from dataclasses import replace
 
 import pytest
 
+from gatepass.adapters.redis import RedisKnownAddresses
+from gatepass.adapters.throttle import address_key
 from gatepass.core.errors import RateLimited
-from gatepass.limiting.redis import RedisKnownAddresses
-from gatepass.limiting.throttle import address_key
 from tests.contract.conftest import LIMITER_POLICY
 
 DAY = 86400

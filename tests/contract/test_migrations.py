@@ -11,9 +11,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from gatepass.runtime import open_runtime
-from gatepass.storage.sql.migrate import alembic_head, current_revision, head_revision, migrate
-from gatepass.storage.sql.tables import metadata
+from gatepass.adapters.sql.migrate import alembic_head, current_revision, head_revision, migrate
+from gatepass.adapters.sql.tables import metadata
+from gatepass.app.container import open_container
 from tests.conftest import make_settings
 from tests.contract.conftest import sql_storage
 
@@ -61,21 +61,21 @@ async def test_an_empty_database_has_no_revision(kind, tmp_path):
 def test_the_head_revision_is_alembics_head():
     assert head_revision() == alembic_head(), (
         "a migration was added or removed: set HEAD_REVISION in "
-        "src/gatepass/storage/sql/migrate.py to the newest revision"
+        "src/gatepass/adapters/sql/migrate.py to the newest revision"
     )
 
 
 async def test_opening_an_initialised_home_imports_no_alembic(tmp_path):
     settings = make_settings(tmp_path / "var")
-    await (await open_runtime(settings, initialize=True)).close()
+    await (await open_container(settings, initialize=True)).close()
     script = textwrap.dedent(
         f"""
         import asyncio, sys
-        from gatepass.runtime import open_runtime
+        from gatepass.app.container import open_container
         from tests.conftest import make_settings
 
         async def main():
-            runtime = await open_runtime(make_settings({str(settings.home)!r}))
+            runtime = await open_container(make_settings({str(settings.home)!r}))
             await runtime.close()
 
         asyncio.run(main())

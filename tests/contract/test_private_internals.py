@@ -1,7 +1,7 @@
 """Guards for the two performance shortcuts that rely on private internals of their libraries.
 
-`storage/sql/inline_sqlite.py` runs SQLite calls on the event loop by overriding private parts
-of aiosqlite's Connection and SQLAlchemy's AsyncEngine; `storage/sql/changes.py` learns which
+`adapters/sql/inline_sqlite.py` runs SQLite calls on the event loop by overriding private parts
+of aiosqlite's Connection and SQLAlchemy's AsyncEngine; `adapters/sql/changes.py` learns which
 tables a transaction wrote from SQLAlchemy's execution context and pool record. An upgrade of
 aiosqlite or SQLAlchemy may change any of these without notice, and the symptoms elsewhere
 would be vague (a slower path that still works, caches that silently stop being invalidated).
@@ -23,15 +23,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gatepass.storage.sql import tables
-from gatepass.storage.sql.changes import _CHANGED, TABLE_KINDS, Kind
-from gatepass.storage.sql.engine import make_engine
-from gatepass.storage.sql.inline_sqlite import InlineAsyncConnection, InlineSqliteConnection
-from gatepass.storage.sql.migrate import migrate
-from gatepass.storage.sql.storage import SqlStorage, open_storage
+from gatepass.adapters.sql import tables
+from gatepass.adapters.sql.changes import _CHANGED, TABLE_KINDS, Kind
+from gatepass.adapters.sql.engine import make_engine
+from gatepass.adapters.sql.inline_sqlite import InlineAsyncConnection, InlineSqliteConnection
+from gatepass.adapters.sql.migrate import migrate
+from gatepass.adapters.sql.storage import SqlStorage, open_storage
 
-INLINE = "src/gatepass/storage/sql/inline_sqlite.py"
-CHANGES = "src/gatepass/storage/sql/changes.py"
+INLINE = "src/gatepass/adapters/sql/inline_sqlite.py"
+CHANGES = "src/gatepass/adapters/sql/changes.py"
 
 
 def changed(internal: str, module: str) -> str:

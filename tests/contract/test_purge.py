@@ -11,11 +11,11 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import event
 
+from gatepass.adapters.sql.denylist import SqlDenylist
+from gatepass.adapters.sql.known_addresses import SqlKnownAddresses
 from gatepass.core.housekeeping import purge_expired
 from gatepass.core.models import AuditEvent
-from gatepass.storage.base import AuditQuery
-from gatepass.storage.sql.denylist import SqlDenylist
-from gatepass.storage.sql.known_addresses import SqlKnownAddresses
+from gatepass.core.ports import AuditQuery
 from tests.contract.test_storage import NOW, session
 
 
@@ -125,12 +125,12 @@ async def test_audit_events_older_than_the_retention_are_purged_oldest_first(sto
 
 
 async def test_the_server_purges_in_the_background(tmp_path):
+    from gatepass.app.container import open_container
     from gatepass.http.app import create_app
-    from gatepass.runtime import open_runtime
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path / "var", purge_interval=0.2)
-    runtime = await open_runtime(settings, initialize=True)
+    runtime = await open_container(settings, initialize=True)
     now = time.time()
     expired = replace(session(expires_at=now - 5), id=str(uuid.uuid4()))
     live = replace(session(expires_at=now + 600), id=str(uuid.uuid4()))

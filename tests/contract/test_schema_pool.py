@@ -9,8 +9,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from gatepass.storage.sql.migrate import HEAD_REVISION
-from gatepass.storage.sql.tables import metadata
+from gatepass.adapters.sql.migrate import HEAD_REVISION
+from gatepass.adapters.sql.tables import metadata
 from tests.backends import PG_DSN, migrated_pg_schema, require_service
 
 

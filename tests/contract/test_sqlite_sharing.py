@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
+from gatepass.adapters.sql.changes import ChangeStamps, Kind, StampedCache, stamps_path
+from gatepass.adapters.sql.denylist import SqlDenylist
+from gatepass.adapters.sql.inline_sqlite import InlineSqliteConnection
+from gatepass.adapters.sql.limiter import SqlThrottleStorage
+from gatepass.adapters.sql.migrate import migrate
+from gatepass.adapters.sql.storage import SqlStorage, open_storage
 from gatepass.core.models import Org, Role
-from gatepass.storage.sql.changes import ChangeStamps, Kind, StampedCache, stamps_path
-from gatepass.storage.sql.denylist import SqlDenylist
-from gatepass.storage.sql.inline_sqlite import InlineSqliteConnection
-from gatepass.storage.sql.limiter import SqlThrottleStorage
-from gatepass.storage.sql.migrate import migrate
-from gatepass.storage.sql.storage import SqlStorage, open_storage
 from tests.contract.conftest import DENY_NOW
 from tests.contract.test_storage import NOW, client, user
 

@@ -22,7 +22,7 @@ from gatepass.core.models import (
     SigningKeyRecord,
     User,
 )
-from gatepass.storage.base import AuditQuery, SessionQuery
+from gatepass.core.ports import AuditQuery, SessionQuery
 
 NOW = 1_800_000_000.0
 

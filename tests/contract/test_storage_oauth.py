@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gatepass.storage.sql import tables as t
+from gatepass.adapters.sql import tables as t
 from tests.contract.test_storage import NOW, client, session
 
 

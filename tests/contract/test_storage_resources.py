@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from gatepass.adapters.sql import tables as t
 from gatepass.core.errors import Conflict
 from gatepass.core.models import Resource
-from gatepass.storage.sql import tables as t
 from tests.contract.test_storage import NOW, session
 
 NOTES = Resource("https://notes.example.com", "Notes", frozenset({"notes:read"}), NOW)

@@ -14,10 +14,10 @@ import httpx
 import jwt
 import pytest
 
+from gatepass.app.container import Container
 from gatepass.config import Settings
 from gatepass.core.clock import FrozenClock
 from gatepass.http.app import create_app
-from gatepass.runtime import Runtime
 from tests.conftest import PASSWORD, SqliteTemplates, fresh_runtime, make_settings
 
 CLIENT_ADDRESS = "203.0.113.9"
@@ -27,7 +27,7 @@ FAILURES_BEFORE_BAN = 3
 
 @dataclass
 class World:
-    runtime: Runtime
+    runtime: Container
     osais_secret: str
     unduit_client_id: str
     unduit_client_secret: str

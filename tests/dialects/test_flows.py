@@ -12,12 +12,12 @@ import httpx
 import jwt
 import pytest
 
+from gatepass.app.container import open_container
 from gatepass.core import errors
+from gatepass.core.ports import AuditQuery
 from gatepass.http.app import create_app
 from gatepass.http.context import Gate
 from gatepass.http.dialects import DIALECTS
-from gatepass.runtime import open_runtime
-from gatepass.storage.base import AuditQuery
 from tests.conftest import PASSWORD, make_settings
 from tests.dialects.conftest import OSAIS_TOKEN
 
@@ -407,7 +407,7 @@ async def test_failures_on_every_surface_count_against_the_same_limits(client, w
 
 async def test_dialects_are_off_unless_enabled(tmp_path, clock):
     settings = make_settings(tmp_path / "var2", dialects="osais,xpay")
-    runtime = await open_runtime(settings, clock=clock, initialize=True)
+    runtime = await open_container(settings, clock=clock, initialize=True)
     try:
         app = create_app(settings, runtime=runtime)
         async with httpx.AsyncClient(

@@ -6,10 +6,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gatepass.app.container import Container
 from gatepass.config import IssuerConfig, Settings
 from gatepass.core.clock import FrozenClock
 from gatepass.http.app import create_app
-from gatepass.runtime import Runtime
 from tests.conftest import SqliteTemplates, fresh_runtime, make_settings
 from tests.idp import TestIdentityProvider
 
@@ -56,7 +56,7 @@ def settings(
 @pytest.fixture
 async def runtime(
     settings: Settings, clock: FrozenClock, sqlite_templates: SqliteTemplates
-) -> AsyncIterator[Runtime]:
+) -> AsyncIterator[Container]:
     rt = await fresh_runtime(settings, clock, sqlite_templates)
     try:
         await rt.admin.add_user("alice", password=None, email="alice@example.com", actor="test")
@@ -67,7 +67,7 @@ async def runtime(
 
 
 @pytest.fixture
-async def client(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+async def client(settings: Settings, runtime: Container) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, runtime=runtime)
     transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

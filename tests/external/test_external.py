@@ -14,7 +14,7 @@ import pytest
 
 from gatepass.core import errors
 from gatepass.core.models import RequestContext
-from gatepass.storage.base import AuditQuery
+from gatepass.core.ports import AuditQuery
 from tests.external.conftest import AUDIENCE
 from tests.idp import TestIdentityProvider
 
@@ -252,15 +252,15 @@ async def test_auto_provisioning(client, idp, runtime, issuer_options):
 
 
 async def test_auto_provisioning_into_an_org_with_roles(settings, clock, idp):
-    from gatepass.runtime import open_runtime
+    from gatepass.app.container import open_container
     from tests.external.conftest import issuer_config
 
     base = settings.with_overrides(issuers=[])
-    runtime = await open_runtime(base, clock=clock, initialize=True)
+    runtime = await open_container(base, clock=clock, initialize=True)
     try:
         await runtime.admin.add_org("partners", "Partners", actor="test")
         await runtime.admin.put_role("viewer", ["reports:read"], actor="test")
-        from gatepass.runtime import trusted_issuer
+        from gatepass.app.container import trusted_issuer
 
         config = issuer_config(
             idp,
@@ -343,14 +343,14 @@ async def test_cached_keys_survive_an_outage(client, idp):
 
 
 async def test_discovery_naming_another_issuer_is_refused(settings, clock, idp):
-    from gatepass.runtime import open_runtime
+    from gatepass.app.container import open_container
     from tests.external.conftest import issuer_config
 
     # Configured as "localhost", the provider's discovery document says "127.0.0.1".
     lying = settings.with_overrides(
         issuers=[issuer_config(idp, issuer=idp.issuer.replace("127.0.0.1", "localhost"))]
     )
-    runtime = await open_runtime(lying, clock=clock, initialize=True)
+    runtime = await open_container(lying, clock=clock, initialize=True)
     try:
         token = idp.token(iss=idp.issuer.replace("127.0.0.1", "localhost"))
         with pytest.raises(errors.UpstreamUnavailable, match="discovery document is invalid"):

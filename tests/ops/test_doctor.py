@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
+from gatepass.cli.doctor import diagnose
 from gatepass.cli.main import app
 from gatepass.config import load_settings, safe_url
-from gatepass.observability.doctor import diagnose
 from tests.backends import PG_URL, REDIS_URL, pg_schema, require_service
 from tests.system.server import free_port
 
@@ -150,9 +150,9 @@ async def test_doctor_on_postgresql_and_redis_compares_clocks(tmp_path, monkeypa
             "GATEPASS_REDIS_KEY_PREFIX": f"gp_test_{schema}",
         }
         settings = load_settings(env=env)
-        from gatepass.runtime import open_runtime
+        from gatepass.app.container import open_container
 
-        runtime = await open_runtime(settings, initialize=True)
+        runtime = await open_container(settings, initialize=True)
         await runtime.close()
         checks = {check.name: check for check in await diagnose(settings)}
     assert {name: check.status for name, check in checks.items()} == {

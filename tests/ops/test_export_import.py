@@ -14,11 +14,11 @@ import asyncpg
 import pytest
 from typer.testing import CliRunner
 
+from gatepass.adapters.sql import backup
+from gatepass.app.container import open_container
 from gatepass.cli.main import app
 from gatepass.config import load_settings
 from gatepass.core.models import RequestContext
-from gatepass.runtime import open_runtime
-from gatepass.storage.sql import backup
 from tests.backends import PG_DSN, PG_URL, require_service
 
 ADMIN_PASSWORD = "admin-Pa55word-e5f6a7"
@@ -94,7 +94,7 @@ def pg(monkeypatch: pytest.MonkeyPatch):
 
 async def _logins(env_secrets: dict[str, str]) -> dict[str, Any]:
     """Log in every way with the current settings; what the issued tokens say."""
-    runtime = await open_runtime(load_settings())
+    runtime = await open_container(load_settings())
     try:
         auth = runtime.auth
         common: dict[str, Any] = {"scope": None, "profile": "native", "ctx": CTX}
@@ -125,7 +125,7 @@ async def _logins(env_secrets: dict[str, str]) -> dict[str, Any]:
 
 
 async def _verify_elsewhere(token: str) -> str:
-    runtime = await open_runtime(load_settings())
+    runtime = await open_container(load_settings())
     try:
         return (await runtime.auth.verify_access(token)).subject
     finally:

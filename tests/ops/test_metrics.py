@@ -8,9 +8,9 @@ import time
 import httpx
 import pytest
 
+from gatepass.app.container import Container
 from gatepass.config import Settings
 from gatepass.http.app import create_app
-from gatepass.runtime import Runtime
 from tests.conftest import make_settings
 from tests.ops.scripted import sample
 from tests.system.server import Server, gatepass, gatepass_env
@@ -24,7 +24,7 @@ async def _get(app, path: str, headers: dict[str, str] | None = None) -> httpx.R
         return await http.get(path, headers=headers)
 
 
-async def test_metrics_are_served_in_prometheus_text(settings: Settings, runtime: Runtime):
+async def test_metrics_are_served_in_prometheus_text(settings: Settings, runtime: Container):
     response = await _get(create_app(settings, runtime=runtime), "/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=")
@@ -34,10 +34,10 @@ async def test_metrics_are_served_in_prometheus_text(settings: Settings, runtime
 
 
 async def test_a_scrape_token_is_required_when_set(tmp_path, clock):
-    from gatepass.runtime import open_runtime
+    from gatepass.app.container import open_container
 
     settings = make_settings(tmp_path / "var", metrics_token=TOKEN)
-    runtime = await open_runtime(settings, clock=clock, initialize=True)
+    runtime = await open_container(settings, clock=clock, initialize=True)
     try:
         app = create_app(settings, runtime=runtime)
         missing = await _get(app, "/metrics")
@@ -57,10 +57,10 @@ async def test_a_scrape_token_is_required_when_set(tmp_path, clock):
 
 
 async def test_metrics_can_be_switched_off(tmp_path, clock):
-    from gatepass.runtime import open_runtime
+    from gatepass.app.container import open_container
 
     settings = make_settings(tmp_path / "var", metrics_enabled=False)
-    runtime = await open_runtime(settings, clock=clock, initialize=True)
+    runtime = await open_container(settings, clock=clock, initialize=True)
     try:
         response = await _get(create_app(settings, runtime=runtime), "/metrics")
     finally:

@@ -10,9 +10,11 @@ import threading
 
 import httpx
 
+from gatepass.adapters.http_fetch import HttpJsonFetcher
+from gatepass.adapters.sql.engine import make_engine
+from gatepass.app.container import Container
 from gatepass.config import Settings
 from gatepass.core.errors import UpstreamUnavailable
-from gatepass.external_fetch import HttpJsonFetcher
 from gatepass.http.app import create_app
 from gatepass.observability.logs import (
     JsonFormatter,
@@ -21,8 +23,6 @@ from gatepass.observability.logs import (
     request_id_var,
 )
 from gatepass.observability.metrics import JWKS_FETCHES, STORAGE_ERRORS
-from gatepass.runtime import Runtime
-from gatepass.storage.sql.engine import make_engine
 from tests.idp import TestIdentityProvider
 from tests.system.server import free_port
 
@@ -58,7 +58,7 @@ async def test_external_document_fetches_are_counted_by_host_and_outcome():
     assert (_value(ok) - before[0], _value(failed) - before[1]) == (2, 2)
 
 
-async def test_database_errors_are_counted(settings: Settings, runtime: Runtime, tmp_path):
+async def test_database_errors_are_counted(settings: Settings, runtime: Container, tmp_path):
     app = create_app(settings, runtime=runtime)
     errors = STORAGE_ERRORS.labels("database")
     before = _value(errors)
@@ -130,7 +130,7 @@ def test_an_exception_stays_on_one_line():
     assert data["exc"].endswith("ValueError: boom")
 
 
-async def test_database_errors_never_show_statement_parameters(runtime: Runtime):
+async def test_database_errors_never_show_statement_parameters(runtime: Container):
     import sqlalchemy as sa
 
     secret = "$argon2id$v=19$m=1024,t=1,p=1$c2VjcmV0LXNhbHQ$c2VjcmV0LWhhc2g"
@@ -147,6 +147,7 @@ async def test_database_errors_never_show_statement_parameters(runtime: Runtime)
 
 
 async def test_the_hashing_pool_reports_its_load():
+    from gatepass.adapters.observed import PoolMetrics
     from gatepass.core.errors import Overloaded
     from gatepass.core.passwords import Argon2Profile, HashingPool, PasswordHasher
     from gatepass.observability.metrics import (
@@ -155,7 +156,6 @@ async def test_the_hashing_pool_reports_its_load():
         HASH_REJECTED,
         HASH_WAIT,
     )
-    from gatepass.observability.observers import PoolMetrics
 
     def waits() -> float:
         (family,) = HASH_WAIT.collect()

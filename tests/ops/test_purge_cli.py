@@ -9,9 +9,9 @@ from dataclasses import replace
 
 from typer.testing import CliRunner
 
+from gatepass.app.container import open_container
 from gatepass.cli.main import app
 from gatepass.config import load_settings
-from gatepass.runtime import open_runtime
 from tests.contract.test_storage import session
 
 
@@ -21,7 +21,7 @@ def test_purge_prints_counts(home, monkeypatch):
     assert CliRunner().invoke(app, ["init"]).exit_code == 0
 
     async def seed() -> None:
-        runtime = await open_runtime(load_settings())
+        runtime = await open_container(load_settings())
         try:
             now = time.time()
             for index in range(5):

@@ -9,9 +9,9 @@ import time
 import httpx
 import pytest
 
+from gatepass.app.container import open_container
 from gatepass.http.app import create_app
 from gatepass.observability.metrics import STORAGE_ERRORS
-from gatepass.runtime import open_runtime
 from tests.backends import PrivateRedis
 from tests.conftest import make_settings
 from tests.ops.scripted import sample
@@ -22,7 +22,7 @@ from tests.system.server import Server, gatepass, gatepass_env
 async def test_readyz_reports_redis_when_configured(tmp_path, clock):
     with PrivateRedis() as redis:
         settings = make_settings(tmp_path / "var", redis_url=redis.url)
-        runtime = await open_runtime(settings, clock=clock, initialize=True)
+        runtime = await open_container(settings, clock=clock, initialize=True)
         try:
             app = create_app(settings, runtime=runtime)
             transport = httpx.ASGITransport(app=app)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from gatepass.app.container import open_container
 from gatepass.core.clock import FrozenClock
 from gatepass.core.errors import StorageUnavailable
 from gatepass.core.models import RequestContext
-from gatepass.runtime import open_runtime
 from tests.backends import REDIS_URL, pg_schema, redis_link
 from tests.conftest import PASSWORD, make_settings
 from tests.scale.cluster import PgProxy
@@ -30,7 +30,7 @@ async def test_verification_needs_no_database_with_redis(tmp_path, clock: Frozen
                 redis_url=REDIS_URL,
                 redis_key_prefix=link.prefix,
             )
-            runtime = await open_runtime(settings, clock=clock, initialize=True)
+            runtime = await open_container(settings, clock=clock, initialize=True)
             try:
                 auth = runtime.auth
                 await runtime.admin.add_user("vera", password=PASSWORD, actor="test")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gatepass.limiting.redis import THROTTLE_UNAVAILABLE
+from gatepass.adapters.redis import THROTTLE_UNAVAILABLE
 from tests.backends import REDIS_URL, PrivateRedis, drop_redis_prefix, redis_prefix
 from tests.conftest import PASSWORD
 from tests.scale.cluster import (

@@ -18,10 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gatepass.core.clock import SystemClock
-from gatepass.core.errors import RateLimited, StorageUnavailable
-from gatepass.http.app import create_app
-from gatepass.limiting.redis import (
+from gatepass.adapters.redis import (
     THROTTLE_UNAVAILABLE,
     FailClosedLoginLimiter,
     RedisDenylist,
@@ -29,10 +26,13 @@ from gatepass.limiting.redis import (
     RedisLink,
     RedisThrottleStorage,
 )
-from gatepass.limiting.shared import SharedDenylist
-from gatepass.limiting.throttle import LimitsLoginLimiter, ThrottlePolicy
-from gatepass.runtime import Runtime, open_runtime
-from gatepass.storage.sql.denylist import SqlDenylist
+from gatepass.adapters.shared_denylist import SharedDenylist
+from gatepass.adapters.sql.denylist import SqlDenylist
+from gatepass.adapters.throttle import LimitsLoginLimiter, ThrottlePolicy
+from gatepass.app.container import Container, open_container
+from gatepass.core.clock import SystemClock
+from gatepass.core.errors import RateLimited, StorageUnavailable
+from gatepass.http.app import create_app
 from tests.backends import PG_URL, PrivateRedis, drop_redis_prefix, pg_schema, redis_link
 from tests.conftest import PASSWORD, make_settings
 from tests.contract.conftest import sql_storage
@@ -147,7 +147,7 @@ async def _true(value: bool) -> bool:
 
 
 @pytest.fixture
-async def redis_runtime(tmp_path: Path, private_redis) -> AsyncIterator[Runtime]:
+async def redis_runtime(tmp_path: Path, private_redis) -> AsyncIterator[Container]:
     async with pg_schema() as schema:
         settings = make_settings(
             tmp_path / "var",
@@ -158,7 +158,7 @@ async def redis_runtime(tmp_path: Path, private_redis) -> AsyncIterator[Runtime]
             redis_key_prefix="gp_http",
             principal_cache_ttl=0,
         )
-        runtime = await open_runtime(settings, initialize=True)
+        runtime = await open_container(settings, initialize=True)
         try:
             await runtime.admin.add_user("alice", password=PASSWORD, actor="test")
             yield runtime

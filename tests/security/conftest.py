@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from gatepass.app.container import Container
 from gatepass.config import Settings
 from gatepass.core.clock import FrozenClock
 from gatepass.http.app import create_app
-from gatepass.runtime import Runtime
 from tests.conftest import PASSWORD, SqliteTemplates, fresh_runtime, make_settings
 
 ATTACKER = "203.0.113.66"
@@ -38,7 +38,7 @@ def settings(tmp_path: Path, overrides: dict[str, Any]) -> Settings:
 @pytest.fixture
 async def runtime(
     settings: Settings, clock: FrozenClock, sqlite_templates: SqliteTemplates
-) -> AsyncIterator[Runtime]:
+) -> AsyncIterator[Container]:
     rt = await fresh_runtime(settings, clock, sqlite_templates)
     try:
         await rt.admin.add_user(
@@ -50,7 +50,7 @@ async def runtime(
 
 
 @pytest.fixture
-def client_from(settings: Settings, runtime: Runtime) -> Callable[[str], httpx.AsyncClient]:
+def client_from(settings: Settings, runtime: Container) -> Callable[[str], httpx.AsyncClient]:
     """An HTTP client whose requests come from the given address."""
     app = create_app(settings, runtime=runtime)
 
@@ -70,7 +70,7 @@ async def client(
 
 
 @pytest.fixture
-def hash_calls(runtime: Runtime) -> list[str]:
+def hash_calls(runtime: Container) -> list[str]:
     """Every password verification the server performs (the real argon2id runs)."""
     calls: list[str] = []
     hasher = runtime.hashing.hasher

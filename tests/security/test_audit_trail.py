@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gatepass.core.models import RequestContext
-from gatepass.storage.base import AuditQuery
+from gatepass.core.ports import AuditQuery
 from tests.conftest import PASSWORD
 from tests.security.conftest import ATTACKER, VICTIM_ADDRESS
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gatepass.app.container import open_container
 from gatepass.http.app import create_app
-from gatepass.runtime import open_runtime
 from tests.conftest import PASSWORD, make_settings
 
 
@@ -50,7 +50,7 @@ async def test_same_time_with_the_default_profile(tmp_path: Path, clock):
         login_failures_per_address=1000,
         login_failures_per_account=1000,
     )
-    runtime = await open_runtime(settings, clock=clock, initialize=True)
+    runtime = await open_container(settings, clock=clock, initialize=True)
     try:
         await runtime.admin.add_user("alice", password=PASSWORD, actor="test")
         app = create_app(settings, runtime=runtime)

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from gatepass.core.ports import AuditQuery
 from gatepass.observability.metrics import LOCKOUTS
-from gatepass.storage.base import AuditQuery
 from tests.conftest import PASSWORD
 from tests.security.conftest import VICTIM_ADDRESS
 

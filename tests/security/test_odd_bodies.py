@@ -35,6 +35,8 @@ from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from gatepass.app.container import Container, open_container, trusted_issuer
+from gatepass.app.profiles import CONSOLE, NATIVE
 from gatepass.config import IssuerConfig, Settings
 from gatepass.core.errors import GatepassError
 from gatepass.core.models import (
@@ -49,8 +51,6 @@ from gatepass.http.admin_api import AdminApi
 from gatepass.http.app import create_app
 from gatepass.http.console import Console
 from gatepass.http.console.session import LOGIN_COOKIE, SESSION_COOKIE
-from gatepass.runtime import Runtime, open_runtime, trusted_issuer
-from gatepass.token_profiles import CONSOLE, NATIVE
 from tests.backends import PG_URL, migrated_pg_schema
 from tests.conftest import PASSWORD, make_settings
 
@@ -314,7 +314,7 @@ def odd_cases(documented: list[str]) -> list[tuple[str | None, Body]]:
 
 @dataclass
 class World:
-    runtime: Runtime
+    runtime: Container
     http: httpx.AsyncClient
     app: Starlette
     admin: Principal
@@ -453,7 +453,7 @@ async def opened_world(backend: str, home: Path) -> AsyncIterator[World]:
             )
         else:
             settings = fuzz_settings(home)
-        runtime = await open_runtime(settings, initialize=True)
+        runtime = await open_container(settings, initialize=True)
         stack.push_async_callback(runtime.close)
         await runtime.admin.add_user(
             ADMIN, password=PASSWORD, scopes=["gatepass:admin"], actor="test"

@@ -25,10 +25,10 @@ from typing import Any
 import httpx
 import pytest
 
+from gatepass.app.container import Container
 from gatepass.config import Settings
+from gatepass.core.ports import AuditQuery
 from gatepass.http.console.session import LOGIN_COOKIE
-from gatepass.runtime import Runtime
-from gatepass.storage.base import AuditQuery
 from tests.backends import PG_URL, migrated_pg_schema
 from tests.conftest import make_settings
 
@@ -312,7 +312,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 async def test_a_nul_identifier_is_an_unknown_principal_counted_and_audited(
-    client: httpx.AsyncClient, runtime: Runtime, hash_calls: list[str], case: Case
+    client: httpx.AsyncClient, runtime: Container, hash_calls: list[str], case: Case
 ) -> None:
     for _attempt in range(FAILURES_PER_ACCOUNT):
         response = await client.post(case.path, headers=case.headers, **case.request)
@@ -346,7 +346,7 @@ async def test_a_nul_username_on_the_console_is_a_wrong_password(
 
 
 @pytest.fixture
-async def bearer(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, str]:
+async def bearer(client: httpx.AsyncClient, runtime: Container) -> dict[str, str]:
     """An admin's Bearer token (the privileged scope asked for by name)."""
     await runtime.admin.add_user("root", password="password", scopes=["gatepass:admin"], actor="t")
     login = await client.post(

@@ -20,6 +20,8 @@ import httpx
 import jwt
 import pytest
 
+from gatepass.app.container import Container, open_container
+from gatepass.app.profiles import dialect_profiles
 from gatepass.config import IssuerConfig, Settings
 from gatepass.core.clock import FrozenClock
 from gatepass.core.errors import InvalidScope
@@ -28,8 +30,6 @@ from gatepass.core.oauth import GRANT_TYPES, JWT_BEARER, TOKEN_EXCHANGE
 from gatepass.core.policies import ADMIN_SCOPE
 from gatepass.http.app import create_app
 from gatepass.http.dialects import DIALECTS
-from gatepass.runtime import Runtime, open_runtime
-from gatepass.token_profiles import dialect_profiles
 from tests.conftest import PASSWORD, make_settings
 from tests.idp import TestIdentityProvider
 
@@ -42,7 +42,7 @@ JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
 
 @dataclass
 class World:
-    runtime: Runtime
+    runtime: Container
     idp: TestIdentityProvider
     api_key: str
     ops: tuple[str, str]  # a client holding gatepass:admin (client_credentials)
@@ -71,7 +71,7 @@ def settings(tmp_path: Path, idp: TestIdentityProvider) -> Settings:
 async def world(
     settings: Settings, clock: FrozenClock, idp: TestIdentityProvider
 ) -> AsyncIterator[World]:
-    rt = await open_runtime(settings, clock=clock, initialize=True)
+    rt = await open_container(settings, clock=clock, initialize=True)
     admin = rt.admin
     try:
         await admin.put_role("admin", sorted(HELD), actor="test")
@@ -413,7 +413,7 @@ async def test_a_dialect_profile_cannot_grant_it_even_when_named(world, profile)
 async def test_privileged_scopes_is_a_setting(tmp_path, clock):
     settings = make_settings(tmp_path / "var", privileged_scopes="billing:admin, gatepass:admin")
     assert settings.privileged_scopes == ("billing:admin", "gatepass:admin")
-    rt = await open_runtime(settings, clock=clock, initialize=True)
+    rt = await open_container(settings, clock=clock, initialize=True)
     try:
         await rt.admin.add_user(
             "erin", password=PASSWORD, scopes=["billing:admin", "billing:read"], actor="test"

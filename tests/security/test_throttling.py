@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from gatepass.storage.base import AuditQuery
+from gatepass.core.ports import AuditQuery
 from tests.conftest import PASSWORD
 from tests.security.conftest import ATTACKER, VICTIM_ADDRESS
 

@@ -21,10 +21,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gatepass.app.container import open_container
 from gatepass.config import load_settings
 from gatepass.core.clock import FrozenClock
 from gatepass.core.models import RequestContext
-from gatepass.runtime import open_runtime
 from tests.system.processes import BoundedProcess
 from tests.system.server import Server, free_port, gatepass, gatepass_env
 
@@ -202,7 +202,7 @@ def test_a_revoked_token_gets_401(stack):
 async def _expired_token(stack: Stack) -> str:
     """Issued an hour ago by the deployment's own key: signed right, expired long since."""
     settings = load_settings(env=stack.env)
-    runtime = await open_runtime(settings, clock=FrozenClock(time.time() - 3600))
+    runtime = await open_container(settings, clock=FrozenClock(time.time() - 3600))
     try:
         issued = await runtime.auth.login_password(
             "nina", PASSWORD, scope=None, profile="native", ctx=RequestContext()

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from gatepass.app.container import Container
 from gatepass.config import Settings
 from gatepass.core.clock import FrozenClock
 from gatepass.http.app import create_app
-from gatepass.runtime import Runtime
 from gatepass.verify import TokenVerifier
 from tests.conftest import PASSWORD
 
@@ -32,7 +32,7 @@ class CountingHttp:
 
 
 @pytest.fixture
-async def gatepass_http(settings: Settings, runtime: Runtime) -> AsyncIterator[CountingHttp]:
+async def gatepass_http(settings: Settings, runtime: Container) -> AsyncIterator[CountingHttp]:
     http = CountingHttp(create_app(settings, runtime=runtime))
     async with http.client:
         yield http

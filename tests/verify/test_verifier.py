@@ -266,7 +266,7 @@ def test_the_verifier_does_not_import_the_server():
     script = (
         "import sys, gatepass.verify, gatepass.verify.starlette\n"
         "print(','.join(sorted(m for m in sys.modules if m.startswith(("
-        "'gatepass.core', 'gatepass.storage', 'gatepass.http', 'gatepass.runtime', "
+        "'gatepass.core', 'gatepass.adapters', 'gatepass.http', 'gatepass.app', "
         "'gatepass.config', 'sqlalchemy', 'asyncpg', 'aiosqlite', 'argon2', 'redis')))))\n"
     )
     result = subprocess.run(

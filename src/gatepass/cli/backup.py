@@ -1,5 +1,5 @@
 """`gatepass export` and `gatepass import`: move a deployment between databases (for example
-from SQLite to PostgreSQL) with one command pair; see storage/sql/backup.py for what moves."""
+from SQLite to PostgreSQL) with one command pair; see adapters/sql/backup.py for what moves."""
 
 from __future__ import annotations
 
@@ -16,6 +16,17 @@ import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from gatepass.adapters.sql.backup import (
+    BackupError,
+    check_document,
+    check_master_key,
+    existing_rows,
+    export_document,
+    import_document,
+)
+from gatepass.adapters.sql.migrate import migrate
+from gatepass.adapters.sql.storage import SqlStorage, open_storage
+from gatepass.app.container import SetupError, make_home, read_master_key
 from gatepass.cli.common import (
     JSON_OPTION,
     actor,
@@ -28,17 +39,6 @@ from gatepass.cli.common import (
 from gatepass.config import Settings
 from gatepass.core.keys import MasterKeyError
 from gatepass.core.models import AuditEvent
-from gatepass.runtime import SetupError, make_home, read_master_key
-from gatepass.storage.sql.backup import (
-    BackupError,
-    check_document,
-    check_master_key,
-    existing_rows,
-    export_document,
-    import_document,
-)
-from gatepass.storage.sql.migrate import migrate
-from gatepass.storage.sql.storage import SqlStorage, open_storage
 
 STDIO = "-"
 

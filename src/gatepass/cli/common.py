@@ -26,13 +26,13 @@ from typer._click.core import Context  # typer vendors click (pinned in pyprojec
 from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
+from gatepass.adapters.sql.backup import BackupError
+from gatepass.adapters.sql.engine import DatabaseUnusable
+from gatepass.app.container import Container, SetupError, open_container
 from gatepass.config import ConfigError, Settings, load_settings, parse_duration
 from gatepass.core.errors import GatepassError
 from gatepass.core.keys import MasterKeyError
 from gatepass.core.text import clip
-from gatepass.runtime import Runtime, SetupError, open_runtime
-from gatepass.storage.sql.backup import BackupError
-from gatepass.storage.sql.engine import DatabaseUnusable
 
 T = TypeVar("T")
 out = Console(highlight=False, soft_wrap=True)
@@ -119,12 +119,12 @@ def actor() -> str:
         return "cli"
 
 
-def run(job: Callable[[Runtime], Awaitable[T]], *, initialize: bool = False) -> T:
+def run(job: Callable[[Container], Awaitable[T]], *, initialize: bool = False) -> T:
     """Open the runtime, run one job, close; every expected failure becomes one line."""
     config = settings()
 
     async def main() -> T:
-        runtime = await open_runtime(config, initialize=initialize, buffered_audit=False)
+        runtime = await open_container(config, initialize=initialize, buffered_audit=False)
         try:
             return await job(runtime)
         finally:

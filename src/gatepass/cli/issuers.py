@@ -7,11 +7,11 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from gatepass.app.container import trusted_issuer
 from gatepass.cli.common import JSON_OPTION, actor, emit_json, fail, report, run, table
 from gatepass.config import IssuerConfig
 from gatepass.core.external import TrustedIssuer
 from gatepass.core.text import clip
-from gatepass.runtime import trusted_issuer
 
 issuer_app = typer.Typer(help="Trusted external identity providers (OIDC).", no_args_is_help=True)
 

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from gatepass.adapters.sql.migrate import current_revision
+from gatepass.app.container import Container, open_container
 from gatepass.cli import backup, issuers, manage, ops, remote, resources, tokens
 from gatepass.cli.common import (
     JSON_OPTION,
@@ -30,8 +32,6 @@ from gatepass.cli.common import (
 from gatepass.config import Settings, safe_url
 from gatepass.core.errors import NotFound
 from gatepass.core.policies import ADMIN_SCOPE
-from gatepass.runtime import Runtime, open_runtime
-from gatepass.storage.sql.migrate import current_revision
 
 app = typer.Typer(
     cls=JsonAwareGroup,
@@ -73,7 +73,7 @@ def init(
     """Create the data directory, master key, database schema and first signing key."""
     password = read_secret_stdin("password") if password_stdin else None
 
-    async def job(runtime: Runtime) -> dict[str, object]:
+    async def job(runtime: Container) -> dict[str, object]:
         result: dict[str, object] = {
             "home": str(runtime.settings.home),
             "database": safe_url(runtime.settings.resolved_database_url),
@@ -103,7 +103,7 @@ def init(
             out.print(f"admin user {result['admin']} already exists; password unchanged")
 
 
-async def _ensure_admin(runtime: Runtime, name: str, password: str) -> bool:
+async def _ensure_admin(runtime: Container, name: str, password: str) -> bool:
     admin_service = runtime.admin
     if ADMIN_ROLE not in {role.name for role in await admin_service.list_roles()}:
         await admin_service.put_role(
@@ -122,7 +122,7 @@ async def _ensure_admin(runtime: Runtime, name: str, password: str) -> bool:
 def migrate(as_json: bool = JSON_OPTION) -> None:
     """Bring the database schema up to date (safe while other processes serve)."""
 
-    async def job(runtime: Runtime) -> dict[str, object]:
+    async def job(runtime: Container) -> dict[str, object]:
         return {
             "database": safe_url(runtime.settings.resolved_database_url),
             "revision": await current_revision(runtime.storage.engine),
@@ -154,7 +154,7 @@ def serve(
     config = settings()
 
     async def check() -> None:
-        runtime = await open_runtime(config)
+        runtime = await open_container(config)
         await runtime.close()
 
     # Checked here, before any worker starts: a worker that cannot open the runtime would

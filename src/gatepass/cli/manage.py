@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from gatepass.app.container import Container
 from gatepass.cli.common import (
     JSON_OPTION,
     actor,
@@ -23,8 +24,7 @@ from gatepass.cli.common import (
     when,
 )
 from gatepass.core.models import ApiKey, AuditEvent, Client, Session, SigningKeyRecord, User
-from gatepass.runtime import Runtime
-from gatepass.storage.base import AuditQuery
+from gatepass.core.ports import AuditQuery
 
 org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
@@ -659,7 +659,7 @@ def audit(
     """Show audit events, newest first."""
     window = duration(since, "--since")
 
-    async def job(rt: Runtime) -> list[AuditEvent]:
+    async def job(rt: Container) -> list[AuditEvent]:
         start = rt.clock.now() - window if window is not None else None
         return await rt.admin.audit(AuditQuery(user=user, event=event, since=start, limit=limit))
 

@@ -13,6 +13,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from gatepass.app.container import Container
 from gatepass.cli.common import (
     JSON_OPTION,
     emit_json,
@@ -23,9 +24,8 @@ from gatepass.cli.common import (
     settings,
     state,
 )
+from gatepass.cli.doctor import FAIL, Check, diagnose
 from gatepass.config import ENV_PREFIX, Settings, safe_url
-from gatepass.observability.doctor import FAIL, Check, diagnose
-from gatepass.runtime import Runtime
 
 config_app = typer.Typer(help="The effective configuration.", no_args_is_help=True)
 
@@ -133,7 +133,7 @@ def purge(as_json: bool = JSON_OPTION) -> None:
     """Delete expired sessions, denylist entries and known addresses now (and old audit
     events when audit_retention is set), in bounded batches."""
 
-    async def job(runtime: Runtime) -> dict[str, int | bool]:
+    async def job(runtime: Container) -> dict[str, int | bool]:
         return (await runtime.purge()).as_dict()
 
     report = run(job)

@@ -7,9 +7,9 @@ from typing import Any
 import jwt
 import typer
 
+from gatepass.app.container import Container
 from gatepass.cli.common import JSON_OPTION, emit_json, fail, out, run, table, when
 from gatepass.core.errors import GatepassError
-from gatepass.runtime import Runtime
 
 token_app = typer.Typer(help="Inspect tokens.", no_args_is_help=True)
 
@@ -34,7 +34,7 @@ def verify(token: str, as_json: bool = JSON_OPTION) -> None:
     """Check signature, issuer, expiry and revocation of an access or refresh token (for
     gatepass or for a registered API: `aud` says which)."""
 
-    async def job(rt: Runtime) -> dict[str, Any]:
+    async def job(rt: Container) -> dict[str, Any]:
         try:
             verified = await rt.auth.verify_access(token, any_audience=True)
         except GatepassError as access_error:

@@ -2,5 +2,5 @@
 
 Nothing under `gatepass.core` may import a web framework, SQL toolkit or HTTP client; a test
 enforces it. Storage and limiter implementations are reached through the protocols in
-`gatepass.storage.base`.
+`gatepass.core.ports`.
 """

@@ -40,10 +40,10 @@ from gatepass.core.models import (
 )
 from gatepass.core.oauth import DEFAULT_GRANT_TYPES, validate_grant_types
 from gatepass.core.policies import validate_scopes
+from gatepass.core.ports import AuditQuery, SessionQuery
 from gatepass.core.resources import uri_problem
 from gatepass.core.service import AuthService
 from gatepass.core.text import clip
-from gatepass.storage.base import AuditQuery, SessionQuery
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+\-]{0,127}$")
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")

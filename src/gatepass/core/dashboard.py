@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gatepass.storage.base import Storage
+from gatepass.core.ports import Storage
 
 LOGIN_EVENT = "login"
 MINUTE = 60

@@ -20,8 +20,8 @@ from gatepass.core.keys import (
     shared_secret_key,
 )
 from gatepass.core.models import SigningKeyRecord
+from gatepass.core.ports import KeyStore
 from gatepass.core.text import clip
-from gatepass.storage.base import KeyStore
 
 
 class KeyManager:

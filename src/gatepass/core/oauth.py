@@ -123,7 +123,7 @@ class TokenRequest:
 
 @dataclass(frozen=True, slots=True)
 class OAuthProfiles:
-    """Token profile names (filled in by `gatepass.token_profiles`)."""
+    """Token profile names (filled in by `gatepass.app.profiles`)."""
 
     client_credentials: str  # stateless: no session, revocable by jti or by client
     password: str  # a session with a rotating refresh token

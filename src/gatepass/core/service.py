@@ -65,6 +65,7 @@ from gatepass.core.policies import (
     require,
     scope_string,
 )
+from gatepass.core.ports import Denylist, Lockout, LoginLimiter, Storage
 from gatepass.core.profiles import TokenProfile, mapped_claims, subject_of
 from gatepass.core.resources import audience_claim, issued_for, parse_resources
 from gatepass.core.text import clip, recordable, storable
@@ -76,7 +77,6 @@ from gatepass.core.tokens import (
     TokenCodec,
     UnknownSigningKey,
 )
-from gatepass.storage.base import Denylist, Lockout, LoginLimiter, Storage
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 - Storage: PostgreSQL refuses NUL in text, and no backend can encode a lone UTF-16 surrogate
   as UTF-8. `storable` says whether a value can be stored or looked up at all; the storage
-  refuses the others (one column type, `storage/sql/types.py`), and a login whose identifier is
+  refuses the others (one column type, `adapters/sql/types.py`), and a login whose identifier is
   not storable is an unknown principal, since nothing can be named by it.
 - Records of what a caller tried (the audit log's actor, throttling keys) must never fail on
   content: `recordable` replaces what cannot be stored with U+FFFD.

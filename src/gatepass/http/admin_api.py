@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatepass.app.container import trusted_issuer
 from gatepass.config import IssuerConfig, parse_duration
 from gatepass.core.dashboard import DashboardFigures
 from gatepass.core.errors import InvalidToken
@@ -43,6 +44,7 @@ from gatepass.core.models import (
     User,
 )
 from gatepass.core.policies import ADMIN_SCOPE, require
+from gatepass.core.ports import AuditQuery
 from gatepass.http.context import Gate
 from gatepass.http.native import ErrorResponse, native_errors, validated
 from gatepass.http.openapi import Doc, Endpoint, query_param
@@ -54,8 +56,6 @@ from gatepass.http.wire import (
     parse_json_object,
     read_body,
 )
-from gatepass.runtime import trusted_issuer
-from gatepass.storage.base import AuditQuery
 from gatepass.views import iso, resource_view
 
 SURFACE = "admin"

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatepass import __version__
+from gatepass.app.container import Container, open_container
 from gatepass.config import Settings, load_settings
 from gatepass.core.errors import GatepassError
 from gatepass.http.admin_api import AdminApi
@@ -30,7 +31,6 @@ from gatepass.http.operations import OperationsApi
 from gatepass.http.wire import json_response
 from gatepass.observability.logs import configure_logging
 from gatepass.observability.metrics import HttpMetrics, process_exited
-from gatepass.runtime import Runtime, open_runtime
 
 log = logging.getLogger("gatepass.housekeeping")
 
@@ -53,7 +53,7 @@ def surfaces(gate: Gate) -> list[Surface]:
     ]
 
 
-def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlette:
+def create_app(settings: Settings, *, runtime: Container | None = None) -> Starlette:
     """The app. With `runtime`, the caller owns it (tests); else the lifespan opens one."""
     gate = Gate(settings=settings, runtime=runtime)
     endpoints = [endpoint for surface in surfaces(gate) for endpoint in surface.endpoints()]
@@ -86,7 +86,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = gate.runtime is None
         if owned:
-            gate.runtime = await open_runtime(settings)
+            gate.runtime = await open_container(settings)
         gate.started_at = gate.ready.clock.now()
         housekeeping = None
         if owned and settings.purge_interval > 0:
@@ -118,7 +118,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     return app
 
 
-async def _housekeeping(runtime: Runtime, interval: float) -> None:
+async def _housekeeping(runtime: Container, interval: float) -> None:
     """Purge expired rows every `interval` seconds; workers start at random offsets so that
     several processes do not all purge at the same moment."""
     await asyncio.sleep(random.uniform(0, interval))  # noqa: S311  (not a secret)

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gatepass.app.container import Container
 from gatepass.config import Settings
 from gatepass.core.admin import AdminService
 from gatepass.core.service import AuthService
-from gatepass.runtime import Runtime
 
 
 @dataclass
 class Gate:
     settings: Settings
-    runtime: Runtime | None = None
+    runtime: Container | None = None
     started_at: float = field(default=0.0)
 
     @property
-    def ready(self) -> Runtime:
+    def ready(self) -> Container:
         if self.runtime is None:
             raise RuntimeError("the app has not started")
         return self.runtime

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatepass.app.profiles import NATIVE
 from gatepass.core.errors import GatepassError, InvalidRequest, InvalidToken
 from gatepass.core.models import IssuedTokens, PrincipalKind, VerifiedToken
 from gatepass.core.text import clip
@@ -26,7 +27,6 @@ from gatepass.http.wire import (
     read_body,
     request_context,
 )
-from gatepass.token_profiles import NATIVE
 
 SURFACE = "native"
 

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from gatepass.app.profiles import CONSOLE
 from gatepass.core.errors import GatepassError, InsufficientScope, InvalidToken
 from gatepass.core.policies import ADMIN_SCOPE, require
 from gatepass.http.console.render import Renderer
@@ -37,7 +38,6 @@ from gatepass.http.console.session import (
 from gatepass.http.context import Gate
 from gatepass.http.errors import native_error
 from gatepass.http.wire import WireError
-from gatepass.token_profiles import CONSOLE
 
 SURFACE = "console"
 PAGE_SIZE = 50

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatepass.app.container import trusted_issuer
 from gatepass.config import EXTERNAL_ALGORITHMS, IssuerConfig
 from gatepass.core.errors import GatepassError, NotFound
 from gatepass.core.external import TrustedIssuer
@@ -23,7 +24,6 @@ from gatepass.http.console.session import ConsoleSession, Form
 from gatepass.http.errors import native_error
 from gatepass.http.native import validated
 from gatepass.http.wire import WireError
-from gatepass.runtime import trusted_issuer
 
 MATCHES = ("sub", "email")
 

@@ -22,6 +22,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatepass.app.profiles import CONSOLE
 from gatepass.config import parse_duration
 from gatepass.core.errors import (
     GatepassError,
@@ -33,6 +34,7 @@ from gatepass.core.errors import (
 )
 from gatepass.core.models import ApiKey, User
 from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.core.ports import AuditQuery
 from gatepass.core.text import clip
 from gatepass.http.console.base import (
     NOT_ADMIN,
@@ -68,8 +70,6 @@ from gatepass.http.console.session import (
 from gatepass.http.errors import native_error
 from gatepass.http.openapi import Endpoint
 from gatepass.http.wire import WireError, request_context
-from gatepass.storage.base import AuditQuery
-from gatepass.token_profiles import CONSOLE
 
 LIFETIMES = {"": None, "1d": "1d", "30d": "30d", "90d": "90d", "365d": "365d"}
 AUDIT_WINDOWS = {"": None, "15m": "15m", "1h": "1h", "24h": "24h", "7d": "7d", "30d": "30d"}

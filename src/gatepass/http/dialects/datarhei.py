@@ -17,11 +17,11 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from gatepass.app.profiles import DATARHEI
 from gatepass.core import errors as e
 from gatepass.http.dialects.base import DialectSurface, retry_after
 from gatepass.http.openapi import Doc, Endpoint, query_param
 from gatepass.http.wire import NO_STORE, WireError, bearer_token, json_response
-from gatepass.token_profiles import DATARHEI
 
 CORE_VERSION = "16.20.0"
 ACCESS_DENIED = "access denied"

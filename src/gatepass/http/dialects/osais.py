@@ -12,12 +12,12 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatepass.app.profiles import OSAIS
 from gatepass.config import format_duration
 from gatepass.core import errors as e
 from gatepass.http.dialects.base import DialectSurface, retry_after
 from gatepass.http.openapi import Doc, Endpoint
 from gatepass.http.wire import NO_STORE, WireError, json_response, parse_form, parse_json_object
-from gatepass.token_profiles import OSAIS
 
 
 class OsaisLogin(BaseModel):

@@ -13,11 +13,11 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatepass.app.profiles import UNDUIT
 from gatepass.core import errors as e
 from gatepass.http.dialects.base import DialectSurface, retry_after
 from gatepass.http.openapi import Doc, Endpoint
 from gatepass.http.wire import NO_STORE, WireError, bearer_token, json_response, presented_csrf
-from gatepass.token_profiles import UNDUIT
 
 MISSING_LOGIN = "Missing required fields: client_id, client_secret"
 MISSING_REFRESH = "Missing required field: refresh_token"

@@ -16,11 +16,11 @@ from pydantic import BaseModel, RootModel
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatepass.app.profiles import XPAY
 from gatepass.core import errors as e
 from gatepass.http.dialects.base import DialectSurface, retry_after
 from gatepass.http.openapi import Doc, Endpoint, header_param
 from gatepass.http.wire import NO_STORE, WireError, json_response
-from gatepass.token_profiles import XPAY
 
 
 class XpayLogin(BaseModel):

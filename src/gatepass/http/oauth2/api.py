@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatepass.app.profiles import OAUTH_PROFILES
 from gatepass.core.errors import GatepassError
 from gatepass.core.models import IssuedTokens
 from gatepass.core.oauth import ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE, OAuthService, TokenRequest
@@ -39,7 +40,6 @@ from gatepass.http.wire import (
     request_context,
     single_values,
 )
-from gatepass.token_profiles import OAUTH_PROFILES
 
 SURFACE = "oauth"
 FORM = "application/x-www-form-urlencoded"

@@ -1,6 +1,6 @@
 """The composition root: from Settings to a ready AuthService and AdminService.
 
-Both the HTTP app and the CLI open a Runtime. It checks, with one clear message each, that the
+Both the HTTP app and the CLI open a Container. It checks, with one clear message each, that the
 database is migrated, that the master key is present and is the one the database was created
 with, and that a signing key exists — so a copied database without its master key refuses to
 start instead of failing on the first request.
@@ -14,6 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gatepass import __version__
+from gatepass.adapters.http_fetch import HttpJsonFetcher
+from gatepass.adapters.observed import (
+    ObservedAudit,
+    ObservedDenylist,
+    ObservedLimiter,
+    PoolMetrics,
+)
+from gatepass.adapters.sql.engine import DatabaseUnusable
+from gatepass.adapters.sql.migrate import current_revision, head_revision, migrate
+from gatepass.adapters.sql.storage import SqlStorage, open_storage
+from gatepass.adapters.throttle import ThrottlePolicy
+from gatepass.app.backends import SharedState, open_shared_state
+from gatepass.app.profiles import build_profiles
 from gatepass.config import IssuerConfig, Settings
 from gatepass.core.admin import AdminService
 from gatepass.core.clock import Clock, SystemClock
@@ -25,23 +38,10 @@ from gatepass.core.keymanager import KeyManager
 from gatepass.core.keys import MasterKey, MasterKeyError
 from gatepass.core.models import ServerInfo
 from gatepass.core.passwords import Argon2Profile, HashingPool, PasswordHasher
+from gatepass.core.ports import Denylist, LoginLimiter
 from gatepass.core.profiles import TokenProfile
 from gatepass.core.service import AuthService, CoreConfig
-from gatepass.external_fetch import HttpJsonFetcher
-from gatepass.limiting.backends import SharedState, open_shared_state
-from gatepass.limiting.throttle import ThrottlePolicy
 from gatepass.observability.metrics import PURGED
-from gatepass.observability.observers import (
-    ObservedAudit,
-    ObservedDenylist,
-    ObservedLimiter,
-    PoolMetrics,
-)
-from gatepass.storage.base import Denylist, LoginLimiter
-from gatepass.storage.sql.engine import DatabaseUnusable
-from gatepass.storage.sql.migrate import current_revision, head_revision, migrate
-from gatepass.storage.sql.storage import SqlStorage, open_storage
-from gatepass.token_profiles import build_profiles
 
 MASTER_KEY_CHECK = "master_key_check"
 INSTANCE_ID = "instance_id"
@@ -52,7 +52,7 @@ class SetupError(Exception):
 
 
 @dataclass
-class Runtime:
+class Container:
     settings: Settings
     storage: SqlStorage
     denylist: Denylist
@@ -150,7 +150,7 @@ def make_home(home: Path) -> None:
         raise SetupError(f"cannot create {home}: {exc.strerror} — fix GATEPASS_HOME") from None
 
 
-async def open_runtime(
+async def open_container(
     settings: Settings,
     *,
     clock: Clock | None = None,
@@ -158,7 +158,7 @@ async def open_runtime(
     buffered_audit: bool = True,
     denylist: Denylist | None = None,
     limiter: LoginLimiter | None = None,
-) -> Runtime:
+) -> Container:
     clock = clock or SystemClock()
     if settings.database_url is None:
         if initialize:
@@ -193,7 +193,7 @@ async def _assemble(
     initialize: bool,
     denylist: Denylist | None,
     limiter: LoginLimiter | None,
-) -> Runtime:
+) -> Container:
     if initialize:
         await migrate(storage.engine)
     elif await current_revision(storage.engine) != head_revision():
@@ -279,7 +279,7 @@ async def _assemble(
     info = ServerInfo(
         name="gatepass", instance_id=instance_id, version=__version__, started_at=clock.now()
     )
-    return Runtime(
+    return Container(
         info=info,
         settings=settings,
         storage=storage,

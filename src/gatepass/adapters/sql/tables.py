@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gatepass.storage.sql.types import String, Text
+from gatepass.adapters.sql.types import String, Text
 
 metadata = sa.MetaData(
     naming_convention={
@@ -206,7 +206,7 @@ resources = sa.Table(
     sa.Column("created_at", Time, nullable=False),
 )
 
-# Login throttling without Redis (storage/sql/limiter.py): counters with an expiry (bans,
+# Login throttling without Redis (adapters/sql/limiter.py): counters with an expiry (bans,
 # offences) and the entries of moving windows, one row per counted failure.
 throttle_counters = sa.Table(
     "throttle_counters",
@@ -232,7 +232,7 @@ throttle_hits = sa.Table(
 )
 
 # The client addresses that signed in to an account successfully, each until `expires_at`
-# (storage/sql/known_addresses.py): a known address is not bound by the account's limit.
+# (adapters/sql/known_addresses.py): a known address is not bound by the account's limit.
 known_addresses = sa.Table(
     "known_addresses",
     metadata,

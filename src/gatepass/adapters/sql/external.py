@@ -8,10 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gatepass.adapters.sql import tables as t
+from gatepass.adapters.sql.engine import guarded, write_transaction
 from gatepass.core.errors import Conflict
 from gatepass.core.external import TrustedIssuer
-from gatepass.storage.sql import tables as t
-from gatepass.storage.sql.engine import guarded, write_transaction
 
 _ISSUER_FIELDS = {f.name for f in fields(TrustedIssuer)} - {"source"}
 

@@ -21,9 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from gatepass.adapters.sql.inline_sqlite import InlineAsyncEngine, inline_connector
 from gatepass.core.errors import Conflict, GatepassError, StorageUnavailable
 from gatepass.observability.metrics import STORAGE_ERRORS
-from gatepass.storage.sql.inline_sqlite import InlineAsyncEngine, inline_connector
 
 DATABASE_ERRORS = STORAGE_ERRORS.labels("database")
 

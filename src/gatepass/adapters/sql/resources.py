@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gatepass.adapters.sql import tables as t
+from gatepass.adapters.sql.changes import StampedCache, fetched
+from gatepass.adapters.sql.engine import guarded
 from gatepass.core.models import Resource
-from gatepass.storage.sql import tables as t
-from gatepass.storage.sql.changes import StampedCache, fetched
-from gatepass.storage.sql.engine import guarded
 
 
 class SqlResourceStore:

@@ -37,7 +37,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from gatepass.core.clock import Clock
 from gatepass.core.errors import RateLimited
-from gatepass.storage.base import KnownAddresses, Lockout
+from gatepass.core.ports import KnownAddresses, Lockout
 
 _OFFENSE_MEMORY = 86400
 _RENEW_EVERY = 3600.0

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from gatepass.core.errors import RateLimited
 from gatepass.core.models import AuditEvent
+from gatepass.core.ports import AuditCount, AuditLog, AuditQuery, Denylist, Lockout, LoginLimiter
 from gatepass.observability import metrics as m
-from gatepass.storage.base import AuditCount, AuditLog, AuditQuery, Denylist, Lockout, LoginLimiter
 
 audit_log = logging.getLogger("gatepass.audit")
 

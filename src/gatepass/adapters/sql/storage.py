@@ -9,6 +9,26 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gatepass.adapters.sql import tables as t
+from gatepass.adapters.sql.audit import BufferedAuditLog, SqlAuditLog
+from gatepass.adapters.sql.changes import (
+    ChangeStamps,
+    Kind,
+    StampedCache,
+    fetched,
+    stamps_path,
+    track_changes,
+)
+from gatepass.adapters.sql.engine import (
+    DatabaseUnusable,
+    check_database,
+    guarded,
+    make_engine,
+    sqlite_file,
+    write_transaction,
+)
+from gatepass.adapters.sql.external import SqlExternalStore
+from gatepass.adapters.sql.resources import SqlResourceStore
 from gatepass.core.models import (
     ApiKey,
     AuthMethod,
@@ -20,27 +40,7 @@ from gatepass.core.models import (
     SigningKeyRecord,
     User,
 )
-from gatepass.storage.base import AuditLog, SessionQuery
-from gatepass.storage.sql import tables as t
-from gatepass.storage.sql.audit import BufferedAuditLog, SqlAuditLog
-from gatepass.storage.sql.changes import (
-    ChangeStamps,
-    Kind,
-    StampedCache,
-    fetched,
-    stamps_path,
-    track_changes,
-)
-from gatepass.storage.sql.engine import (
-    DatabaseUnusable,
-    check_database,
-    guarded,
-    make_engine,
-    sqlite_file,
-    write_transaction,
-)
-from gatepass.storage.sql.external import SqlExternalStore
-from gatepass.storage.sql.resources import SqlResourceStore
+from gatepass.core.ports import AuditLog, SessionQuery
 
 
 def _words(value: str) -> frozenset[str]:

@@ -25,9 +25,9 @@ from limits.aio.storage import MovingWindowSupport, Storage
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gatepass.storage.sql import tables as t
-from gatepass.storage.sql.changes import ChangeStamps, Kind, StampedCache, fetched
-from gatepass.storage.sql.engine import guarded, write_transaction
+from gatepass.adapters.sql import tables as t
+from gatepass.adapters.sql.changes import ChangeStamps, Kind, StampedCache, fetched
+from gatepass.adapters.sql.engine import guarded, write_transaction
 
 _LOCK_SPACE = 0x6770  # advisory lock class id for throttle keys ("gp")
 _PURGE_EVERY = 60.0

@@ -12,9 +12,9 @@
 - `FailClosedLoginLimiter`: login throttling refuses logins (503) while Redis is unreachable
   rather than letting them through uncounted (see docs/decisions.md).
 
-The denylist that the runtime actually uses when Redis is configured is
-`gatepass.limiting.shared.SharedDenylist`: the database keeps the durable record and answers
-while Redis is away.
+The denylist a deployment actually uses when Redis is configured is
+`gatepass.adapters.shared_denylist.SharedDenylist`: the database keeps the durable record and
+answers while Redis is away.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from gatepass.adapters.throttle import LimitsLoginLimiter
 from gatepass.core.errors import StorageUnavailable
-from gatepass.limiting.throttle import LimitsLoginLimiter
+from gatepass.core.ports import Lockout
 from gatepass.observability.metrics import STORAGE_ERRORS
-from gatepass.storage.base import Lockout
 
 log = logging.getLogger("gatepass.redis")
 

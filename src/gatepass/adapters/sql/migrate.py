@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gatepass.storage.sql.engine import guarded, write_transaction
+from gatepass.adapters.sql.engine import guarded, write_transaction
 
 if TYPE_CHECKING:
     from alembic.config import Config

@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from gatepass.adapters.sql.denylist import SqlDenylist
+from gatepass.adapters.sql.known_addresses import SqlKnownAddresses
+from gatepass.adapters.sql.limiter import SqlThrottleStorage
+from gatepass.adapters.sql.storage import SqlStorage
+from gatepass.adapters.throttle import LimitsLoginLimiter, ThrottlePolicy
 from gatepass.config import Settings
 from gatepass.core.clock import Clock
-from gatepass.limiting.throttle import LimitsLoginLimiter, ThrottlePolicy
-from gatepass.storage.base import Denylist, KnownAddresses, LoginLimiter
-from gatepass.storage.sql.denylist import SqlDenylist
-from gatepass.storage.sql.known_addresses import SqlKnownAddresses
-from gatepass.storage.sql.limiter import SqlThrottleStorage
-from gatepass.storage.sql.storage import SqlStorage
+from gatepass.core.ports import Denylist, KnownAddresses, LoginLimiter
 
 
 @dataclass
@@ -51,14 +51,14 @@ async def open_shared_state(
             known_addresses=known,
         )
     # Imported here so that deployments without Redis never load the client.
-    from gatepass.limiting.redis import (
+    from gatepass.adapters.redis import (
         FailClosedLoginLimiter,
         RedisDenylist,
         RedisKnownAddresses,
         RedisLink,
         RedisThrottleStorage,
     )
-    from gatepass.limiting.shared import SharedDenylist
+    from gatepass.adapters.shared_denylist import SharedDenylist
 
     link = RedisLink(settings.redis_url, settings.redis_key_prefix)
     denylist = SharedDenylist(RedisDenylist(link), SqlDenylist(storage.engine), clock)

@@ -24,11 +24,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatepass import __version__
+from gatepass.adapters.sql import tables as t
+from gatepass.adapters.sql.engine import guarded, write_transaction
+from gatepass.adapters.sql.migrate import current_revision, head_revision
 from gatepass.core.keys import MasterKey, MasterKeyError, load_signing_key
 from gatepass.core.models import SigningKeyRecord
-from gatepass.storage.sql import tables as t
-from gatepass.storage.sql.engine import guarded, write_transaction
-from gatepass.storage.sql.migrate import current_revision, head_revision
 
 FORMAT = "gatepass-export"
 VERSION = 1

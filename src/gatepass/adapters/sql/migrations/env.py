@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from gatepass.storage.sql.tables import metadata
+from gatepass.adapters.sql.tables import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gatepass.storage.sql import tables as t
-from gatepass.storage.sql.changes import ChangeStamps, Kind, StampedCache, fetched
-from gatepass.storage.sql.engine import guarded, write_transaction
+from gatepass.adapters.sql import tables as t
+from gatepass.adapters.sql.changes import ChangeStamps, Kind, StampedCache, fetched
+from gatepass.adapters.sql.engine import guarded, write_transaction
 
 
 class SqlKnownAddresses:

@@ -15,12 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gatepass.adapters.sql import tables as t
+from gatepass.adapters.sql.engine import guarded
 from gatepass.core.errors import StorageUnavailable
 from gatepass.core.models import AuditEvent
+from gatepass.core.ports import AuditCount, AuditQuery
 from gatepass.core.text import recordable
-from gatepass.storage.base import AuditCount, AuditQuery
-from gatepass.storage.sql import tables as t
-from gatepass.storage.sql.engine import guarded
 
 log = logging.getLogger("gatepass.audit")
 

@@ -28,10 +28,10 @@ from collections.abc import Sequence
 
 from redis.exceptions import RedisError
 
+from gatepass.adapters.redis import RedisDenylist
+from gatepass.adapters.sql.denylist import SqlDenylist
 from gatepass.core.clock import Clock
 from gatepass.core.errors import StorageUnavailable
-from gatepass.limiting.redis import RedisDenylist
-from gatepass.storage.sql.denylist import SqlDenylist
 
 log = logging.getLogger("gatepass.redis")
 

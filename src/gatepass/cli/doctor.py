@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from gatepass.adapters.sql.engine import DatabaseUnusable
+from gatepass.adapters.sql.migrate import current_revision, head_revision
+from gatepass.adapters.sql.storage import SqlStorage, open_storage
+from gatepass.app.container import MASTER_KEY_CHECK, SetupError, read_master_key
 from gatepass.config import Settings, safe_url
 from gatepass.core.errors import GatepassError
 from gatepass.core.keys import MasterKey, MasterKeyError, load_signing_key
-from gatepass.runtime import MASTER_KEY_CHECK, SetupError, read_master_key
-from gatepass.storage.sql.engine import DatabaseUnusable
-from gatepass.storage.sql.migrate import current_revision, head_revision
-from gatepass.storage.sql.storage import SqlStorage, open_storage
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 # A clock this far from the database's or Redis's is a problem (tokens' iat/exp, bans).
@@ -149,7 +149,7 @@ async def _signing_keys_check(settings: Settings, storage: SqlStorage, master: M
 async def _redis_check(settings: Settings) -> Check:
     if not settings.redis_url:
         return Check("redis", SKIP, "not configured: the database holds denylist and throttle")
-    from gatepass.limiting.redis import RedisLink
+    from gatepass.adapters.redis import RedisLink
 
     link = RedisLink(settings.redis_url, settings.redis_key_prefix)
     try:
@@ -200,7 +200,7 @@ async def _postgres_skew(settings: Settings) -> float:
 
 
 async def _redis_skew(settings: Settings) -> float:
-    from gatepass.limiting.redis import RedisLink
+    from gatepass.adapters.redis import RedisLink
 
     assert settings.redis_url is not None
     link = RedisLink(settings.redis_url, settings.redis_key_prefix)

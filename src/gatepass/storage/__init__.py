@@ -1,1 +1,0 @@
-"""Durable state behind protocols (`base`), with SQLAlchemy implementations (`sql`)."""
