@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.client
 import select
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,24 +107,63 @@ def test_a_400_mb_head_is_refused_long_before_its_end_and_costs_no_memory(
     assert _get(server) == 200
 
 
+def _flood_heads_at_once(
+    port: int, shape: str, count: int, limit_bytes: int, pid: int
+) -> tuple[list[bytes], int]:
+    """`count` connections each sending a never-ending head of `shape` (up to `limit_bytes`)
+    from one thread: a connection stops sending the moment its answer is readable, so no
+    scheduling delay of ours makes the server's lingering close end in a reset. Returns the
+    answers and the highest RSS of `pid` seen meanwhile."""
+    prefix, payload = HEAD_SHAPES[shape]
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(count)]
+    sent = dict.fromkeys(socks, 0)
+    answers = {sock: b"" for sock in socks}
+    answering: set[socket.socket] = set()
+    open_socks = set(socks)
+    peak = 0
+    deadline = time.monotonic() + 60
+    try:
+        for sock in socks:
+            sock.sendall(prefix)
+            sock.setblocking(False)
+        while open_socks and time.monotonic() < deadline:
+            peak = max(peak, _rss_kb(pid))
+            sending = [s for s in open_socks - answering if sent[s] < limit_bytes]
+            readable, writable, _ = select.select(list(open_socks), sending, [], 1)
+            for sock in readable:
+                answering.add(sock)
+                try:
+                    chunk = sock.recv(65536)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except ConnectionResetError:
+                    chunk = b""
+                answers[sock] += chunk
+                if not chunk:
+                    open_socks.discard(sock)
+            for sock in writable:
+                if sock in answering:
+                    continue
+                try:
+                    sent[sock] += sock.send(payload)
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except (BrokenPipeError, ConnectionResetError):
+                    open_socks.discard(sock)
+    finally:
+        for sock in socks:
+            sock.close()
+    return [answers[sock] for sock in socks], peak
+
+
 def test_twenty_connections_of_10_mb_heads_at_once_are_bounded(server: Server) -> None:
     before = _warm(server)
-    results: list[tuple[int, bytes]] = []
 
-    def one() -> None:
-        results.append(_flood_head(server.port, "one huge header", 10 * 1024 * 1024))
+    answers, peak = _flood_heads_at_once(
+        server.port, "one huge header", 20, 10 * 1024 * 1024, server.process.pid
+    )
 
-    threads = [threading.Thread(target=one) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    peak = before
-    while any(thread.is_alive() for thread in threads):
-        peak = max(peak, _rss_kb(server.process.pid))
-        time.sleep(0.02)
-    for thread in threads:
-        thread.join()
-
-    assert [answer[:12] for _, answer in results] == [b"HTTP/1.1 431"] * 20
+    assert [answer[:12] for answer in answers] == [b"HTTP/1.1 431"] * 20
     assert peak - before < RSS_BOUND_KB
     assert _rss_kb(server.process.pid) - before < RSS_BOUND_KB
 

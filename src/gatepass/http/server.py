@@ -46,9 +46,13 @@ log = logging.getLogger("gatepass.http")
 # After a refusal the client may still be sending the rest of its request; closing a socket with
 # unread data makes the kernel send a reset, which can destroy the response before the client
 # reads it. So the refusal is sent, the write side shut, and the rest read and dropped for a
-# short while (nginx's "lingering close"), at most this long and this many bytes.
+# short while (nginx's "lingering close"), at most this long and this many bytes. The byte bound
+# is above what Linux may already hold in the two socket buffers of a loopback or LAN
+# connection (autotuned to several MiB each): a smaller bound closed while the kernel still held
+# the client's earlier bytes, and the reset that followed lost the answer (seen with twenty
+# clients sending 10 MB heads at once on a loaded machine). Dropping bytes costs no memory.
 LINGER_SECONDS = 2.0
-LINGER_BYTES = 1024 * 1024
+LINGER_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
