@@ -43,8 +43,8 @@ from gatepass.core.models import (
     SigningKeyRecord,
     User,
 )
-from gatepass.core.policies import ADMIN_SCOPE, require
 from gatepass.core.ports import AuditQuery
+from gatepass.core.scopes import ADMIN_SCOPE, require
 from gatepass.http.context import Gate
 from gatepass.http.native import ErrorResponse, native_errors, validated
 from gatepass.http.openapi import Doc, Endpoint, query_param
