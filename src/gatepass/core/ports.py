@@ -6,9 +6,9 @@ limiter and denylist) must pass the same contract tests in `tests/contract/`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from gatepass.core.external import TrustedIssuer
 from gatepass.core.models import (
@@ -288,6 +288,3 @@ class KnownAddresses(Protocol):
     async def purge(self, now: float, batch: int = 1000) -> int:
         """Delete at most `batch` pairs that stopped being known at or before `now`."""
         ...
-
-
-JsonDict = Mapping[str, Any]
