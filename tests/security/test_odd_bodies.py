@@ -47,7 +47,7 @@ from gatepass.core.models import (
     User,
 )
 from gatepass.core.scopes import ADMIN_SCOPE
-from gatepass.http.admin_api import AdminApi
+from gatepass.http.admin import AdminApi
 from gatepass.http.app import create_app
 from gatepass.http.console import Console
 from gatepass.http.console.session import LOGIN_COOKIE, SESSION_COOKIE

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gatepass import __version__
 from gatepass.adapters.http_fetch import HttpJsonFetcher
+from gatepass.adapters.jwks import IssuerJwks
 from gatepass.adapters.observed import (
     ObservedAudit,
     ObservedDenylist,
@@ -247,10 +248,13 @@ async def _assemble(
     storage.audit = ObservedAudit(storage.audit)
     external = ExternalIdentities(
         ExternalVerifier(
-            fetcher,
+            IssuerJwks(
+                fetcher,
+                clock,
+                cache_ttl=settings.external_jwks_ttl,
+                min_refresh_interval=settings.external_jwks_min_refresh,
+            ),
             clock,
-            cache_ttl=settings.external_jwks_ttl,
-            min_refresh_interval=settings.external_jwks_min_refresh,
         ),
         configured=[trusted_issuer(config, source="config") for config in settings.issuers],
         stored=storage,
