@@ -6,9 +6,9 @@ limiter and denylist) must pass the same contract tests in `tests/contract/`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from gatepass.core.external import TrustedIssuer
 from gatepass.core.models import (
