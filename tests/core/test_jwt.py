@@ -21,7 +21,7 @@ from gatepass.core.external import ExternalVerifier, TrustedIssuer
 from gatepass.core.keys import KeyRing, MasterKey, generate_signing_key, load_signing_key
 from gatepass.core.tokens import ACCESS, ACCESS_TYP, TokenCodec, UnknownSigningKey
 from gatepass.jose.header import KEY_MATERIAL, THUMBPRINTS
-from tests.jose.conftest import hs256_with_public_key, segment, unsigned
+from tests.jose.forge import hs256_with_public_key, segment, unsigned
 
 NOW = 1_800_000_000.0
 ISSUER = "https://gatepass.example"

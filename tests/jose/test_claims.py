@@ -9,7 +9,7 @@ import pytest
 from gatepass.core.clock import FrozenClock
 from gatepass.jose.claims import check_audience, check_issuer, check_lifetime, check_subject
 from gatepass.jose.refusal import Reason, Refused
-from tests.jose.conftest import NOW
+from tests.jose.forge import NOW
 
 LEEWAY = 30.0
 

@@ -15,7 +15,7 @@ from gatepass.jose.header import (
     verified_claims,
 )
 from gatepass.jose.refusal import Reason, Refused
-from tests.jose.conftest import hs256_with_public_key, segment, signed, unsigned
+from tests.jose.forge import hs256_with_public_key, segment, signed, unsigned
 
 HEADER = {"kid": "k1", "typ": "at+jwt"}
 CLAIMS = {"sub": "alice", "exp": 1}

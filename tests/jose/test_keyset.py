@@ -9,7 +9,7 @@ import pytest
 
 from gatepass.core.clock import FrozenClock
 from gatepass.jose.keyset import KeySetCache
-from tests.jose.conftest import NOW
+from tests.jose.forge import NOW
 
 
 class Outage(Exception):
