@@ -37,8 +37,8 @@ from gatepass.cli.common import (
     settings,
 )
 from gatepass.config import Settings
+from gatepass.core.audit import audit_event
 from gatepass.core.keys import MasterKeyError
-from gatepass.core.models import AuditEvent
 
 STDIO = "-"
 
@@ -171,10 +171,10 @@ def import_(
                     storage.engine, document, replace=replace, progress=progress
                 )
             await storage.audit.record(
-                AuditEvent(
-                    at=time.time(),
-                    event="admin.import",
-                    outcome="success",
+                audit_event(
+                    time.time(),
+                    "admin.import",
+                    "success",
                     actor=actor(),
                     surface="cli",
                     details={"counts": counts, "replace": replace},

@@ -29,6 +29,7 @@ import jwt
 from jwt.exceptions import InvalidTokenError as JoseInvalidToken
 from jwt.exceptions import PyJWKError, PyJWTError
 
+from gatepass.core.audit import audit_event
 from gatepass.core.cache import TtlCache
 from gatepass.core.clock import Clock
 from gatepass.core.errors import AccountDisabled, ExternalTokenRejected
@@ -233,14 +234,13 @@ class ExternalIdentities:
         await self.users.add_user(user)
         await self.links.link_identity(issuer.issuer, identity.subject, user.id, now)
         await self.audit.record(
-            AuditEvent(
-                at=now,
-                event="external.provision",
-                outcome="success",
+            audit_event(
+                now,
+                "external.provision",
+                "success",
                 actor=issuer.name,
+                ctx=ctx,
                 target=user.username,
-                ip=ctx.ip,
-                surface=ctx.surface,
                 details={"issuer": issuer.issuer, "external_subject": identity.subject},
             )
         )
