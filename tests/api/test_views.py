@@ -16,7 +16,7 @@ import pytest
 from gatepass.app.container import open_container
 from gatepass.config import load_settings
 from gatepass.core.models import RequestContext
-from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.core.scopes import ADMIN_SCOPE
 from gatepass.views import VIEWS
 from tests.cli.tree import invoke
 from tests.conftest import PASSWORD

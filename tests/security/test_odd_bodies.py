@@ -46,7 +46,7 @@ from gatepass.core.models import (
     RequestContext,
     User,
 )
-from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.core.scopes import ADMIN_SCOPE
 from gatepass.http.admin import AdminApi
 from gatepass.http.app import create_app
 from gatepass.http.console import Console

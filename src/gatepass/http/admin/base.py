@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from gatepass.config import parse_duration
 from gatepass.core.errors import InvalidToken
-from gatepass.core.policies import ADMIN_SCOPE, require
+from gatepass.core.scopes import ADMIN_SCOPE, require
 from gatepass.http.context import Gate
 from gatepass.http.native import ErrorResponse, native_errors
 from gatepass.http.openapi import Doc, Endpoint, query_param

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from gatepass.app.profiles import CONSOLE
 from gatepass.core.errors import InvalidCredentials, InvalidScope, Overloaded, RateLimited
-from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.core.scopes import ADMIN_SCOPE
 from gatepass.http.console.base import (
     NOT_ADMIN,
     SURFACE,
