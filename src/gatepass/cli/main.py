@@ -21,6 +21,7 @@ from gatepass.cli import (
     clients,
     issuers,
     keys,
+    login,
     ops,
     orgs,
     remote,
@@ -69,6 +70,7 @@ issuers.register(app, users.user_app)
 resources.register(app)
 ops.register(app)
 backup.register(app)
+login.register(app)
 remote.register(app)
 
 ADMIN_ROLE = "admin"
