@@ -129,12 +129,12 @@ class OidcService:
             signed = None
         if signed is None:
             if "none" in request.prompt:
-                raise AuthorizationError("login_required", "the user is not signed in")
+                raise _refusal(request, "login_required", "the user is not signed in")
             return NeedsLogin(request)
         session, user = signed
         if await self._needs_consent(request, user):
             if "none" in request.prompt:
-                raise AuthorizationError("consent_required", "the user has not allowed this")
+                raise _refusal(request, "consent_required", "the user has not allowed this")
             return NeedsConsent(request, user)
         return CodeIssued(request, await issue_code(self.storage, request, session, now))
 
@@ -159,7 +159,7 @@ class OidcService:
             return NeedsLogin(request)
         session, user = signed
         if not allow:
-            raise AuthorizationError("access_denied", "the user did not allow the request")
+            raise _refusal(request, "access_denied", "the user did not allow the request")
         now = self.clock.now()
         before = await self.storage.get_consent(user.id, request.client.client_id)
         earlier = before.scopes if before is not None and before.active else frozenset()
@@ -310,3 +310,9 @@ class OidcService:
         return logout.hinted_sid is not None and hmac.compare_digest(
             logout.hinted_sid.encode(), session.id.encode()
         )
+
+
+def _refusal(request: AuthorizationRequest, error: str, description: str) -> AuthorizationError:
+    refusal = AuthorizationError(error, description)
+    refusal.request = request
+    return refusal
