@@ -21,6 +21,7 @@ from gatepass.adapters.observed import (
     ObservedLimiter,
     PoolMetrics,
 )
+from gatepass.adapters.pwned import PwnedPasswordsApi
 from gatepass.adapters.sql.engine import DatabaseUnusable
 from gatepass.adapters.sql.migrate import current_revision, head_revision, migrate
 from gatepass.adapters.sql.storage import SqlStorage, open_storage
@@ -36,7 +37,9 @@ from gatepass.core.external import ExternalIdentities, ExternalVerifier, Trusted
 from gatepass.core.housekeeping import PurgeReport, purge_expired
 from gatepass.core.keymanager import KeyManager
 from gatepass.core.keys import MasterKey, MasterKeyError
+from gatepass.core.mfa.service import MfaConfig, SecondFactors
 from gatepass.core.models import ServerInfo
+from gatepass.core.password_policy import PasswordPolicy
 from gatepass.core.passwords import Argon2Profile, HashingPool, PasswordHasher
 from gatepass.core.ports import Denylist, LoginLimiter
 from gatepass.core.profiles import TokenProfile
@@ -253,12 +256,22 @@ async def _assemble(
         settings.hash_queue,
         observer=PoolMetrics(),
     )
+    observed_limiter = ObservedLimiter(limiter or shared.limiter)
+    digester = SecretDigester(master.derive("secret-digest"))
+    mfa = SecondFactors(
+        storage=storage,
+        limiter=observed_limiter,
+        digester=digester,
+        master=master,
+        clock=clock,
+        config=mfa_config(settings),
+    )
     auth = AuthService(
         storage=storage,
         denylist=ObservedDenylist(denylist or shared.denylist),
-        limiter=ObservedLimiter(limiter or shared.limiter),
+        limiter=observed_limiter,
         hashing=hashing,
-        digester=SecretDigester(master.derive("secret-digest")),
+        digester=digester,
         keys=keys,
         clock=clock,
         config=CoreConfig(
@@ -271,6 +284,7 @@ async def _assemble(
         ),
         profiles=profiles,
         external=external,
+        mfa=mfa,
     )
     instance_id = await storage.get_meta(INSTANCE_ID)
     if instance_id is None:
@@ -288,11 +302,33 @@ async def _assemble(
         hashing=hashing,
         keys=keys,
         auth=auth,
-        admin=AdminService(auth),
+        admin=AdminService(auth, passwords=password_policy(settings)),
         clock=clock,
         profiles=profiles,
         fetcher=fetcher,
         shared=shared,
+    )
+
+
+def mfa_config(settings: Settings) -> MfaConfig:
+    return MfaConfig(
+        issuer_label=settings.totp_issuer,
+        require_mfa=settings.require_mfa,
+        require_mfa_for_admins=settings.require_mfa_for_admins,
+    )
+
+
+def password_policy(settings: Settings) -> PasswordPolicy:
+    breached = (
+        PwnedPasswordsApi(settings.breached_password_api, settings.breached_password_timeout)
+        if settings.breached_password_check
+        else None
+    )
+    return PasswordPolicy(
+        min_length=settings.password_min_length,
+        blocklist=settings.password_blocklist,
+        breached=breached,
+        fail_closed=settings.breached_password_fail_closed,
     )
 
 

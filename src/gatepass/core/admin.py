@@ -25,6 +25,7 @@ from gatepass.core.credentials import (
 from gatepass.core.dashboard import DashboardFigures, dashboard_figures
 from gatepass.core.errors import Conflict, InvalidRequest, NotFound
 from gatepass.core.external import ExternalIdentities, TrustedIssuer
+from gatepass.core.mfa.admin import MfaAdmin
 from gatepass.core.models import (
     ApiKey,
     AuditEvent,
@@ -39,6 +40,7 @@ from gatepass.core.models import (
     User,
 )
 from gatepass.core.oauth import DEFAULT_GRANT_TYPES, validate_grant_types
+from gatepass.core.password_policy import PasswordPolicy
 from gatepass.core.policies import validate_scopes
 from gatepass.core.ports import AuditQuery, SessionQuery
 from gatepass.core.resources import uri_problem
@@ -83,11 +85,19 @@ def _check_name(kind: str, name: str) -> str:
 
 
 class AdminService:
-    def __init__(self, auth: AuthService) -> None:
+    def __init__(
+        self,
+        auth: AuthService,
+        *,
+        passwords: PasswordPolicy | None = None,
+    ) -> None:
         self.auth = auth
         self.storage = auth.storage
         self.clock = auth.clock
         self.digester: SecretDigester = auth.digester
+        # Every new password passes the policy (issue 18), whichever surface sets it.
+        self.passwords = passwords or PasswordPolicy()
+        self.mfa = MfaAdmin(auth.mfa, self.get_user) if auth.mfa is not None else None
 
     # ------------------------------------------------------------------ orgs and roles
 
@@ -182,7 +192,11 @@ class AdminService:
             raise Conflict(f"user {clip(username)} already exists")
         if email and await self.storage.find_user(email):
             raise Conflict(f"a user with email {clip(email)} already exists")
-        password_hash = await self.auth.hashing.hash(check_password(password)) if password else None
+        password_hash = (
+            await self.auth.hashing.hash(await self._new_password(password, username, email))
+            if password
+            else None
+        )
         now = self.clock.now()
         user = User(
             id=str(uuid.uuid4()),
@@ -280,7 +294,8 @@ class AdminService:
 
     async def set_password(self, name_or_id: str, password: str, *, actor: str) -> None:
         user = await self.get_user(name_or_id)
-        new_hash = await self.auth.hashing.hash(check_password(password))
+        checked = await self._new_password(password, user.username, user.email)
+        new_hash = await self.auth.hashing.hash(checked)
         await self.storage.set_password_hash(user.id, new_hash, self.clock.now())
         self.auth.invalidate_cached(PrincipalKind.USER, user.id)
         await self._audit("admin.user.password", actor, user.username)
@@ -664,6 +679,9 @@ class AdminService:
         if email and not _EMAIL.match(email):
             raise InvalidRequest(f"invalid email address {clip(email)!r}")
         return email or None
+
+    async def _new_password(self, password: str, *context: str | None) -> str:
+        return await self.passwords.check(check_password(password), context)
 
     async def _audit(
         self, event: str, actor: str, target: str, details: Mapping[str, Any] | None = None

@@ -43,6 +43,7 @@ from gatepass.core.errors import (
 from gatepass.core.external import ExternalIdentities, ExternalIdentity, tenant_descriptions
 from gatepass.core.ids import uuid7, uuid7_time
 from gatepass.core.keymanager import KeyManager
+from gatepass.core.mfa.service import PASSWORD_AMR, PendingLogin, SecondFactors
 from gatepass.core.models import (
     AuditEvent,
     AuthMethod,
@@ -128,8 +129,10 @@ class AuthService:
         config: CoreConfig,
         profiles: Mapping[str, TokenProfile],
         external: ExternalIdentities | None = None,
+        mfa: SecondFactors | None = None,
     ) -> None:
         self.storage = storage
+        self.mfa = mfa
         self.denylist = denylist
         self.limiter = limiter
         self.hashing = hashing
@@ -183,6 +186,11 @@ class AuthService:
             self._users.invalidate(user.id)
         await self.limiter.success(account, ctx.ip)
         principal = await self._user_principal(user)
+        amr = PASSWORD_AMR
+        if self.mfa is not None:
+            # Only a right password gets here: the second factor is no oracle for the first.
+            pending = PendingLogin(self._profile(profile), scope, targets, oauth_client)
+            amr = await self.mfa.after_password(user, principal, pending, ctx)
         return await self._login(
             principal,
             requested,
@@ -191,6 +199,26 @@ class AuthService:
             AuthMethod.PASSWORD,
             oauth_client=oauth_client,
             resources=targets,
+            amr=amr,
+        )
+
+    async def login_second_factor(
+        self, mfa_token: str, method: str, code: str, *, ctx: RequestContext
+    ) -> IssuedTokens:
+        """The second step of a password login that answered `mfa_required`."""
+        if self.mfa is None:
+            raise InvalidGrant("second factors are not configured")
+        user, pending, amr = await self.mfa.complete(mfa_token, method, code, ctx)
+        principal = await self._user_principal(user)
+        return await self._login(
+            principal,
+            parse_scope(pending.scope),
+            pending.profile,
+            ctx,
+            AuthMethod.PASSWORD,
+            oauth_client=pending.oauth_client,
+            resources=pending.resources,
+            amr=amr,
         )
 
     async def login_client(
@@ -871,6 +899,7 @@ class AuthService:
         detail: Mapping[str, Any] | None = None,
         oauth_client: str | None = None,
         resources: tuple[str, ...] = (),
+        amr: tuple[str, ...] = (),
     ) -> IssuedTokens:
         profile = self._profile(profile_name)
         try:
@@ -921,6 +950,7 @@ class AuthService:
                 external_subject=external.subject if external else None,
                 oauth_client_id=oauth_client,
                 resources=resources,
+                amr=amr,
             )
             await self.storage.create_session(session)
         issued = self._tokens(
@@ -944,6 +974,8 @@ class AuthService:
             details["oauth_client"] = oauth_client
         if resources:
             details["resources"] = list(resources)
+        if amr:
+            details["amr"] = list(amr)
         await self._audit(
             "login", "success", principal.name, ctx, target=principal.name, details=details
         )

@@ -23,6 +23,7 @@ from gatepass.http.console import Console
 from gatepass.http.context import Gate
 from gatepass.http.dialects import enabled_dialects
 from gatepass.http.forward_auth import ForwardAuth
+from gatepass.http.mfa import MfaApi
 from gatepass.http.middleware import EdgeMiddleware
 from gatepass.http.native import NativeApi
 from gatepass.http.oauth2 import OAuthApi
@@ -44,6 +45,7 @@ def surfaces(gate: Gate) -> list[Surface]:
     dialects = enabled_dialects(gate)
     return [
         NativeApi(gate),
+        MfaApi(gate),
         OperationsApi(gate),
         OAuthApi(gate),
         ForwardAuth(gate, {dialect.name: dialect.refusal for dialect in dialects}),

@@ -8,12 +8,16 @@ table with RFC 6749 codes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from gatepass.core import errors as e
 from gatepass.http.wire import NO_STORE, WireError
 
 # (status, wire code, fixed description or None for the error's own)
 _TABLE: list[tuple[type[e.GatepassError], int, str, str | None]] = [
     (e.InvalidRequest, 400, "invalid_request", None),
+    (e.MfaRequired, 401, "", None),  # its own code: mfa_required / mfa_enrollment_required
+    (e.InvalidCode, 400, "invalid_code", None),
     (e.InvalidCredentials, 401, "invalid_credentials", "invalid credentials"),
     (e.InvalidScope, 400, "invalid_scope", None),
     (e.InvalidTarget, 400, "invalid_target", None),
@@ -30,13 +34,15 @@ _TABLE: list[tuple[type[e.GatepassError], int, str, str | None]] = [
 ]
 
 
-def native_error(error: e.GatepassError) -> tuple[int, dict[str, str], dict[str, str]]:
+def native_error(error: e.GatepassError) -> tuple[int, dict[str, Any], dict[str, str]]:
     """(status, body, headers) for a core error on the native API."""
-    for kind, status, code, fixed in _TABLE:
+    for kind, status, table_code, fixed in _TABLE:
         if isinstance(error, kind):
-            body = {"error": code, "error_description": fixed or error.description}
+            code = table_code or error.code
+            body: dict[str, Any] = {"error": code, "error_description": fixed or error.description}
             if error.code != code and fixed is None:
                 body["reason"] = error.code
+            body.update(getattr(error, "extra", {}))
             return status, body, _headers(error, code)
     return 500, {"error": "server_error", "error_description": "unexpected error"}, {}
 
