@@ -45,3 +45,16 @@ async def mfa_token(client: httpx.AsyncClient, username: str) -> str:
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "mfa_required"
     return str(response.json()["mfa_token"])
+
+
+async def confirmed_factor(runtime: Any, clock: FrozenClock, username: str) -> str:
+    """Give a user a confirmed TOTP authenticator through the core; its secret."""
+    from gatepass.core.models import RequestContext
+
+    mfa = runtime.auth.mfa
+    user = await runtime.admin.get_user(username)
+    ctx = RequestContext(surface="test")
+    secret: str = (await mfa.begin_totp(user.id, ctx)).secret
+    await mfa.confirm_totp(user.id, totp.code_at(secret, clock.now()), ctx)
+    clock.advance(totp.PERIOD)
+    return secret

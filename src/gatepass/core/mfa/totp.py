@@ -49,7 +49,7 @@ def match(secret: str, code: str, now: float, last_step: int | None) -> int | No
     totp = pyotp.TOTP(secret, digits=DIGITS, interval=PERIOD)
     current = step_at(now)
     found: int | None = None
-    for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
+    for step in range(max(0, current - DRIFT_STEPS), current + DRIFT_STEPS + 1):
         if hmac.compare_digest(totp.generate_otp(step), code) and found is None:
             found = step
     if found is None or (last_step is not None and found <= last_step):
