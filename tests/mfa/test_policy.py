@@ -27,7 +27,7 @@ async def login(client, username: str = "alice", **extra: str):
     )
 
 
-def require(runtime, **changes: bool) -> None:
+def require(runtime, **changes: Any) -> None:
     """Switch a global policy on for a running service, as the settings would at start."""
     mfa = runtime.auth.mfa
     mfa.config = replace(mfa_config(runtime.settings), **changes)
