@@ -14,7 +14,7 @@ import typer
 
 from gatepass.adapters.sql.migrate import current_revision
 from gatepass.app.container import Container, open_container
-from gatepass.cli import backup, issuers, manage, ops, remote, resources, tokens
+from gatepass.cli import backup, issuers, manage, mfa, ops, remote, resources, tokens
 from gatepass.cli.common import (
     JSON_OPTION,
     JsonAwareGroup,
@@ -44,6 +44,7 @@ app = typer.Typer(
 manage.register(app)
 tokens.register(app)
 issuers.register(app, manage.user_app)
+mfa.register(manage.org_app, manage.user_app)
 resources.register(app)
 ops.register(app)
 backup.register(app)

@@ -22,11 +22,11 @@ class MfaAdmin:
         user = await self._get_user(name_or_id)
         return await self.factors.status(user.id)
 
-    async def reset(self, name_or_id: str, *, actor: str) -> dict[str, Any]:
-        """Remove every second factor of the user (a lost device); audited as `mfa.reset`."""
+    async def reset(self, name_or_id: str, *, actor: str) -> list[str]:
+        """Remove every second factor of the user (a lost device); audited as `mfa.reset`.
+        The kinds of factor removed."""
         user = await self._get_user(name_or_id)
-        removed = await self.factors.reset(user.id, actor, ADMIN_CONTEXT)
-        return {"user": user.username, "removed": removed}
+        return await self.factors.reset(user.id, actor, ADMIN_CONTEXT)
 
     async def org_policy(self, uid: str) -> OrgMfaPolicy:
         return await self.factors.org_policy(uid)
