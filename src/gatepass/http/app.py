@@ -18,8 +18,7 @@ from gatepass import __version__
 from gatepass.app.container import Container, open_container
 from gatepass.config import Settings, load_settings
 from gatepass.core.errors import GatepassError
-from gatepass.http.admin_api import AdminApi
-from gatepass.http.admin_mfa import AdminMfaApi
+from gatepass.http.admin import AdminApi
 from gatepass.http.console import Console
 from gatepass.http.context import Gate
 from gatepass.http.dialects import enabled_dialects
@@ -52,7 +51,6 @@ def surfaces(gate: Gate) -> list[Surface]:
         ForwardAuth(gate, {dialect.name: dialect.refusal for dialect in dialects}),
         *dialects,
         AdminApi(gate),
-        AdminMfaApi(gate),
         Console(gate),
     ]
 

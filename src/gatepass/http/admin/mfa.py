@@ -1,6 +1,5 @@
-"""Second factors in the admin API (issue 18): a user's factors (shown, reset) and an
-organization's MFA policy. Same authentication, envelope and errors as the rest of `/admin`
-(`http/admin_api.py`); kept apart so the resource reads as one section."""
+"""Admin API: second factors (issue 18) — a user's (`/admin/users/{user}/mfa`: shown, reset)
+and an organization's policy (`/admin/orgs/{uid}/mfa`)."""
 
 from __future__ import annotations
 
@@ -12,11 +11,11 @@ from starlette.responses import Response
 
 from gatepass.core.errors import InvalidRequest
 from gatepass.core.mfa.admin import MfaAdmin, policy_json
-from gatepass.http.admin_api import _ERRORS, SURFACE, AdminApi, _In, admin_only, ok, path_param
-from gatepass.http.native import ErrorResponse, validated
-from gatepass.http.openapi import Doc, Endpoint
+from gatepass.http.admin.base import USER, AdminBase, In, admin_only, ep, ok, path_param
+from gatepass.http.native import validated
+from gatepass.http.openapi import Endpoint
 
-NOT_FOUND = Doc("Not found", ErrorResponse)
+ORG = [path_param("uid", "the org's uid")]
 
 
 class UserMfaOut(BaseModel):
@@ -36,14 +35,14 @@ class OrgMfaOut(BaseModel):
     dialects_without_mfa: bool
 
 
-class OrgMfaChanges(_In):
+class OrgMfaChanges(In):
     require_mfa: bool | None = Field(default=None, description="members need a second factor")
     dialects_without_mfa: bool | None = Field(
         default=None, description="members may log in through a dialect with a password alone"
     )
 
 
-class AdminMfaApi(AdminApi):
+class MfaHandlers(AdminBase):
     def _mfa(self) -> MfaAdmin:
         if self.gate.admin.mfa is None:
             raise InvalidRequest("second factors are not configured")
@@ -77,42 +76,18 @@ class AdminMfaApi(AdminApi):
         )
         return ok(_org_mfa(org.uid, policy_json(policy)))
 
-    def endpoints(self) -> list[Endpoint]:
-        def ep(
-            path: str,
-            method: str,
-            handler: Any,
-            summary: str,
-            model: type[BaseModel],
-            request: type[BaseModel] | None = None,
-        ) -> Endpoint:
-            what = "the user's name, email or id" if "{user}" in path else "the org's uid"
-            return Endpoint(
-                path,
-                method,
-                handler,
-                summary,
-                SURFACE,
-                request=request,
-                responses={200: Doc(summary, model), **_ERRORS, 404: NOT_FOUND},
-                bearer=True,
-                parameters=[path_param("user" if "{user}" in path else "uid", what)],
-            )
-
+    def mfa_endpoints(self) -> list[Endpoint]:
         user, org = "/admin/users/{user}/mfa", "/admin/orgs/{uid}/mfa"
         return [
-            ep(user, "GET", self.user_mfa, "A user's second factors", UserMfaOut),
-            ep(user, "DELETE", self.reset_user_mfa, "Remove a user's second factors", MfaResetOut),
-            ep(org, "GET", self.org_mfa, "An organization's MFA policy", OrgMfaOut),
-            ep(
-                org,
-                "PATCH",
-                self.set_org_mfa,
-                "Change an organization's MFA policy",
-                OrgMfaOut,
-                OrgMfaChanges,
-            ),
-        ]
+            ep(user, "GET", self.user_mfa, "A user's second factors", 200, UserMfaOut,
+               parameters=USER),
+            ep(user, "DELETE", self.reset_user_mfa, "Remove every second factor of a user", 200,
+               MfaResetOut, parameters=USER),
+            ep(org, "GET", self.org_mfa, "An organization's MFA policy", 200, OrgMfaOut,
+               parameters=ORG),
+            ep(org, "PATCH", self.set_org_mfa, "Change an organization's MFA policy", 200,
+               OrgMfaOut, request=OrgMfaChanges, parameters=ORG),
+        ]  # fmt: skip
 
 
 def _org_mfa(uid: str, policy: dict[str, Any]) -> dict[str, Any]:
