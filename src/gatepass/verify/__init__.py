@@ -8,6 +8,7 @@ Starlette/FastAPI dependency `require_scopes(...)`. See docs/verify.md.
 
 from gatepass.verify.errors import (
     ExpiredToken,
+    InsufficientAuthentication,
     InsufficientScope,
     InvalidToken,
     JwksUnavailable,
@@ -19,6 +20,7 @@ from gatepass.verify.verifier import AccessToken, TokenVerifier
 __all__ = [
     "AccessToken",
     "ExpiredToken",
+    "InsufficientAuthentication",
     "InsufficientScope",
     "InvalidToken",
     "JwksCache",
