@@ -28,6 +28,8 @@ from gatepass.core.errors import (
     GatepassError,
     InvalidCredentials,
     InvalidScope,
+    MfaEnrolmentRequired,
+    MfaRequired,
     NotFound,
     Overloaded,
     RateLimited,
@@ -48,6 +50,7 @@ from gatepass.http.console.base import (
 )
 from gatepass.http.console.directory import DirectoryPages
 from gatepass.http.console.issuers import IssuerPages
+from gatepass.http.console.mfa import MfaPages
 from gatepass.http.console.render import chart_bars
 from gatepass.http.console.resources import ResourcePages
 from gatepass.http.console.session import (
@@ -75,7 +78,7 @@ LIFETIMES = {"": None, "1d": "1d", "30d": "30d", "90d": "90d", "365d": "365d"}
 AUDIT_WINDOWS = {"": None, "15m": "15m", "1h": "1h", "24h": "24h", "7d": "7d", "30d": "30d"}
 
 
-class Console(DirectoryPages, IssuerPages, ResourcePages):
+class Console(DirectoryPages, IssuerPages, ResourcePages, MfaPages):
     # ------------------------------------------------------------------ sign-in and out
 
     async def login_form(self, request: Request) -> Response:
@@ -133,6 +136,21 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
             response = self.refusal(request, Refused(403, "Not allowed", NOT_ADMIN), None)
             clear_cookie(response, LOGIN_COOKIE, secure_cookies(request, self.settings.issuer))
             return response
+        except MfaEnrolmentRequired:
+            return self._login_page(
+                request,
+                status=403,
+                error="This account must set up a second factor before it can sign in: "
+                "enrol one with the native API (see docs/mfa.md), then sign in again.",
+                username=username,
+            )
+        except MfaRequired as step:
+            return self.mfa_step_page(
+                request,
+                mfa_token=str(step.extra["mfa_token"]),
+                methods=[m for m in step.extra["methods"] if m in ("totp", "recovery_code")],
+                next_path=safe_next(form.get("next")),
+            )
         except InvalidCredentials:
             return self._login_page(
                 request,
@@ -262,6 +280,7 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
             status=status,
             section="users",
             user=user,
+            mfa=await self.user_mfa(user.id),
             sessions=await admin.list_sessions(user.id, limit=PAGE_SIZE),
             keys=await admin.list_api_keys(user.id),
             identities=[
@@ -690,6 +709,7 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
             ("/console/dashboard/live", "GET", self.dashboard_live),
             ("/console/login", "GET", self.login_form),
             ("/console/login", "POST", self.login),
+            ("/console/login/mfa", "POST", self.login_mfa),
             ("/console/logout", "POST", self.logout),
             ("/console/users", "GET", self.users),
             ("/console/users", "POST", self.create_user),
@@ -698,6 +718,7 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
             ("/console/users/{user}/disable", "POST", self.disable_user),
             ("/console/users/{user}/enable", "POST", self.enable_user),
             ("/console/users/{user}/delete", "POST", self.delete_user),
+            ("/console/users/{user}/mfa/reset", "POST", self.reset_user_mfa),
             ("/console/users/{user}/api-keys", "POST", self.create_api_key),
             ("/console/users/{user}/identities", "POST", self.link_identity),
             ("/console/users/{user}/identities/remove", "POST", self.unlink_identity),
@@ -715,6 +736,7 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
             ("/console/orgs/{uid}", "GET", self.org),
             ("/console/orgs/{uid}", "POST", self.rename_org),
             ("/console/orgs/{uid}/delete", "POST", self.delete_org),
+            ("/console/orgs/{uid}/mfa", "POST", self.save_org_mfa),
             ("/console/roles", "GET", self.roles),
             ("/console/roles", "POST", self.create_role),
             ("/console/roles/new", "GET", self.new_role),
