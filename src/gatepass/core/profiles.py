@@ -8,7 +8,6 @@ surface, dialects included, declares one; the core issues every token through th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -142,15 +141,3 @@ def _claim_value(
             return list(session.amr) if session and session.amr else None
         case ClaimSource.ACR:
             return acr_for(session.amr) if session else None
-
-
-def native_profile(access_ttl: float, refresh_ttl: float, session_lifetime: float) -> TokenProfile:
-    return TokenProfile(
-        name="native",
-        access_ttl=access_ttl,
-        refresh_ttl=refresh_ttl,
-        session_lifetime=session_lifetime,
-    )
-
-
-ProfileRegistry = Mapping[str, TokenProfile]

@@ -36,6 +36,34 @@ from gatepass.http.console.session import (
 from gatepass.http.wire import WireError, request_context
 
 
+def mfa_step_page(
+    console: ConsoleBase,
+    request: Request,
+    *,
+    mfa_token: str,
+    methods: list[str],
+    next_path: str,
+    status: int = 401,
+    error: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The sign-in's second step: a code for the pending login behind `mfa_token`."""
+    value = new_login_token()
+    response = console.render(
+        "login_mfa.html",
+        None,
+        status=status,
+        headers=headers,
+        login_csrf=value,
+        mfa_token=mfa_token,
+        methods=methods,
+        next=next_path,
+        error=error,
+    )
+    set_login_cookie(response, value, secure_cookies(request, console.settings.issuer))
+    return response
+
+
 class MfaPages(ConsoleBase):
     def _mfa(self) -> MfaAdmin:
         if self.gate.admin.mfa is None:
@@ -43,32 +71,6 @@ class MfaPages(ConsoleBase):
         return self.gate.admin.mfa
 
     # ------------------------------------------------------------------ sign-in, step two
-
-    def mfa_step_page(
-        self,
-        request: Request,
-        *,
-        mfa_token: str,
-        methods: list[str],
-        next_path: str,
-        status: int = 401,
-        error: str = "",
-        headers: dict[str, str] | None = None,
-    ) -> Response:
-        value = new_login_token()
-        response = self.render(
-            "login_mfa.html",
-            None,
-            status=status,
-            headers=headers,
-            login_csrf=value,
-            mfa_token=mfa_token,
-            methods=methods,
-            next=next_path,
-            error=error,
-        )
-        set_login_cookie(response, value, secure_cookies(request, self.settings.issuer))
-        return response
 
     async def login_mfa(self, request: Request) -> Response:
         if not same_origin(request):
@@ -83,7 +85,8 @@ class MfaPages(ConsoleBase):
         methods: list[str] = [m for m in ("totp", "recovery_code") if m in offered]
 
         def again(status: int, error: str, **extra: Any) -> Response:
-            return self.mfa_step_page(
+            return mfa_step_page(
+                self,
                 request,
                 mfa_token=token,
                 methods=methods or ["totp", "recovery_code"],
@@ -116,12 +119,6 @@ class MfaPages(ConsoleBase):
         return response
 
     # ------------------------------------------------------------------ users and orgs
-
-    async def user_mfa(self, user_id: str) -> dict[str, Any]:
-        """What the user page shows about the user's second factors."""
-        if self.gate.admin.mfa is None:
-            return {"factors": [], "recovery_codes_left": 0}
-        return await self.gate.admin.mfa.factors.status(user_id)
 
     @console_page(change=True)
     async def reset_user_mfa(self, request: Request, session: ConsoleSession) -> Response:
