@@ -24,6 +24,7 @@ from gatepass.http.context import Gate
 from gatepass.http.dialects import enabled_dialects
 from gatepass.http.forward_auth import ForwardAuth
 from gatepass.http.health import HealthApi
+from gatepass.http.mfa import MfaApi
 from gatepass.http.middleware import EdgeMiddleware
 from gatepass.http.native import NativeApi
 from gatepass.http.oauth2 import OAuthApi
@@ -45,6 +46,7 @@ def surfaces(gate: Gate) -> list[Surface]:
     dialects = enabled_dialects(gate)
     return [
         NativeApi(gate),
+        MfaApi(gate),
         HealthApi(gate),
         OAuthApi(gate),
         OidcApi(gate),
