@@ -300,6 +300,3 @@ class KnownAddresses(Protocol):
     async def purge(self, now: float, batch: int = 1000) -> int:
         """Delete at most `batch` pairs that stopped being known at or before `now`."""
         ...
-
-
-JsonDict = Mapping[str, Any]
