@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatepass.app.container import trusted_issuer
-from gatepass.config import IssuerConfig, parse_duration
+from gatepass.config import IssuerConfig
 from gatepass.core.dashboard import DashboardFigures
 from gatepass.core.errors import InvalidToken
 from gatepass.core.external import TrustedIssuer
@@ -45,6 +45,7 @@ from gatepass.core.models import (
 )
 from gatepass.core.policies import ADMIN_SCOPE, require
 from gatepass.core.ports import AuditQuery
+from gatepass.durations import parse_duration
 from gatepass.http.context import Gate
 from gatepass.http.native import ErrorResponse, native_errors, validated
 from gatepass.http.openapi import Doc, Endpoint, query_param

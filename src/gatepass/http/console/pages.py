@@ -23,7 +23,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatepass.app.profiles import CONSOLE
-from gatepass.config import parse_duration
 from gatepass.core.errors import (
     GatepassError,
     InvalidCredentials,
@@ -36,6 +35,7 @@ from gatepass.core.models import ApiKey, User
 from gatepass.core.policies import ADMIN_SCOPE
 from gatepass.core.ports import AuditQuery
 from gatepass.core.text import clip
+from gatepass.durations import parse_duration
 from gatepass.http.console.base import (
     NOT_ADMIN,
     PAGE_SIZE,
