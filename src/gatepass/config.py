@@ -3,6 +3,10 @@
 The settings are handed explicitly to whatever needs them (the app factory, the CLI); nothing
 reads a module-level global. Every problem found while loading is reported as one line in a
 `ConfigError`, never as a traceback.
+
+Over 500 lines because it is the one settings model: every setting with its default, its
+validation and its one-line error lives here, so that `config show`, the docs test of every
+setting and the loader read one table.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from sqlalchemy.exc import ArgumentError
 
 from gatepass.config_layers import ENV_PREFIX, Layer, from_env, from_mapping
 from gatepass.core.keys import MasterKey, MasterKeyError
-from gatepass.core.policies import is_scope_token
+from gatepass.core.scopes import is_scope_token
 from gatepass.core.text import clip
 from gatepass.dialect_settings import DIALECT_NAMES, DialectSettings
 from gatepass.durations import Duration
