@@ -22,6 +22,7 @@ from gatepass.cli import (
     issuers,
     keys,
     login,
+    mfa,
     ops,
     orgs,
     remote,
@@ -67,6 +68,7 @@ sessions.register(app)
 audit.register(app)
 tokens.register(app)
 issuers.register(app, users.user_app)
+mfa.register(orgs.org_app, users.user_app)
 resources.register(app)
 ops.register(app)
 backup.register(app)

@@ -100,7 +100,14 @@ class Issuer:
         detail: Mapping[str, Any] | None = None,
         oauth_client: str | None = None,
         resources: tuple[str, ...] = (),
+        identity_scopes: frozenset[str] = frozenset(),
+        session_id: str | None = None,
+        amr: tuple[str, ...] = (),
     ) -> IssuedTokens:
+        """`identity_scopes`: OpenID Connect scopes the user consented to (added to what the
+        principal's scopes grant); `session_id`: the id the new session must have (a code's
+        redemption names it in advance, so that a reuse can revoke it); `amr`: how the
+        principal proved itself (RFC 8176), kept by the session."""
         profile = self.profile(profile_name)
         try:
             granted = self.scopes.grant(
@@ -109,6 +116,7 @@ class Issuer:
             if resources:
                 registered = await self.registered(resources)
                 granted = self.scopes.at_resources(granted, (r.scopes for r in registered))
+            granted |= identity_scopes
         except (InvalidScope, InvalidTarget) as refusal:
             # The credential was good, the request was not: no session, but a trace.
             await self.audit.record(
@@ -130,7 +138,7 @@ class Issuer:
         access_jti = uuid7(now)
         if not profile.stateless:
             session = Session(
-                id=str(uuid.uuid4()),
+                id=session_id or str(uuid.uuid4()),
                 principal_kind=principal.kind,
                 principal_id=principal.id,
                 subject=principal.name,
@@ -150,6 +158,7 @@ class Issuer:
                 external_subject=external.subject if external else None,
                 oauth_client_id=oauth_client,
                 resources=resources,
+                amr=amr,
             )
             await self.storage.create_session(session)
         issued = self.tokens(
@@ -173,6 +182,8 @@ class Issuer:
             details["oauth_client"] = oauth_client
         if resources:
             details["resources"] = list(resources)
+        if amr:
+            details["amr"] = list(amr)
         await self.audit.record(
             "login", "success", principal.name, ctx, target=principal.name, details=details
         )

@@ -23,10 +23,12 @@ from gatepass.core.errors import (
     ExternalTokenRejected,
     GatepassError,
     InvalidCredentials,
+    InvalidGrant,
     UnknownPrincipal,
 )
 from gatepass.core.external import ExternalIdentities, ExternalIdentity, tenant_descriptions
 from gatepass.core.issuance import External, Issuer
+from gatepass.core.mfa.service import PASSWORD_AMR, PendingLogin, SecondFactors
 from gatepass.core.models import (
     AuthMethod,
     Client,
@@ -34,6 +36,7 @@ from gatepass.core.models import (
     Principal,
     PrincipalKind,
     RequestContext,
+    User,
 )
 from gatepass.core.passwords import HashingPool
 from gatepass.core.ports import Lockout, LoginLimiter, Storage
@@ -56,8 +59,10 @@ class Logins:
         audit: AuditTrail,
         clock: Clock,
         external: ExternalIdentities | None = None,
+        mfa: SecondFactors | None = None,
     ) -> None:
         self.storage = storage
+        self.mfa = mfa
         self.limiter = limiter
         self.hashing = hashing
         self.digester = digester
@@ -82,6 +87,27 @@ class Logins:
         `resources`: the registered APIs the tokens are for (RFC 8707), in every login."""
         requested = parse_scope(scope)
         targets = parse_resources(resources)
+        user = await self.check_password(identifier, password, ctx)
+        principal = await self.principals.of_user(user)
+        amr = PASSWORD_AMR
+        if self.mfa is not None:
+            # Only a right password gets here: the second factor is no oracle for the first.
+            pending = PendingLogin(self.issuer.profile(profile), scope, targets, oauth_client)
+            amr = await self.mfa.after_password(user, principal, pending, ctx)
+        return await self.issuer.issue(
+            principal,
+            requested,
+            profile,
+            ctx,
+            AuthMethod.PASSWORD,
+            oauth_client=oauth_client,
+            resources=targets,
+            amr=amr,
+        )
+
+    async def check_password(self, identifier: str, password: str, ctx: RequestContext) -> User:
+        """The user a username (or email) and password prove, throttled and audited as every
+        login (a failure raises, as `login_password`'s): the hosted sign-in page's check."""
         account = _account_key(identifier)
         await self.limiter.check(account, ctx.ip)
         user = await self.principals.find_user(identifier)
@@ -100,15 +126,24 @@ class Logins:
             await self.storage.set_password_hash(user.id, outcome.new_hash, self.clock.now())
             self.principals.invalidate_cached(PrincipalKind.USER, user.id)
         await self.limiter.success(account, ctx.ip)
-        principal = await self.principals.of_user(user)
+        return user
+
+    async def login_second_factor(
+        self, mfa_token: str, method: str, code: str, *, ctx: RequestContext
+    ) -> IssuedTokens:
+        """The second step of a password login that answered `mfa_required`."""
+        if self.mfa is None:
+            raise InvalidGrant("second factors are not configured")
+        user, pending, amr = await self.mfa.complete(mfa_token, method, code, ctx)
         return await self.issuer.issue(
-            principal,
-            requested,
-            profile,
+            await self.principals.of_user(user),
+            parse_scope(pending.scope),
+            pending.profile,
             ctx,
             AuthMethod.PASSWORD,
-            oauth_client=oauth_client,
-            resources=targets,
+            oauth_client=pending.oauth_client,
+            resources=pending.resources,
+            amr=amr,
         )
 
     async def login_client(

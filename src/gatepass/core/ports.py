@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gatepass.core.external import TrustedIssuer
+from gatepass.core.mfa.models import MfaChallenge, OrgMfaPolicy, TotpFactor
 from gatepass.core.models import (
     ApiKey,
     AuditEvent,
@@ -23,6 +24,7 @@ from gatepass.core.models import (
     SigningKeyRecord,
     User,
 )
+from gatepass.core.oidc.models import AuthorizationCode, Consent, SigninSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,9 +215,89 @@ class ResourceStore(Protocol):
     async def delete_resource(self, uri: str) -> bool: ...
 
 
+class OidcStore(Protocol):
+    """Browser sign-in (issue 17): authorization codes, sign-in sessions and consents."""
+
+    async def add_authorization_code(self, code: AuthorizationCode) -> None: ...
+    async def get_authorization_code(self, code_hash: str) -> AuthorizationCode | None: ...
+    async def consume_authorization_code(
+        self, code_hash: str, session_id: str, now: float
+    ) -> AuthorizationCode | None:
+        """Mark the code used by the token session `session_id`, atomically: the code as it
+        now is when this call was its first use, else None (unknown or already used)."""
+        ...
+
+    async def add_signin_session(self, session: SigninSession) -> None: ...
+    async def get_signin_session(self, session_id: str) -> SigninSession | None: ...
+    async def end_signin_session(self, session_id: str, now: float) -> bool:
+        """End an active sign-in session; False if unknown or already ended."""
+        ...
+
+    async def put_consent(self, consent: Consent) -> None:
+        """Record (or replace) what `consent.user_id` allowed `consent.client_id`."""
+        ...
+
+    async def get_consent(self, user_id: str, client_id: str) -> Consent | None: ...
+    async def list_consents(
+        self, *, user_id: str | None = None, client_id: str | None = None
+    ) -> list[Consent]:
+        """Active consents (not revoked), oldest first, optionally of one user or client."""
+        ...
+
+    async def revoke_consent(self, user_id: str, client_id: str, now: float) -> bool: ...
+    async def purge_oidc(self, now: float, batch: int = 1000) -> int:
+        """Delete at most `batch` codes and sign-in sessions expired at or before `now`."""
+        ...
+
+
 class MetaStore(Protocol):
     async def get_meta(self, key: str) -> str | None: ...
     async def set_meta(self, key: str, value: str) -> None: ...
+
+
+class MfaStore(Protocol):
+    """Second factors (issue 18). Every write that guards a single use (a TOTP step, a recovery
+    code, an mfa_token) is one conditional statement, so two racing requests cannot both win."""
+
+    async def put_totp(self, factor: TotpFactor) -> None:
+        """Store an unconfirmed factor, replacing the user's previous one."""
+        ...
+
+    async def get_totp(self, user_id: str) -> TotpFactor | None: ...
+    async def confirm_totp(
+        self, user_id: str, step: int, now: float, recovery_digests: Sequence[str]
+    ) -> bool:
+        """Confirm an unconfirmed factor at `step` and replace the recovery codes; False when
+        there is no unconfirmed factor (confirmed meanwhile, or removed)."""
+        ...
+
+    async def use_totp_step(self, user_id: str, step: int) -> bool:
+        """Record `step` as used if it is later than the last one; False otherwise (replay)."""
+        ...
+
+    async def use_recovery_code(self, user_id: str, digest: str, now: float) -> bool: ...
+    async def unused_recovery_codes(self, user_id: str) -> int: ...
+    async def delete_totp(self, user_id: str) -> bool:
+        """Remove the factor and its recovery codes."""
+        ...
+
+    async def delete_factors(self, user_id: str) -> list[str]:
+        """Remove every second factor of the user; the kinds that were confirmed."""
+        ...
+
+    async def confirmed_factor_kinds(self, user_id: str) -> set[str]:
+        """The kinds (`core.mfa.factors.FACTOR_KINDS`) of the user's confirmed factors."""
+        ...
+
+    async def add_mfa_challenge(self, challenge: MfaChallenge) -> None: ...
+    async def get_mfa_challenge(self, digest: str) -> MfaChallenge | None: ...
+    async def consume_mfa_challenge(self, digest: str) -> bool:
+        """Delete it; True for the one caller that did."""
+        ...
+
+    async def purge_mfa_challenges(self, now: float, batch: int = 1000) -> int: ...
+    async def get_org_mfa_policy(self, org_uid: str) -> OrgMfaPolicy: ...
+    async def set_org_mfa_policy(self, policy: OrgMfaPolicy) -> None: ...
 
 
 class Storage(
@@ -230,6 +312,8 @@ class Storage(
     IssuerStore,
     IdentityLinkStore,
     ResourceStore,
+    OidcStore,
+    MfaStore,
     Protocol,
 ):
     """Everything durable, behind one object."""

@@ -24,9 +24,11 @@ from gatepass.http.context import Gate
 from gatepass.http.dialects import enabled_dialects
 from gatepass.http.forward_auth import ForwardAuth
 from gatepass.http.health import HealthApi
+from gatepass.http.mfa import MfaApi
 from gatepass.http.middleware import EdgeMiddleware
 from gatepass.http.native import NativeApi
 from gatepass.http.oauth2 import OAuthApi
+from gatepass.http.oidc import OidcApi
 from gatepass.http.openapi import Doc, Endpoint, build_openapi
 from gatepass.http.wire import json_response
 from gatepass.observability.logs import configure_logging
@@ -44,8 +46,10 @@ def surfaces(gate: Gate) -> list[Surface]:
     dialects = enabled_dialects(gate)
     return [
         NativeApi(gate),
+        MfaApi(gate),
         HealthApi(gate),
         OAuthApi(gate),
+        OidcApi(gate),
         ForwardAuth(gate, {dialect.name: dialect.refusal for dialect in dialects}),
         *dialects,
         AdminApi(gate),

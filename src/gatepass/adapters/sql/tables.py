@@ -71,6 +71,13 @@ clients = sa.Table(
     sa.Column("updated_at", Time, nullable=False),
     # 0002: OAuth grants the client may use, space-separated
     sa.Column("grant_types", Text(), nullable=False, server_default="client_credentials"),
+    # 0007 (OpenID Connect): space-separated URIs and origins (neither holds a space)
+    sa.Column("redirect_uris", Text(), nullable=False, server_default=""),
+    sa.Column("post_logout_redirect_uris", Text(), nullable=False, server_default=""),
+    sa.Column("web_origins", Text(), nullable=False, server_default=""),
+    sa.Column("public", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("first_party", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("id_token_alg", String(16), nullable=False, server_default="RS256"),
 )
 
 api_keys = sa.Table(
@@ -121,6 +128,7 @@ sessions = sa.Table(
     sa.Column("external_subject", String(512)),
     sa.Column("oauth_client_id", String(128)),  # 0002
     sa.Column("resources", Text()),  # 0006: space-separated resource URIs (RFC 8707)
+    sa.Column("amr", Text()),  # 0008: the login's RFC 8176 methods, space-separated
     sa.Index("ix_sessions_principal", "principal_kind", "principal_id"),
 )
 
@@ -239,4 +247,108 @@ known_addresses = sa.Table(
     sa.Column("account", String(400), primary_key=True),
     sa.Column("address", String(64), primary_key=True),
     sa.Column("expires_at", Time, nullable=False, index=True),
+)
+
+# OpenID Connect (issue 17, 0007): codes and sign-in sessions are kept by the digest of their
+# secret; a code names the token session its first use created, so a reuse can revoke it.
+authorization_codes = sa.Table(
+    "authorization_codes",
+    metadata,
+    sa.Column("code_hash", String(64), primary_key=True),
+    sa.Column("client_id", String(128), nullable=False),
+    sa.Column("user_id", String(64), nullable=False),
+    sa.Column("redirect_uri", Text(), nullable=False),
+    sa.Column("scopes", Text(), nullable=False),
+    sa.Column("resources", Text(), nullable=False),
+    sa.Column("code_challenge", String(128)),
+    sa.Column("code_challenge_method", String(16)),
+    sa.Column("nonce", Text()),
+    sa.Column("signin_session_id", String(64), nullable=False),
+    sa.Column("auth_time", Time, nullable=False),
+    sa.Column("amr", Text(), nullable=False),
+    sa.Column("acr", String(128)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("consumed_at", Time),
+    sa.Column("session_id", String(64)),
+)
+
+signin_sessions = sa.Table(
+    "signin_sessions",
+    metadata,
+    sa.Column("id", String(64), primary_key=True),
+    sa.Column("user_id", String(64), nullable=False, index=True),
+    sa.Column("secret_digest", String(128), nullable=False),
+    sa.Column("auth_time", Time, nullable=False),
+    sa.Column("amr", Text(), nullable=False),
+    sa.Column("acr", String(128)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("ended_at", Time),
+)
+
+consents = sa.Table(
+    "consents",
+    metadata,
+    sa.Column("user_id", String(64), primary_key=True),
+    sa.Column("client_id", String(128), primary_key=True, index=True),
+    sa.Column("scopes", Text(), nullable=False),
+    sa.Column("granted_at", Time, nullable=False),
+    sa.Column("revoked_at", Time),
+)
+
+# Second factors (issue 18, 0008): a user's TOTP secret (sealed under the master key), its
+# recovery codes (keyed digests, single use), pending logins and enrolments behind an
+# `mfa_token` (by digest, single use), and each organization's MFA policy.
+totp_factors = sa.Table(
+    "totp_factors",
+    metadata,
+    sa.Column(
+        "user_id", String(64), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("secret_sealed", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("confirmed_at", Time),
+    sa.Column("last_step", sa.BigInteger),
+)
+
+recovery_codes = sa.Table(
+    "recovery_codes",
+    metadata,
+    sa.Column(
+        "user_id", String(64), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("digest", String(64), primary_key=True),
+    sa.Column("used_at", Time),
+)
+
+mfa_challenges = sa.Table(
+    "mfa_challenges",
+    metadata,
+    sa.Column("digest", String(64), primary_key=True),
+    sa.Column(
+        "user_id",
+        String(64),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("purpose", String(16), nullable=False),
+    sa.Column("profile", String(64), nullable=False),
+    sa.Column("password_digest", String(64), nullable=False),
+    sa.Column("scope", Text()),
+    sa.Column("resources", Text()),
+    sa.Column("oauth_client", String(256)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+)
+
+org_mfa_policies = sa.Table(
+    "org_mfa_policies",
+    metadata,
+    sa.Column(
+        "org_uid", String(128), sa.ForeignKey("orgs.uid", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("require_mfa", sa.Boolean, nullable=False),
+    sa.Column("dialects_without_mfa", sa.Boolean, nullable=False),
 )
