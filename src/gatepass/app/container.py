@@ -424,6 +424,7 @@ def wire_core(
         denylist=denylist,
         profiles=profiles,
         issuer_url=config.issuer,
+        privileged=config.privileged_scopes,
         config=oidc_config,
     )
     oauth = OAuthService(

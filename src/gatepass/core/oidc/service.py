@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from gatepass.core.audit import AuditTrail
+from gatepass.core.cache import TtlCache
 from gatepass.core.clock import Clock
 from gatepass.core.errors import InsufficientScope, InvalidGrant, InvalidToken, TokenRevoked
 from gatepass.core.issuance import Issuer
@@ -38,6 +39,8 @@ from gatepass.core.tokens import TokenCodec
 from gatepass.core.verification import TokenVerifier, session_key
 
 __all__ = ["AuthorizationRequest", "OidcConfig", "OidcService"]
+
+ORIGINS_TTL = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,7 @@ class OidcService:
         denylist: Denylist,
         profiles: Mapping[str, TokenProfile],
         issuer_url: str,
+        privileged: frozenset[str],
         config: OidcConfig,
     ) -> None:
         self.storage = storage
@@ -107,14 +111,24 @@ class OidcService:
         self.denylist = denylist
         self.profiles = profiles  # shared with the Issuer, never copied
         self.issuer = issuer_url
+        self.privileged = privileged
         self.config = config
         self.signins = SignIns(storage, logins, audit, clock, config.signin_ttl)
+        # The registered web origins, read at most once per `ORIGINS_TTL` (CORS is asked often).
+        self._origins: TtlCache[str, frozenset[str]] = TtlCache(clock, ORIGINS_TTL)
         self.id_tokens = IdTokenSigner(codec, keys, issuer_url, config.id_token_ttl)
 
     # ------------------------------------------------------------------ authorization
 
     async def check(self, raw: Mapping[str, Sequence[str]]) -> AuthorizationRequest:
-        return await check_request(raw, self.principals.cached_client)
+        """The checked request. One that names no API scope asks for every scope the client
+        is registered for but the privileged ones, which come only when named (issue 22); the
+        consent page shows them, and the tokens carry those the user holds."""
+        request = await check_request(raw, self.principals.cached_client)
+        if not request.api_scopes:
+            defaults = request.client.scopes - self.privileged
+            request = replace(request, scopes=request.scopes | defaults)
+        return request
 
     async def authorize(self, request: AuthorizationRequest, cookie: str | None) -> Outcome:
         """What the request needs next, given the browser's sign-in cookie."""
@@ -242,6 +256,20 @@ class OidcService:
         await self.audit.record(
             "oidc.code_reuse", "failure", None, ctx, details={"session": session_id}
         )
+
+    # ------------------------------------------------------------------ CORS
+
+    async def allows_origin(self, origin: str) -> bool:
+        """Whether a single-page app at `origin` may call the token, userinfo, revocation,
+        JWKS and discovery endpoints: a client registered it as a web origin."""
+        known = self._origins.get("all")
+        if known is None:
+            clients = await self.storage.list_clients()
+            known = frozenset(
+                origin for client in clients if not client.disabled for origin in client.web_origins
+            )
+            self._origins.put("all", known)
+        return origin in known
 
     # ------------------------------------------------------------------ userinfo
 

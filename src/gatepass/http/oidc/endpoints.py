@@ -41,6 +41,7 @@ from gatepass.http.openapi import Doc, Endpoint
 from gatepass.http.wire import NO_STORE, WireError, bearer_token, json_response, request_context
 
 SURFACE = "oidc"
+HTML = "text/html"
 AUTHORIZE_PATH = "/oauth/authorize"
 USERINFO_PATH = "/oauth/userinfo"
 LOGOUT_PATH = "/oauth/logout"
@@ -275,7 +276,22 @@ class OidcApi:
     # ------------------------------------------------------------------ routes
 
     def endpoints(self) -> list[Endpoint]:
-        page = {200: Doc("An HTML page"), 303: Doc("A redirect")}
+        page = {
+            200: Doc("An HTML page (sign-in, consent, form_post)", media_type=HTML),
+            303: Doc("A redirect: to the client (a code or an error), or to /login"),
+            400: Doc(
+                "An error page: the client or redirect URI cannot be trusted", media_type=HTML
+            ),
+            403: Doc("An error page: a form without its csrf value", media_type=HTML),
+            413: Doc("An error page: the body is too large", media_type=HTML),
+            503: Doc("An error page: temporarily unavailable", media_type=HTML),
+        }
+        claims = {
+            200: Doc("The user's claims, by the token's scopes"),
+            401: Doc("No valid Bearer token", headers=("WWW-Authenticate",)),
+            403: Doc("The token lacks the openid scope", headers=("WWW-Authenticate",)),
+            503: Doc("Temporarily unavailable"),
+        }
         routes: list[Endpoint] = []
         for method in ("GET", "POST"):
             routes += [
@@ -295,7 +311,7 @@ class OidcApi:
                     self.userinfo,
                     "The signed-in user's claims, by the token's scopes",
                     "oidc",
-                    responses={200: Doc("Claims")},
+                    responses=claims,
                     bearer=True,
                     documented=method == "GET",
                 ),
