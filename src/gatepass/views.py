@@ -103,6 +103,7 @@ class ClientOut(BaseModel):
     org: str | None
     scopes: list[str]
     metadata: dict[str, str]
+    grant_types: list[str]
     disabled: bool
     created_at: str
     updated_at: str
@@ -115,6 +116,7 @@ def client_view(client: Client) -> dict[str, Any]:
         "org": client.org_uid,
         "scopes": sorted(client.scopes),
         "metadata": dict(client.metadata),
+        "grant_types": sorted(client.grant_types),
         "disabled": client.disabled,
         "created_at": iso(client.created_at),
         "updated_at": iso(client.updated_at),

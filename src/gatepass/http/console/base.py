@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -68,6 +68,8 @@ DONE = {
     "are gone.",
     "resource-created": "The API is registered: tokens asked for it now carry its URI as aud.",
     "resource-deleted": "The API is removed: no new token is issued for it.",
+    "mfa-reset": "Every second factor of the user is removed; they set one up again.",
+    "org-mfa-saved": "The organization's second-factor policy is saved.",
 }
 NOT_ADMIN = "This account is not a gatepass administrator."
 _TITLES = {400: "Bad request", 404: "Not found", 409: "Conflict", 429: "Too many attempts"}
@@ -245,3 +247,17 @@ class ConsoleBase:
             carried=[(name, session.form.get(name)) for name in carry],
             cancel=cancel,
         )
+
+
+def user_page(name: str) -> str:
+    return "/console/users/" + quote(name, safe="@+")
+
+
+def client_page(client_id: str) -> str:
+    return "/console/clients/" + quote(client_id, safe="")
+
+
+def back_to(form: Form, default: str) -> str:
+    """Where to return after an action started from another page (a user's page)."""
+    back = form.get("back")
+    return back if back.startswith("/console/users/") and "?" not in back else default
