@@ -30,8 +30,8 @@ def test_an_unregistered_grant_is_refused_with_the_choices() -> None:
     with pytest.raises(InvalidRequest) as refused:
         validate_grant_types(["client_credentials", "implicit"])
     assert refused.value.description == (
-        "unknown grant type(s) implicit; choose from client_credentials, password, "
-        "refresh_token, token-exchange, jwt-bearer"
+        "unknown grant type(s) implicit; choose from authorization_code, client_credentials, "
+        "password, refresh_token, token-exchange, jwt-bearer"
     )
 
 
