@@ -434,22 +434,7 @@ def wire_core(
         mfa=mfa,
         passwords=passwords,
     )
-    oidc = OidcService(
-        storage=storage,
-        clock=clock,
-        logins=logins,
-        issuer=issuer,
-        principals=principals,
-        sessions=sessions,
-        verifier=verifier,
-        keys=keys,
-        codec=codec,
-        audit=audit,
-        denylist=denylist,
-        profiles=profiles,
-        issuer_url=config.issuer,
-        config=oidc_config,
-    )
+    oidc = OidcService(logins=logins, sessions=sessions, config=oidc_config)
     oauth = OAuthService(
         clients=ClientAuthenticator(logins, principals),
         grants=GrantServices(
