@@ -28,6 +28,7 @@ from gatepass.adapters.sql.migrate import current_revision, head_revision, migra
 from gatepass.adapters.sql.storage import SqlStorage, open_storage
 from gatepass.adapters.throttle import ThrottlePolicy
 from gatepass.app.backends import SharedState, open_shared_state
+from gatepass.app.oidc import oidc_config
 from gatepass.app.profiles import OAUTH_PROFILES, build_profiles
 from gatepass.config import IssuerConfig, Settings
 from gatepass.core.admin import AdminService
@@ -48,6 +49,7 @@ from gatepass.core.oauth import GrantServices, OAuthService
 from gatepass.core.oauth.clients import ClientAuthenticator
 from gatepass.core.oauth.introspection import Introspection
 from gatepass.core.oauth.revocation import Revocation
+from gatepass.core.oidc.service import OidcConfig, OidcService
 from gatepass.core.password_policy import PasswordPolicy
 from gatepass.core.passwords import Argon2Profile, HashingPool, PasswordHasher
 from gatepass.core.ports import Denylist, LoginLimiter, Storage
@@ -79,6 +81,7 @@ class Container:
     auth: AuthService
     admin: AdminService
     oauth: OAuthService
+    oidc: OidcService
     clock: Clock
     info: ServerInfo
     profiles: dict[str, TokenProfile] = field(default_factory=dict)
@@ -307,6 +310,7 @@ async def _assemble(
         # Its own copy, as before: a test may add a profile to the running core.
         profiles=dict(profiles),
         external=external,
+        oidc_config=oidc_config(settings),
         mfa=mfa,
         passwords=password_policy(settings),
     )
@@ -328,6 +332,7 @@ async def _assemble(
         auth=core.auth,
         admin=core.admin,
         oauth=core.oauth,
+        oidc=core.oidc,
         clock=clock,
         profiles=profiles,
         fetcher=fetcher,
@@ -342,6 +347,7 @@ class Core:
     auth: AuthService
     admin: AdminService
     oauth: OAuthService
+    oidc: OidcService
 
 
 def wire_core(
@@ -356,6 +362,7 @@ def wire_core(
     config: CoreConfig,
     profiles: dict[str, TokenProfile],
     external: ExternalIdentities | None,
+    oidc_config: OidcConfig,
     mfa: SecondFactors | None = None,
     passwords: PasswordPolicy | None = None,
 ) -> Core:
@@ -428,15 +435,37 @@ def wire_core(
         mfa=mfa,
         passwords=passwords,
     )
+    oidc = OidcService(
+        storage=storage,
+        clock=clock,
+        logins=logins,
+        issuer=issuer,
+        principals=principals,
+        sessions=sessions,
+        verifier=verifier,
+        keys=keys,
+        codec=codec,
+        audit=audit,
+        denylist=denylist,
+        profiles=profiles,
+        issuer_url=config.issuer,
+        config=oidc_config,
+    )
     oauth = OAuthService(
         clients=ClientAuthenticator(logins, principals),
         grants=GrantServices(
-            logins=logins, sessions=sessions, profiles=OAUTH_PROFILES, audience=config.audience
+            logins=logins,
+            sessions=sessions,
+            profiles=OAUTH_PROFILES,
+            audience=config.audience,
+            redeem_code=lambda client, code, uri, verifier, ctx: oidc.redeem(
+                client, code=code, redirect_uri=uri, verifier=verifier, ctx=ctx
+            ),
         ),
         introspection=Introspection(verifier, storage, clock),
         revocation=Revocation(verifier, sessions, storage),
     )
-    return Core(auth=auth, admin=admin, oauth=oauth)
+    return Core(auth=auth, admin=admin, oauth=oauth, oidc=oidc)
 
 
 def mfa_config(settings: Settings) -> MfaConfig:

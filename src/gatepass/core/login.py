@@ -24,6 +24,7 @@ from gatepass.core.errors import (
     GatepassError,
     InvalidCredentials,
     InvalidGrant,
+    SecondFactorUnsupported,
     UnknownPrincipal,
 )
 from gatepass.core.external import ExternalIdentities, ExternalIdentity, tenant_descriptions
@@ -36,6 +37,7 @@ from gatepass.core.models import (
     Principal,
     PrincipalKind,
     RequestContext,
+    User,
 )
 from gatepass.core.passwords import HashingPool
 from gatepass.core.ports import Lockout, LoginLimiter, Storage
@@ -86,6 +88,27 @@ class Logins:
         `resources`: the registered APIs the tokens are for (RFC 8707), in every login."""
         requested = parse_scope(scope)
         targets = parse_resources(resources)
+        user = await self.check_password(identifier, password, ctx)
+        principal = await self.principals.of_user(user)
+        amr = PASSWORD_AMR
+        if self.mfa is not None:
+            # Only a right password gets here: the second factor is no oracle for the first.
+            pending = PendingLogin(self.issuer.profile(profile), scope, targets, oauth_client)
+            amr = await self.mfa.after_password(user, principal, pending, ctx)
+        return await self.issuer.issue(
+            principal,
+            requested,
+            profile,
+            ctx,
+            AuthMethod.PASSWORD,
+            oauth_client=oauth_client,
+            resources=targets,
+            amr=amr,
+        )
+
+    async def check_password(self, identifier: str, password: str, ctx: RequestContext) -> User:
+        """The user a username (or email) and password prove, throttled and audited as every
+        login (a failure raises, as `login_password`'s): the hosted sign-in page's check."""
         account = _account_key(identifier)
         await self.limiter.check(account, ctx.ip)
         user = await self.principals.find_user(identifier)
@@ -104,22 +127,28 @@ class Logins:
             await self.storage.set_password_hash(user.id, outcome.new_hash, self.clock.now())
             self.principals.invalidate_cached(PrincipalKind.USER, user.id)
         await self.limiter.success(account, ctx.ip)
-        principal = await self.principals.of_user(user)
-        amr = PASSWORD_AMR
-        if self.mfa is not None:
-            # Only a right password gets here: the second factor is no oracle for the first.
-            pending = PendingLogin(self.issuer.profile(profile), scope, targets, oauth_client)
-            amr = await self.mfa.after_password(user, principal, pending, ctx)
-        return await self.issuer.issue(
-            principal,
-            requested,
-            profile,
-            ctx,
-            AuthMethod.PASSWORD,
-            oauth_client=oauth_client,
-            resources=targets,
-            amr=amr,
-        )
+        return user
+
+    async def check_single_factor(
+        self, identifier: str, password: str, ctx: RequestContext
+    ) -> User:
+        """`check_password` for a sign-in path that has no second step (the hosted /login
+        page, until it gets one): a user who needs a second factor is refused with
+        `SecondFactorUnsupported` (audited), never signed in on the password alone."""
+        user = await self.check_password(identifier, password, ctx)
+        if self.mfa is not None and await self.mfa.needs_second_factor(
+            user, await self.principals.of_user(user)
+        ):
+            await self.audit.record(
+                "login",
+                "failure",
+                user.username,
+                ctx,
+                target=user.username,
+                details={"method": AuthMethod.PASSWORD.value, "reason": "mfa_required"},
+            )
+            raise SecondFactorUnsupported()
+        return user
 
     async def login_second_factor(
         self, mfa_token: str, method: str, code: str, *, ctx: RequestContext

@@ -48,13 +48,20 @@ TABLES: tuple[sa.Table, ...] = (
     t.trusted_issuers,
     t.external_identities,
     t.resources,
+    t.consents,
     # Second factors (issue 18): the TOTP secrets stay sealed under the master key.
     t.totp_factors,
     t.recovery_codes,
     t.org_mfa_policies,
 )
 # Removed too by `--replace`: they refer to principals that are about to be replaced.
-DEPENDENT_STATE: tuple[sa.Table, ...] = (t.sessions, t.revocations, t.mfa_challenges)
+DEPENDENT_STATE: tuple[sa.Table, ...] = (
+    t.sessions,
+    t.revocations,
+    t.authorization_codes,
+    t.signin_sessions,
+    t.mfa_challenges,
+)
 
 # progress(table, total) -> advance(count)
 Progress = Callable[[str, int], Callable[[int], None]]

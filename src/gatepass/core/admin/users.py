@@ -9,10 +9,7 @@ from typing import Any
 
 from gatepass.core.admin.base import AdminBase, check_name, jsonable
 from gatepass.core.errors import Conflict, InvalidRequest
-from gatepass.core.models import (
-    PrincipalKind,
-    User,
-)
+from gatepass.core.models import PrincipalKind, User
 from gatepass.core.scopes import validate_scopes
 from gatepass.core.text import clip
 
