@@ -85,7 +85,13 @@ async def test_a_run_stops_at_its_cap_and_the_next_run_finishes(storage):
         "complete": False,
     }
     # sessions: 10 + 10 (cap); denylist: 10 + 2; known addresses: 10 + 10 (cap)
-    assert deletes.counts == {"sessions": 2, "revocations": 2, "known_addresses": 2}
+    assert deletes.counts == {
+        "sessions": 2,
+        "authorization_codes": 1,
+        "signin_sessions": 1,
+        "revocations": 2,
+        "known_addresses": 2,
+    }
     second = await purge_expired(
         storage, denylist, NOW, batch=10, max_rows=20, known_addresses=known
     )

@@ -210,3 +210,14 @@ async def test_each_mfa_event_is_audited(client, make_user, runtime, clock):
         "mfa.reset",
     ]
     assert (await login(client)).status_code == 200
+
+
+async def test_housekeeping_deletes_expired_mfa_tokens(client, make_user, runtime, clock):
+    await make_user("alice")
+    await confirmed_factor(runtime, clock, "alice")
+    digest = runtime.auth.mfa.digester.digest(await mfa_token(client, "alice"))
+    await runtime.purge()
+    assert await runtime.storage.get_mfa_challenge(digest) is not None  # live: kept
+    clock.advance(301)
+    await runtime.purge()
+    assert await runtime.storage.get_mfa_challenge(digest) is None

@@ -5,9 +5,9 @@ database is migrated, that the master key is present and is the one the database
 with, and that a signing key exists — so a copied database without its master key refuses to
 start instead of failing on the first request.
 
-Over 500 lines because it is the one composition root (issue 16): every adapter is wired to the
-core here, once, for the SQL deployment and (through `wire_container`, see `app/memory.py`) the
-memory one.
+Over 500 lines because it is the one place where adapters meet the core: every service's
+wiring is here on purpose, so that no other module builds one (`app/memory.py` reuses
+`wire_container` for the memory deployment).
 """
 
 from __future__ import annotations
@@ -124,6 +124,10 @@ class Container(Generic[S]):
         ):
             if count:
                 PURGED.labels(table).inc(count)
+        # Pending MFA logins outlive their 5 minutes only as dead rows (issue 18).
+        challenges = await self.storage.purge_mfa_challenges(now, settings.purge_batch)
+        if challenges:
+            PURGED.labels("mfa_challenges").inc(challenges)
         return report
 
     async def close(self) -> None:
@@ -465,22 +469,7 @@ def wire_core(
         mfa=mfa,
         passwords=passwords,
     )
-    oidc = OidcService(
-        storage=storage,
-        clock=clock,
-        logins=logins,
-        issuer=issuer,
-        principals=principals,
-        sessions=sessions,
-        verifier=verifier,
-        keys=keys,
-        codec=codec,
-        audit=audit,
-        denylist=denylist,
-        profiles=profiles,
-        issuer_url=config.issuer,
-        config=oidc_config,
-    )
+    oidc = OidcService(logins=logins, sessions=sessions, config=oidc_config)
     oauth = OAuthService(
         clients=ClientAuthenticator(logins, principals),
         grants=GrantServices(

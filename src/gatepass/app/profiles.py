@@ -162,8 +162,12 @@ def _oauth_profiles(settings: Settings) -> list[TokenProfile]:
             refresh_ttl=settings.refresh_token_ttl,
             session_lifetime=settings.session_max_lifetime,
             access_claims=client_id,
+            second_factor=SecondFactorStep.CHALLENGE,
         ),
         TokenProfile(
-            name=OIDC_NO_REFRESH, access_ttl=settings.access_token_ttl, access_claims=client_id
+            name=OIDC_NO_REFRESH,
+            access_ttl=settings.access_token_ttl,
+            access_claims=client_id,
+            second_factor=SecondFactorStep.CHALLENGE,
         ),
     ]

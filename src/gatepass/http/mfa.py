@@ -74,11 +74,6 @@ class RecoveryCodesResponse(BaseModel):
     recovery_codes: list[str]
 
 
-class MfaRequiredResponse(ErrorResponse):
-    mfa_token: str
-    methods: list[str]
-
-
 def qr_svg(uri: str) -> str:
     """The otpauth URI as an SVG QR code (error correction M), to put straight into a page."""
     return str(segno.make_qr(uri, error="m").svg_inline(scale=4, border=2))

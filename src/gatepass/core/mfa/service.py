@@ -141,6 +141,13 @@ class SecondFactors:
             raise MfaRequired(token, methods_for(kinds))
         raise MfaEnrolmentRequired(token, [METHOD_TOTP])
 
+    async def needs_second_factor(self, user: User, principal: Principal) -> bool:
+        """Whether a password alone may not sign this user in: a confirmed factor, or a
+        policy wanting one (no side effect; for sign-in paths without a second step yet)."""
+        if await self.storage.confirmed_factor_kinds(user.id):
+            return True
+        return await self.required_for(principal)
+
     async def required_for(self, principal: Principal) -> bool:
         """Whether a policy (global, the user's org, or the admins' one) wants a factor."""
         config = self.config
