@@ -4,6 +4,9 @@ Both the HTTP app and the CLI open a Container. It checks, with one clear messag
 database is migrated, that the master key is present and is the one the database was created
 with, and that a signing key exists — so a copied database without its master key refuses to
 start instead of failing on the first request.
+
+Over 500 lines because it is the one place where adapters meet the core: every service's
+wiring is here on purpose, so that no other module builds one.
 """
 
 from __future__ import annotations
@@ -435,22 +438,7 @@ def wire_core(
         mfa=mfa,
         passwords=passwords,
     )
-    oidc = OidcService(
-        storage=storage,
-        clock=clock,
-        logins=logins,
-        issuer=issuer,
-        principals=principals,
-        sessions=sessions,
-        verifier=verifier,
-        keys=keys,
-        codec=codec,
-        audit=audit,
-        denylist=denylist,
-        profiles=profiles,
-        issuer_url=config.issuer,
-        config=oidc_config,
-    )
+    oidc = OidcService(logins=logins, sessions=sessions, config=oidc_config)
     oauth = OAuthService(
         clients=ClientAuthenticator(logins, principals),
         grants=GrantServices(
