@@ -368,8 +368,8 @@ def test_client_grants(home):
     )
     unknown = cli("client", "add", "x", "--grant", "implicit", ok=False)
     assert unknown.output.strip() == (
-        "error: unknown grant type(s) implicit; choose from client_credentials, password, "
-        "refresh_token, token-exchange, jwt-bearer"
+        "error: unknown grant type(s) implicit; choose from authorization_code, "
+        "client_credentials, password, refresh_token, token-exchange, jwt-bearer"
     )
     events = cli_json("audit", "--event", "admin.client.")
     assert events[-1]["details"]["grant_types"] == ["client_credentials"]

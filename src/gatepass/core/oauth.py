@@ -41,12 +41,20 @@ from gatepass.core.policies import scope_string
 from gatepass.core.service import AuthService, jti_key
 from gatepass.core.tokens import ACCESS, REFRESH
 
+AUTHORIZATION_CODE = "authorization_code"  # RFC 6749 §4.1, OpenID Connect (core/oidc)
 CLIENT_CREDENTIALS = "client_credentials"
 PASSWORD = "password"
 REFRESH_TOKEN = "refresh_token"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"  # RFC 7523 §2.1
-GRANT_TYPES = (CLIENT_CREDENTIALS, PASSWORD, REFRESH_TOKEN, TOKEN_EXCHANGE, JWT_BEARER)
+GRANT_TYPES = (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    PASSWORD,
+    REFRESH_TOKEN,
+    TOKEN_EXCHANGE,
+    JWT_BEARER,
+)
 # RFC 8693 §3: the subject token types an external provider's JWT may be presented as.
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 SUBJECT_TOKEN_TYPES = frozenset(
@@ -92,7 +100,8 @@ def validate_grant_types(values: Iterable[str]) -> frozenset[str]:
     if unknown:
         raise InvalidRequest(
             f"unknown grant type(s) {', '.join(unknown)}; choose from "
-            f"{', '.join((CLIENT_CREDENTIALS, PASSWORD, REFRESH_TOKEN, *GRANT_ALIASES))}"
+            f"{', '.join((AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD, REFRESH_TOKEN))}, "
+            f"{', '.join(GRANT_ALIASES)}"
         )
     return frozenset(chosen)
 
