@@ -128,7 +128,7 @@ def test_openid_client_signs_in_with_pkce_state_nonce_and_refreshes(
     revoked = provider.cli(
         "consents", "revoke", "--user", USERNAME, "--client", web_app.settings["client_id"]
     )
-    assert revoked["revoked"] == 1
+    assert revoked["revoked"] is True
     third = web_app.start()
     callback = authorize_in_browser(
         page, third["url"], WEB_CALLBACK, signed_in=True, expect_consent=True

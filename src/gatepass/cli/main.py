@@ -14,7 +14,7 @@ import typer
 
 from gatepass.adapters.sql.migrate import current_revision
 from gatepass.app.container import Container, open_container
-from gatepass.cli import backup, issuers, manage, ops, remote, resources, tokens
+from gatepass.cli import backup, consents, issuers, manage, ops, remote, resources, tokens
 from gatepass.cli.common import (
     JSON_OPTION,
     JsonAwareGroup,
@@ -42,6 +42,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 manage.register(app)
+consents.register(app)
 tokens.register(app)
 issuers.register(app, manage.user_app)
 resources.register(app)
