@@ -6,12 +6,14 @@ browser step every flow shares (the hosted /login page, then consent for a third
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
@@ -140,3 +142,41 @@ def authorize_in_browser(
     if expect_consent is not None:
         assert asked == expect_consent
     return caught[0]
+
+
+class AppProcess:
+    """An example app (or a static file server) as a real process on 127.0.0.1, ready when
+    `ready_url` answers; stopped by its process id."""
+
+    def __init__(self, argv: list[str], ready_url: str, env: dict[str, str], log: Path) -> None:
+        self._log = log.open("ab")
+        self.process = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.log = log
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{argv} exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(ready_url, timeout=1).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{argv} not ready in 30 s: {log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log.close()
+
+    def __enter__(self) -> AppProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
