@@ -38,8 +38,9 @@ from gatepass.core.models import (
     VerifiedToken,
 )
 from gatepass.core.policies import scope_string
-from gatepass.core.service import AuthService, jti_key
+from gatepass.core.service import AuthService
 from gatepass.core.tokens import ACCESS, REFRESH
+from gatepass.core.verification import jti_key
 
 AUTHORIZATION_CODE = "authorization_code"  # RFC 6749 §4.1, OpenID Connect (core/oidc)
 CLIENT_CREDENTIALS = "client_credentials"
@@ -336,7 +337,7 @@ class OAuthService:
         del hint
         caller = await self.authenticate(credentials, ctx)
         try:
-            verified = await self.auth.decode(token)
+            verified = await self.auth.verify_signature(token)
             use = verified.token_use
             if use not in (ACCESS, REFRESH):
                 return
