@@ -222,10 +222,15 @@ def test_keys_sessions_audit_and_tokens(home):
     cli("init")
     password = cli_json("user", "add", "alice", "--generate-password")["password"]
     issued = login("login_password", "alice", password)
-    first_kid = cli_json("keys", "list")[0]["kid"]
+    first = {k["alg"]: k["kid"] for k in cli_json("keys", "list")}
     rotated = cli_json("keys", "rotate")
-    kinds = {k["kid"]: k["status"] for k in cli_json("keys", "list")}
-    assert kinds == {first_kid: "retired", rotated["kid"]: "active"}
+    listed = cli_json("keys", "list")
+    kinds = {k["kid"]: k["status"] for k in listed if k["alg"] == "ES256"}
+    assert kinds == {first["ES256"]: "retired", rotated["kid"]: "active"}
+    # The ID token key (issue 17) is rotated with it.
+    id_keys = {k["kid"]: k["status"] for k in listed if k["alg"] == "RS256"}
+    assert id_keys[first["RS256"]] == "retired"
+    assert sorted(id_keys.values()) == ["active", "retired"]
 
     verified = cli_json("token", "verify", issued.access_token)
     assert verified["verified"] is True

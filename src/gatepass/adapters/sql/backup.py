@@ -47,9 +47,15 @@ TABLES: tuple[sa.Table, ...] = (
     t.trusted_issuers,
     t.external_identities,
     t.resources,
+    t.consents,
 )
 # Removed too by `--replace`: they refer to principals that are about to be replaced.
-DEPENDENT_STATE: tuple[sa.Table, ...] = (t.sessions, t.revocations)
+DEPENDENT_STATE: tuple[sa.Table, ...] = (
+    t.sessions,
+    t.revocations,
+    t.authorization_codes,
+    t.signin_sessions,
+)
 
 # progress(table, total) -> advance(count)
 Progress = Callable[[str, int], Callable[[int], None]]
