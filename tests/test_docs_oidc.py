@@ -1,6 +1,6 @@
 """docs/oidc.md shows the discovery document in full: this test compares it with the live one
 (the real app over the ASGI transport, issuer https://gatepass.example.com), so the page cannot
-drift from what the server says. `GATEPASS_WRITE_DOCS=1` writes the live document into the page
+drift from what the server says. `WRITE_DOCS=1` writes the live document into the page
 instead (then review the diff)."""
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ async def test_the_documented_discovery_document_is_the_live_one(
     text = PAGE.read_text()
     found = BLOCK.search(text)
     assert found is not None, "docs/oidc.md lost its discovery:begin/end markers"
-    if os.environ.get("GATEPASS_WRITE_DOCS") == "1":
+    if os.environ.get("WRITE_DOCS") == "1":
         shown = json.dumps(live, indent=2) + "\n"
         PAGE.write_text(text[: found.start(2)] + shown + text[found.end(2) :])
         return
     assert json.loads(found.group(2)) == live, (
         "docs/oidc.md shows another discovery document: run "
-        "GATEPASS_WRITE_DOCS=1 pytest tests/test_docs_oidc.py and review the diff"
+        "WRITE_DOCS=1 pytest tests/test_docs_oidc.py and review the diff"
     )
