@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -68,6 +68,10 @@ DONE = {
     "are gone.",
     "resource-created": "The API is registered: tokens asked for it now carry its URI as aud.",
     "resource-deleted": "The API is removed: no new token is issued for it.",
+    "signin-client-created": "The client is created. It is public: it has no secret, PKCE "
+    "proves it instead.",
+    "redirects-saved": "The redirect URIs and web origins are saved.",
+    "consent-revoked": "The consent is revoked; the client's sessions for the user ended.",
 }
 NOT_ADMIN = "This account is not a gatepass administrator."
 _TITLES = {400: "Bad request", 404: "Not found", 409: "Conflict", 429: "Too many attempts"}
@@ -104,6 +108,10 @@ def console_page(
         return wrapper
 
     return decorate
+
+
+def client_page(client_id: str) -> str:
+    return "/console/clients/" + quote(client_id, safe="")
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -33,6 +33,7 @@ from gatepass.core.errors import (
     RateLimited,
 )
 from gatepass.core.models import ApiKey, User
+from gatepass.core.oidc.clients import ID_TOKEN_ALGS
 from gatepass.core.policies import ADMIN_SCOPE
 from gatepass.core.ports import AuditQuery
 from gatepass.core.text import clip
@@ -40,6 +41,7 @@ from gatepass.http.console.base import (
     NOT_ADMIN,
     PAGE_SIZE,
     SURFACE,
+    client_page,
     console_page,
     done_notice,
     offset_param,
@@ -67,6 +69,7 @@ from gatepass.http.console.session import (
     set_login_cookie,
     set_session_cookie,
 )
+from gatepass.http.console.signin_clients import SigninClientPages
 from gatepass.http.errors import native_error
 from gatepass.http.openapi import Endpoint
 from gatepass.http.wire import WireError, request_context
@@ -75,7 +78,7 @@ LIFETIMES = {"": None, "1d": "1d", "30d": "30d", "90d": "90d", "365d": "365d"}
 AUDIT_WINDOWS = {"": None, "15m": "15m", "1h": "1h", "24h": "24h", "7d": "7d", "30d": "30d"}
 
 
-class Console(DirectoryPages, IssuerPages, ResourcePages):
+class Console(DirectoryPages, IssuerPages, ResourcePages, SigninClientPages):
     # ------------------------------------------------------------------ sign-in and out
 
     async def login_form(self, request: Request) -> Response:
@@ -271,6 +274,7 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
             issuers=issuers,
             link=link,
             link_error=link_error,
+            consents=await self.user_consents(user.id),
             notice=done_notice(request),
             lifetimes=list(LIFETIMES),
             now=self.gate.auth.clock.now(),
@@ -419,11 +423,20 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
             values=values,
             error=error,
             orgs=await self.gate.admin.list_orgs(),
+            id_token_algs=ID_TOKEN_ALGS,
         )
 
     @console_page(change=True)
     async def create_client(self, request: Request, session: ConsoleSession) -> Response:
         form = session.form
+        if form.get("signin") == "yes":  # browser sign-in: redirect URIs, public or not, …
+            made = await self.create_signin_client(session, form)
+            if isinstance(made, str):
+                return await self._client_form(session, values=form, error=made, status=400)
+            client_id, name, secret = made
+            if not secret:
+                return redirect(client_page(client_id) + "?done=signin-client-created")
+            return self._client_secret_page(session, client_id, name, secret, status=201)
         try:
             created = await self.gate.admin.add_client(
                 form.get("name").strip(),
@@ -464,6 +477,9 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
             session,
             section="clients",
             client=client,
+            consents=await self.client_consents(client.client_id),
+            redirects=Form(),
+            redirects_error="",
             notice=done_notice(request),
         )
 
@@ -709,6 +725,8 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
             ("/console/clients/{client_id}/disable", "POST", self.disable_client),
             ("/console/clients/{client_id}/enable", "POST", self.enable_client),
             ("/console/clients/{client_id}/delete", "POST", self.delete_client),
+            ("/console/clients/{client_id}/redirects", "POST", self.save_redirects),
+            ("/console/consents/revoke", "POST", self.revoke_consent),
             ("/console/orgs", "GET", self.orgs),
             ("/console/orgs", "POST", self.create_org),
             ("/console/orgs/new", "GET", self.new_org),
@@ -746,10 +764,6 @@ class Console(DirectoryPages, IssuerPages, ResourcePages):
 
 def user_page(name: str) -> str:
     return "/console/users/" + quote(name, safe="@+")
-
-
-def client_page(client_id: str) -> str:
-    return "/console/clients/" + quote(client_id, safe="")
 
 
 def _back(form: Form, default: str) -> str:
