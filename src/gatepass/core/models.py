@@ -230,6 +230,7 @@ class IssuedTokens:
     refresh_expires_at: float | None = None
     csrf: str | None = None
     access_jti: str = ""
+    id_token: str | None = None  # OpenID Connect: the authorization code grant with `openid`
 
 
 @dataclass(frozen=True, slots=True)

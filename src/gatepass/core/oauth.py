@@ -12,7 +12,7 @@ for why the default is `client_credentials` alone, and who may introspect and re
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +129,9 @@ class TokenRequest:
     audience: str | None = None
     assertion: str | None = None  # JWT bearer
     resources: tuple[str, ...] = ()  # RFC 8707: the registered APIs the token is for
+    code: str | None = None  # authorization code (RFC 6749 §4.1.3, RFC 7636 §4.5)
+    redirect_uri: str | None = None
+    code_verifier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,7 @@ class OAuthProfiles:
     client_credentials: str  # stateless: no session, revocable by jti or by client
     password: str  # a session with a rotating refresh token
     password_without_refresh: str  # for clients not allowed the refresh_token grant
+    authorization_code: str = "oidc"  # browser sign-in (core/oidc): refreshable like password
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +154,25 @@ class AuthenticatedClient:
         return self.client.client_id
 
 
+# The authorization_code grant, decided in core/oidc (the surface hands it in):
+# (client, code, redirect_uri, code_verifier, ctx) -> tokens.
+CodeRedeemer = Callable[
+    [Client, str, str | None, str | None, RequestContext], Awaitable[IssuedTokens]
+]
+# What a client without a secret (`Client.public`) may do at the token endpoint.
+_PUBLIC_GRANTS = frozenset({AUTHORIZATION_CODE, REFRESH_TOKEN})
+
+
 class OAuthService:
-    def __init__(self, auth: AuthService, profiles: OAuthProfiles) -> None:
+    def __init__(
+        self,
+        auth: AuthService,
+        profiles: OAuthProfiles,
+        redeem_code: CodeRedeemer | None = None,
+    ) -> None:
         self.auth = auth
         self.profiles = profiles
+        self.redeem_code = redeem_code
 
     async def authenticate(
         self, credentials: ClientCredentials | None, ctx: RequestContext
@@ -161,6 +180,8 @@ class OAuthService:
         """Throttled and audited like every login; any failure is `InvalidClient`."""
         if credentials is None:
             raise InvalidClient("client authentication is required")
+        if credentials.client_secret == "":
+            return await self._public(credentials.client_id)
         try:
             principal = await self.auth.authenticate_client(
                 credentials.client_id, credentials.client_secret, ctx
@@ -171,6 +192,14 @@ class OAuthService:
         if client is None:  # deleted a moment ago
             raise InvalidClient()
         return AuthenticatedClient(principal, client)
+
+    async def _public(self, client_id: str) -> AuthenticatedClient:
+        """A client that presented only its id: it must be registered as public (no secret),
+        and may then use only the grants PKCE protects (issue 17)."""
+        client = await self.auth.principals.client(client_id, fresh=True)
+        if client is None or not client.public or client.disabled:
+            raise InvalidClient()
+        return AuthenticatedClient(self.auth.principals.of_client(client), client)
 
     # ------------------------------------------------------------------ token endpoint
 
@@ -183,6 +212,18 @@ class OAuthService:
             raise UnsupportedGrantType(f"unsupported grant type {grant[:64]!r}")
         if grant not in caller.client.grant_types:
             raise UnauthorizedClient(f"the client is not allowed the {grant} grant")
+        if caller.client.public and grant not in _PUBLIC_GRANTS:
+            raise UnauthorizedClient(f"a public client cannot use the {grant} grant")
+        if grant == AUTHORIZATION_CODE:
+            if self.redeem_code is None:
+                raise UnsupportedGrantType("the authorization code grant is not served here")
+            return await self.redeem_code(
+                caller.client,
+                _required(request.code, "code"),
+                request.redirect_uri,
+                request.code_verifier,
+                ctx,
+            )
         if grant == CLIENT_CREDENTIALS:
             return await self.auth.login_principal(
                 caller.principal,
@@ -203,7 +244,7 @@ class OAuthService:
         return await self.auth.refresh(
             _required(request.refresh_token, "refresh_token"),
             ctx=ctx,
-            profiles=(self.profiles.password,),
+            profiles=(self.profiles.password, self.profiles.authorization_code),
             client_id=caller.client_id,
             scope=request.scope,
             resources=request.resources,
@@ -285,7 +326,9 @@ class OAuthService:
     ) -> dict[str, Any]:
         """RFC 7662: the token's claims with `active: true`, or only `active: false` for
         anything not valid right now (expired, revoked, logged out, foreign, malformed)."""
-        await self.authenticate(credentials, ctx)
+        caller = await self.authenticate(credentials, ctx)
+        if caller.client.public:
+            raise InvalidClient("a public client cannot introspect tokens")
         first, second = (
             (self._refresh_info, self._access_info)
             if hint == REFRESH_TOKEN

@@ -37,7 +37,7 @@ from gatepass.core.models import (
     Session,
     VerifiedToken,
 )
-from gatepass.core.policies import narrow, parse_scope
+from gatepass.core.policies import IDENTITY_SCOPES, narrow, parse_scope
 from gatepass.core.ports import Denylist, Storage
 from gatepass.core.principals import Principals
 from gatepass.core.profiles import TokenProfile
@@ -117,7 +117,8 @@ class Sessions:
             if principal is None:
                 await self._revoke(session.id, "principal_unavailable", now)
                 raise RefreshRevoked()
-            scopes = narrow(session.scopes & principal.scopes, requested)
+            held = (session.scopes & principal.scopes) | (session.scopes & IDENTITY_SCOPES)
+            scopes = narrow(held, requested)
             targets = await self._refresh_targets(session, asked)
             if targets:
                 scopes = self.issuer.scopes.at_resources(scopes, (r.scopes for r in targets))

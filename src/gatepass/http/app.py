@@ -26,6 +26,7 @@ from gatepass.http.forward_auth import ForwardAuth
 from gatepass.http.middleware import EdgeMiddleware
 from gatepass.http.native import NativeApi
 from gatepass.http.oauth2 import OAuthApi
+from gatepass.http.oidc import OidcApi
 from gatepass.http.openapi import Doc, Endpoint, build_openapi
 from gatepass.http.operations import OperationsApi
 from gatepass.http.wire import json_response
@@ -46,6 +47,7 @@ def surfaces(gate: Gate) -> list[Surface]:
         NativeApi(gate),
         OperationsApi(gate),
         OAuthApi(gate),
+        OidcApi(gate),
         ForwardAuth(gate, {dialect.name: dialect.refusal for dialect in dialects}),
         *dialects,
         AdminApi(gate),

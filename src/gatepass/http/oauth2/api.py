@@ -30,6 +30,7 @@ from gatepass.http.oauth2.metadata import (
     ServerMetadata,
     server_metadata,
 )
+from gatepass.http.oidc.service import oidc_service
 from gatepass.http.openapi import Doc, Endpoint
 from gatepass.http.wire import (
     NO_STORE,
@@ -67,6 +68,9 @@ class TokenForm(_Form):
     actor_token: str | None = Field(default=None, max_length=16384)
     audience: str | None = Field(default=None, max_length=_MAX)
     assertion: str | None = Field(default=None, max_length=16384)
+    code: str | None = Field(default=None, max_length=512)
+    redirect_uri: str | None = Field(default=None, max_length=2048)
+    code_verifier: str | None = Field(default=None, max_length=256)
     # Documentation only: `resource` may repeat, so `OAuthApi._form` reads it apart.
     resource: list[str] | None = Field(
         default=None,
@@ -96,6 +100,7 @@ class OAuthTokenResponse(BaseModel):
     scope: str
     refresh_token: str | None = None
     issued_token_type: str | None = None
+    id_token: str | None = None
 
 
 class OAuthErrorResponse(BaseModel):
@@ -153,6 +158,8 @@ def token_body(issued: IssuedTokens) -> dict[str, Any]:
     }
     if issued.refresh_token is not None:
         body["refresh_token"] = issued.refresh_token
+    if issued.id_token is not None:
+        body["id_token"] = issued.id_token
     return body
 
 
@@ -178,7 +185,14 @@ class OAuthApi:
     def oauth(self) -> OAuthService:
         auth = self.gate.auth
         if self._service is None or self._service.auth is not auth:
-            self._service = OAuthService(auth, OAUTH_PROFILES)
+            oidc = oidc_service(auth, self.gate.settings)
+            self._service = OAuthService(
+                auth,
+                OAUTH_PROFILES,
+                redeem_code=lambda client, code, uri, verifier, ctx: oidc.redeem(
+                    client, code=code, redirect_uri=uri, verifier=verifier, ctx=ctx
+                ),
+            )
         return self._service
 
     async def _form(self, request: Request) -> tuple[dict[str, str], list[str]]:
@@ -213,6 +227,9 @@ class OAuthApi:
                 audience=body.audience,
                 assertion=body.assertion,
                 resources=tuple(resources),
+                code=body.code,
+                redirect_uri=body.redirect_uri,
+                code_verifier=body.code_verifier,
             ),
             request_context(request, SURFACE, self.proxies),
         )
@@ -256,7 +273,7 @@ class OAuthApi:
                 TOKEN_PATH,
                 "POST",
                 self.token,
-                "Issue tokens: client_credentials, password and refresh_token grants",
+                "Issue tokens (authorization_code, client_credentials, password, refresh_token, …)",
                 "oauth",
                 request=TokenForm,
                 request_media_types=(FORM,),
