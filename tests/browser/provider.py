@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Browser, Page
 
 from tests.browser.conftest import VIEWPORT
 from tests.system.server import Server, free_port, gatepass, gatepass_env
@@ -87,17 +89,48 @@ def page(browser: Browser, provider: Provider) -> Iterator[Page]:
     assert problems == []
 
 
-def catch_redirect(page: Page, redirect_uri: str) -> list[str]:
-    """Answer requests to `redirect_uri` in the browser itself (nothing listens there) and
-    record their URLs: the callback an app would receive."""
-    caught: list[str] = []
+class Callbacks:
+    """The app side of redirects: an HTTP server on 127.0.0.1 that records every request it
+    gets (the callback URL an app would receive) and answers 200. Playwright's routing does
+    not see the requests a redirect leads to, so a real listener is the reliable witness."""
 
-    def answer(route: Route) -> None:
-        caught.append(route.request.url)
-        route.fulfill(status=200, content_type="text/plain", body="callback received")
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        record = self.received
 
-    page.route(f"{redirect_uri}**", answer)
-    return caught
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path == "/favicon.ico":  # the browser's own request, not the app's
+                    self.send_error(404)
+                    return
+                record.append(f"http://{self.headers['Host']}{self.path}")
+                body = b"callback received"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def callbacks() -> Iterator[Callbacks]:
+    found = Callbacks()
+    try:
+        yield found
+    finally:
+        found.stop()
 
 
 def sign_in(page: Page, username: str = USERNAME, password: str = PASSWORD) -> None:
@@ -107,41 +140,41 @@ def sign_in(page: Page, username: str = USERNAME, password: str = PASSWORD) -> N
     page.locator("form button[type=submit]").first.click()
 
 
-def consent(page: Page, answer: str = "Allow") -> None:
-    page.get_by_role("button", name=answer).click()
+def wait_for_callback(
+    page: Page, callbacks: Callbacks, seen: int, *, expect_consent: bool | None = None
+) -> str:
+    """Allow when the consent page asks (`expect_consent` True/False asserts whether it does)
+    until the app's listener receives a request after the first `seen`; that request's URL."""
+    allow = page.get_by_role("button", name="Allow")
+    deadline = time.monotonic() + 10
+    asked = False
+    while len(callbacks.received) == seen and time.monotonic() < deadline:
+        if not asked and allow.count():
+            asked = True
+            allow.click()
+        page.wait_for_timeout(50)
+    assert len(callbacks.received) == seen + 1, page.content()[-2000:]
+    if expect_consent is not None:
+        assert asked == expect_consent
+    return callbacks.received[-1]
 
 
 def authorize_in_browser(
     page: Page,
     url: str,
-    redirect_uri: str,
+    callbacks: Callbacks,
     *,
     signed_in: bool = False,
     expect_consent: bool | None = None,
 ) -> str:
     """Open the authorization URL, sign in (unless the sign-in session does it), allow when
-    the consent page asks (`expect_consent` True/False asserts whether it does), and return
-    the callback URL the client receives."""
-    caught = catch_redirect(page, redirect_uri)
+    asked, and return the callback URL the client receives."""
+    seen = len(callbacks.received)
     page.goto(url)
     if not signed_in:
         page.wait_for_selector("input[name=password]")
         sign_in(page)
-    allow = page.get_by_role("button", name="Allow")
-    deadline = time.monotonic() + 10
-    asked = False
-    while not caught and time.monotonic() < deadline:
-        if allow.count():
-            asked = True
-            consent(page)
-            break
-        page.wait_for_timeout(50)
-    page.wait_for_url(f"{redirect_uri}**")
-    page.unroute(f"{redirect_uri}**")
-    assert len(caught) == 1, caught
-    if expect_consent is not None:
-        assert asked == expect_consent
-    return caught[0]
+    return wait_for_callback(page, callbacks, seen, expect_consent=expect_consent)
 
 
 class AppProcess:

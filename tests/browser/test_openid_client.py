@@ -22,20 +22,20 @@ from tests.browser.provider import (
     DISPLAY_NAME,
     EMAIL,
     USERNAME,
+    Callbacks,
     Provider,
     authorize_in_browser,
-    catch_redirect,
+    callbacks,
     page,
     provider,
     sign_in,
+    wait_for_callback,
 )
 
-__all__ = ["page", "provider"]  # fixtures shared with the other relying-party tests
+__all__ = ["callbacks", "page", "provider"]  # fixtures shared with the other relying parties
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-WEB_CALLBACK = "https://webapp.example.test/callback"
-WEB_LOGOUT = "https://webapp.example.test/signed-out"
 SCOPE = "openid profile email offline_access"
 
 
@@ -45,13 +45,13 @@ def rp_folder(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture(scope="module")
-def web_app(provider: Provider, rp_folder: Path) -> OpenIdClient:
+def web_app(provider: Provider, rp_folder: Path, callbacks: Callbacks) -> OpenIdClient:
     """A confidential, third-party web app: its users are asked for consent."""
     client_id, secret = provider.add_client(
         "Photo Printer",
         "--grant", "refresh_token",
-        "--redirect-uri", WEB_CALLBACK,
-        "--post-logout-redirect-uri", WEB_LOGOUT,
+        "--redirect-uri", f"{callbacks.base}/callback",
+        "--post-logout-redirect-uri", f"{callbacks.base}/signed-out",
     )  # fmt: skip
     assert secret
     return OpenIdClient(
@@ -59,17 +59,17 @@ def web_app(provider: Provider, rp_folder: Path) -> OpenIdClient:
         issuer=provider.issuer,
         client_id=client_id,
         client_secret=secret,
-        redirect_uri=WEB_CALLBACK,
+        redirect_uri=f"{callbacks.base}/callback",
         scope=SCOPE,
     )
 
 
 def test_openid_client_signs_in_with_pkce_state_nonce_and_refreshes(
-    page: Page, provider: Provider, web_app: OpenIdClient
+    page: Page, provider: Provider, web_app: OpenIdClient, callbacks: Callbacks
 ) -> None:
     started = web_app.start()
     assert started["server"]["issuer"] == provider.issuer
-    caught = catch_redirect(page, WEB_CALLBACK)
+    seen = len(callbacks.received)
     page.goto(started["url"])
     page.wait_for_selector("input[name=password]")
     login = page.locator("input[name=username]")
@@ -83,16 +83,13 @@ def test_openid_client_signs_in_with_pkce_state_nonce_and_refreshes(
     consent_text = page.locator("body").inner_text()
     assert "Photo Printer" in consent_text
     page.screenshot(path=provider.shots / "oidc-consent.png")
-    page.get_by_role("button", name="Allow").click()
-    page.wait_for_url(f"{WEB_CALLBACK}**")
-    assert len(caught) == 1
-    callback = caught[0]
-    page.unroute(f"{WEB_CALLBACK}**")
+    callback = wait_for_callback(page, callbacks, seen, expect_consent=True)
     query = parse_qs(urlsplit(callback).query)
     assert query["iss"] == [provider.issuer]  # RFC 9207
     assert query["state"] == [started["state"]]
 
-    done = web_app.finish(started, callback, post_logout_redirect_uri=WEB_LOGOUT)
+    logout = f"{callbacks.base}/signed-out"
+    done = web_app.finish(started, callback, post_logout_redirect_uri=logout)
     assert "error" not in done, done
     claims = done["claims"]
     assert claims["iss"] == provider.issuer
@@ -120,7 +117,7 @@ def test_openid_client_signs_in_with_pkce_state_nonce_and_refreshes(
     assert {"openid", "profile", "email", "offline_access"} <= set(consents[0]["scopes"])
     again = web_app.start()
     callback = authorize_in_browser(
-        page, again["url"], WEB_CALLBACK, signed_in=True, expect_consent=False
+        page, again["url"], callbacks, signed_in=True, expect_consent=False
     )
     assert "error" not in web_app.finish(again, callback)
 
@@ -131,25 +128,25 @@ def test_openid_client_signs_in_with_pkce_state_nonce_and_refreshes(
     assert revoked["revoked"] is True
     third = web_app.start()
     callback = authorize_in_browser(
-        page, third["url"], WEB_CALLBACK, signed_in=True, expect_consent=True
+        page, third["url"], callbacks, signed_in=True, expect_consent=True
     )
     assert "error" not in web_app.finish(third, callback)
 
     # RP-initiated logout ends the sign-in session: the next request shows the form again.
-    caught_logout = catch_redirect(page, WEB_LOGOUT)
     page.goto(done["end_session_url"])
-    page.wait_for_url(f"{WEB_LOGOUT}**")
-    assert parse_qs(urlsplit(caught_logout[-1]).query)["state"] == ["bye"]
+    page.wait_for_url(f"{logout}**")
+    assert callbacks.received[-1].startswith(logout)
+    assert parse_qs(urlsplit(callbacks.received[-1]).query)["state"] == ["bye"]
     fourth = web_app.start()
     page.goto(fourth["url"])
     page.wait_for_selector("input[name=password]")
 
 
 def test_a_code_used_twice_fails_and_revokes_what_the_first_use_issued(
-    page: Page, web_app: OpenIdClient, provider: Provider
+    page: Page, web_app: OpenIdClient, provider: Provider, callbacks: Callbacks
 ) -> None:
     started = web_app.start()
-    callback = authorize_in_browser(page, started["url"], WEB_CALLBACK)
+    callback = authorize_in_browser(page, started["url"], callbacks)
     first = web_app.finish(started, callback)
     assert "error" not in first, first
     second = web_app.finish(started, callback)
@@ -162,17 +159,17 @@ def test_a_code_used_twice_fails_and_revokes_what_the_first_use_issued(
 
 
 def test_a_wrong_code_verifier_is_refused(
-    page: Page, web_app: OpenIdClient, provider: Provider
+    page: Page, web_app: OpenIdClient, callbacks: Callbacks
 ) -> None:
     started = web_app.start()
-    callback = authorize_in_browser(page, started["url"], WEB_CALLBACK)
+    callback = authorize_in_browser(page, started["url"], callbacks)
     other = web_app.start()  # a verifier of another request
     refused = web_app.finish({**started, "verifier": other["verifier"]}, callback)
     assert (refused["error"], refused["oauth_error"]) == ("ResponseBodyError", "invalid_grant")
 
 
 def test_a_public_native_client_uses_pkce_on_a_loopback_port_of_its_choice(
-    page: Page, provider: Provider, rp_folder: Path
+    page: Page, provider: Provider, rp_folder: Path, callbacks: Callbacks
 ) -> None:
     """RFC 8252: registered as http://127.0.0.1/callback, redirected to any port of it;
     first-party, so no consent page; its ID tokens signed ES256 as registered."""
@@ -184,7 +181,7 @@ def test_a_public_native_client_uses_pkce_on_a_loopback_port_of_its_choice(
         "--id-token-alg", "ES256",
     )  # fmt: skip
     assert secret is None
-    redirect = "http://127.0.0.1:54321/callback"
+    redirect = f"{callbacks.base}/callback"  # a port the registration does not name
     cli_app = OpenIdClient(
         rp_folder,
         issuer=provider.issuer,
@@ -194,7 +191,7 @@ def test_a_public_native_client_uses_pkce_on_a_loopback_port_of_its_choice(
         id_token_alg="ES256",
     )
     started = cli_app.start()
-    callback = authorize_in_browser(page, started["url"], redirect, expect_consent=False)
+    callback = authorize_in_browser(page, started["url"], callbacks, expect_consent=False)
     done = cli_app.finish(started, callback)
     assert "error" not in done, done
     assert done["claims"]["sub"] == provider.user_id
