@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from gatepass.core.keys import MasterKey, MasterKeyError
-from gatepass.core.policies import is_scope_token
+from gatepass.core.scopes import is_scope_token
 from gatepass.core.text import clip
 
 ENV_PREFIX = "GATEPASS_"

@@ -1,4 +1,4 @@
-"""The composition root: from Settings to a ready AuthService and AdminService.
+"""The composition root: from Settings to a ready AuthService, AdminService and OAuthService.
 
 Both the HTTP app and the CLI open a Container. It checks, with one clear message each, that the
 database is migrated, that the master key is present and is the one the database was created
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gatepass import __version__
 from gatepass.adapters.http_fetch import HttpJsonFetcher
+from gatepass.adapters.jwks import IssuerJwks
 from gatepass.adapters.observed import (
     ObservedAudit,
     ObservedDenylist,
@@ -26,21 +27,36 @@ from gatepass.adapters.sql.migrate import current_revision, head_revision, migra
 from gatepass.adapters.sql.storage import SqlStorage, open_storage
 from gatepass.adapters.throttle import ThrottlePolicy
 from gatepass.app.backends import SharedState, open_shared_state
-from gatepass.app.profiles import build_profiles
+from gatepass.app.oidc import oidc_config
+from gatepass.app.profiles import OAUTH_PROFILES, build_profiles
 from gatepass.config import IssuerConfig, Settings
 from gatepass.core.admin import AdminService
+from gatepass.core.audit import AuditTrail
 from gatepass.core.clock import Clock, SystemClock
+from gatepass.core.config import CoreConfig
 from gatepass.core.credentials import SecretDigester
 from gatepass.core.errors import StorageUnavailable
 from gatepass.core.external import ExternalIdentities, ExternalVerifier, TrustedIssuer
 from gatepass.core.housekeeping import PurgeReport, purge_expired
+from gatepass.core.issuance import Issuer
 from gatepass.core.keymanager import KeyManager
 from gatepass.core.keys import MasterKey, MasterKeyError
+from gatepass.core.login import Logins
 from gatepass.core.models import ServerInfo
+from gatepass.core.oauth import GrantServices, OAuthService
+from gatepass.core.oauth.clients import ClientAuthenticator
+from gatepass.core.oauth.introspection import Introspection
+from gatepass.core.oauth.revocation import Revocation
+from gatepass.core.oidc.service import OidcConfig, OidcService
 from gatepass.core.passwords import Argon2Profile, HashingPool, PasswordHasher
-from gatepass.core.ports import Denylist, LoginLimiter
+from gatepass.core.ports import Denylist, LoginLimiter, Storage
+from gatepass.core.principals import Principals
 from gatepass.core.profiles import TokenProfile
-from gatepass.core.service import AuthService, CoreConfig
+from gatepass.core.scopes import ScopePolicy
+from gatepass.core.service import AuthService
+from gatepass.core.sessions import Sessions
+from gatepass.core.tokens import TokenCodec
+from gatepass.core.verification import TokenVerifier
 from gatepass.observability.metrics import PURGED
 
 MASTER_KEY_CHECK = "master_key_check"
@@ -61,6 +77,8 @@ class Container:
     keys: KeyManager
     auth: AuthService
     admin: AdminService
+    oauth: OAuthService
+    oidc: OidcService
     clock: Clock
     info: ServerInfo
     profiles: dict[str, TokenProfile] = field(default_factory=dict)
@@ -233,10 +251,13 @@ async def _assemble(
     storage.audit = ObservedAudit(storage.audit)
     external = ExternalIdentities(
         ExternalVerifier(
-            fetcher,
+            IssuerJwks(
+                fetcher,
+                clock,
+                cache_ttl=settings.external_jwks_ttl,
+                min_refresh_interval=settings.external_jwks_min_refresh,
+            ),
             clock,
-            cache_ttl=settings.external_jwks_ttl,
-            min_refresh_interval=settings.external_jwks_min_refresh,
         ),
         configured=[trusted_issuer(config, source="config") for config in settings.issuers],
         stored=storage,
@@ -253,7 +274,7 @@ async def _assemble(
         settings.hash_queue,
         observer=PoolMetrics(),
     )
-    auth = AuthService(
+    core = wire_core(
         storage=storage,
         denylist=ObservedDenylist(denylist or shared.denylist),
         limiter=ObservedLimiter(limiter or shared.limiter),
@@ -269,8 +290,10 @@ async def _assemble(
             principal_cache_ttl=settings.principal_cache_ttl,
             privileged_scopes=frozenset(settings.privileged_scopes),
         ),
-        profiles=profiles,
+        # Its own copy, as before: a test may add a profile to the running core.
+        profiles=dict(profiles),
         external=external,
+        oidc_config=oidc_config(settings),
     )
     instance_id = await storage.get_meta(INSTANCE_ID)
     if instance_id is None:
@@ -287,13 +310,137 @@ async def _assemble(
         limiter=limiter or shared.limiter,
         hashing=hashing,
         keys=keys,
-        auth=auth,
-        admin=AdminService(auth),
+        auth=core.auth,
+        admin=core.admin,
+        oauth=core.oauth,
+        oidc=core.oidc,
         clock=clock,
         profiles=profiles,
         fetcher=fetcher,
         shared=shared,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Core:
+    """The core's three services, wired to their ports."""
+
+    auth: AuthService
+    admin: AdminService
+    oauth: OAuthService
+    oidc: OidcService
+
+
+def wire_core(
+    *,
+    storage: Storage,
+    denylist: Denylist,
+    limiter: LoginLimiter,
+    hashing: HashingPool,
+    digester: SecretDigester,
+    keys: KeyManager,
+    clock: Clock,
+    config: CoreConfig,
+    profiles: dict[str, TokenProfile],
+    external: ExternalIdentities | None,
+    oidc_config: OidcConfig,
+) -> Core:
+    """Each core part gets exactly the ports and parts it uses; shared state (the token
+    codec and its verified-signature cache, the principal caches, the profile table) is
+    built once here."""
+    audit = AuditTrail(storage.audit, clock)
+    codec = TokenCodec(keys.ring, issuer=config.issuer, leeway=config.leeway)
+    scopes = ScopePolicy(config.privileged_scopes)
+    principals = Principals(storage, clock, config.principal_cache_ttl)
+    verifier = TokenVerifier(
+        codec=codec, keys=keys, sessions=storage, denylist=denylist, clock=clock, config=config
+    )
+    issuer = Issuer(
+        storage=storage,
+        keys=keys,
+        codec=codec,
+        scopes=scopes,
+        audit=audit,
+        clock=clock,
+        config=config,
+        profiles=profiles,
+    )
+    sessions = Sessions(
+        storage=storage,
+        denylist=denylist,
+        verifier=verifier,
+        issuer=issuer,
+        principals=principals,
+        audit=audit,
+        clock=clock,
+        config=config,
+        profiles=profiles,
+    )
+    logins = Logins(
+        storage=storage,
+        limiter=limiter,
+        hashing=hashing,
+        digester=digester,
+        principals=principals,
+        issuer=issuer,
+        audit=audit,
+        clock=clock,
+        external=external,
+    )
+    auth = AuthService(
+        logins=logins,
+        sessions=sessions,
+        verifier=verifier,
+        principals=principals,
+        keys=keys,
+        clock=clock,
+        config=config,
+        profiles=profiles,
+    )
+    admin = AdminService(
+        storage=storage,
+        clock=clock,
+        audit=audit,
+        hashing=hashing,
+        digester=digester,
+        principals=principals,
+        sessions=sessions,
+        keys=keys,
+        codec=codec,
+        scopes=scopes,
+        external=external,
+    )
+    oidc = OidcService(
+        storage=storage,
+        clock=clock,
+        logins=logins,
+        issuer=issuer,
+        principals=principals,
+        sessions=sessions,
+        verifier=verifier,
+        keys=keys,
+        codec=codec,
+        audit=audit,
+        denylist=denylist,
+        profiles=profiles,
+        issuer_url=config.issuer,
+        config=oidc_config,
+    )
+    oauth = OAuthService(
+        clients=ClientAuthenticator(logins, principals),
+        grants=GrantServices(
+            logins=logins,
+            sessions=sessions,
+            profiles=OAUTH_PROFILES,
+            audience=config.audience,
+            redeem_code=lambda client, code, uri, verifier, ctx: oidc.redeem(
+                client, code=code, redirect_uri=uri, verifier=verifier, ctx=ctx
+            ),
+        ),
+        introspection=Introspection(verifier, storage, clock),
+        revocation=Revocation(verifier, sessions, storage),
+    )
+    return Core(auth=auth, admin=admin, oauth=oauth, oidc=oidc)
 
 
 def trusted_issuer(config: IssuerConfig, *, source: str = "database") -> TrustedIssuer:

@@ -31,7 +31,7 @@ from gatepass.cli.common import (
 )
 from gatepass.config import Settings, safe_url
 from gatepass.core.errors import NotFound
-from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.core.scopes import ADMIN_SCOPE
 
 app = typer.Typer(
     cls=JsonAwareGroup,

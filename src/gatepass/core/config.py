@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.core.scopes import ADMIN_SCOPE
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,5 +15,5 @@ class CoreConfig:
     leeway: float = 30.0
     refresh_reuse_grace: float = 0.0
     principal_cache_ttl: float = 2.0
-    # Granted only when named (issue 22); see `gatepass.core.policies.ScopePolicy`.
+    # Granted only when named (issue 22); see `gatepass.core.scopes.ScopePolicy`.
     privileged_scopes: frozenset[str] = frozenset({ADMIN_SCOPE})

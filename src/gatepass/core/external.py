@@ -5,9 +5,9 @@ signature with the one key the provider's JWKS names, under an algorithm from th
 allow-list (asymmetric only: never `none`, never HMAC keyed with a public key); then the claims
 (`iss`, `aud`, `exp`/`nbf`/`iat` with the issuer's leeway) are checked against our clock.
 
-The provider's JWKS is cached for `cache_ttl`. A token naming an unknown `kid` triggers one
-refetch — at most once per `min_refresh_interval` per issuer, so a stream of junk tokens can
-never make gatepass hammer the provider.
+The provider's keys come through the `IssuerKeys` port (`adapters.jwks`: discovery, the JWKS,
+and the cache with its refetch bound, so a stream of junk tokens can never make gatepass
+hammer the provider).
 
 A verified identity maps to a gatepass user by a stored link (issuer, subject), or by the
 verified email address when the issuer says so; optionally a user is provisioned on first login.
@@ -15,14 +15,13 @@ verified email address when the issuer says so; optionally a user is provisioned
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jwt
 from jwt.exceptions import InvalidTokenError as JoseInvalidToken
@@ -30,12 +29,15 @@ from jwt.exceptions import PyJWKError, PyJWTError
 
 from gatepass.core.cache import TtlCache
 from gatepass.core.clock import Clock
-from gatepass.core.errors import AccountDisabled, ExternalTokenRejected, UpstreamUnavailable
+from gatepass.core.errors import AccountDisabled, ExternalTokenRejected
 from gatepass.core.jwt import FOREIGN_TOKENS, foreign_refusal
 from gatepass.core.models import AuditEvent, RequestContext, User
 from gatepass.jose.claims import check_audience, check_issuer, check_lifetime, check_subject
 from gatepass.jose.header import pinned_algorithm, screen_header, verified_claims
 from gatepass.jose.refusal import Reason, Refused
+
+if TYPE_CHECKING:  # the ports module imports this one (for TrustedIssuer)
+    from gatepass.core.ports import IssuerKeys
 
 _USERNAME_CHARS = re.compile(r"[^A-Za-z0-9._@+\-]")
 
@@ -68,12 +70,6 @@ class ExternalIdentity:
     claims: Mapping[str, Any] = field(default_factory=dict)
 
 
-class JsonFetcher(Protocol):
-    """Fetches a JSON document from a provider (discovery, JWKS); raises UpstreamUnavailable."""
-
-    async def fetch_json(self, url: str) -> Mapping[str, Any]: ...
-
-
 class IssuerSource(Protocol):
     async def list_issuers(self) -> list[TrustedIssuer]: ...
 
@@ -94,28 +90,13 @@ class Auditor(Protocol):
     async def record(self, event: AuditEvent) -> None: ...
 
 
-@dataclass
-class _KeySet:
-    keys: Mapping[str, Mapping[str, Any]]
-    fetched_at: float
-
-
 class ExternalVerifier:
-    def __init__(
-        self,
-        fetcher: JsonFetcher,
-        clock: Clock,
-        *,
-        cache_ttl: float = 600,
-        min_refresh_interval: float = 10,
-    ) -> None:
-        self.fetcher = fetcher
+    """Checks a foreign token: the shared header screen, the issuer's pinned algorithms, the
+    signature with the key the issuer publishes, then the registered claims."""
+
+    def __init__(self, keys: IssuerKeys, clock: Clock) -> None:
+        self.keys = keys
         self.clock = clock
-        self.cache_ttl = cache_ttl
-        self.min_refresh_interval = min_refresh_interval
-        self._keysets: dict[str, _KeySet] = {}
-        self._jwks_uris: dict[str, str] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
 
     async def verify(self, token: str, issuer: TrustedIssuer) -> dict[str, Any]:
         try:
@@ -137,54 +118,10 @@ class ExternalVerifier:
         return claims
 
     async def _key(self, issuer: TrustedIssuer, kid: str | None) -> Mapping[str, Any]:
-        keyset = self._keysets.get(issuer.issuer)
-        now = self.clock.now()
-        if keyset is None or now - keyset.fetched_at >= self.cache_ttl:
-            keyset = await self._refresh(issuer, keyset)
-        found = _pick(keyset, kid)
-        if found is None and now - keyset.fetched_at >= self.min_refresh_interval:
-            # An unknown kid: the provider may have rotated its keys. One refetch, bounded.
-            keyset = await self._refresh(issuer, keyset)
-            found = _pick(keyset, kid)
+        found = await self.keys.signing_key(issuer.issuer, issuer.jwks_uri, kid)
         if found is None:
             raise ExternalTokenRejected("the token names a key the issuer does not publish")
         return found
-
-    async def _refresh(self, issuer: TrustedIssuer, previous: _KeySet | None) -> _KeySet:
-        lock = self._locks.setdefault(issuer.issuer, asyncio.Lock())
-        async with lock:
-            current = self._keysets.get(issuer.issuer)
-            if current is not None and current is not previous:
-                return current  # another request refreshed while we waited
-            document = await self.fetcher.fetch_json(await self._jwks_uri(issuer))
-            keys = document.get("keys")
-            if not isinstance(keys, list):
-                raise UpstreamUnavailable("the identity provider's JWKS is malformed")
-            indexed = {
-                str(key.get("kid", f"#{index}")): key
-                for index, key in enumerate(keys)
-                if isinstance(key, dict) and key.get("use", "sig") == "sig"
-            }
-            keyset = _KeySet(indexed, self.clock.now())
-            self._keysets[issuer.issuer] = keyset
-            return keyset
-
-    async def _jwks_uri(self, issuer: TrustedIssuer) -> str:
-        if issuer.jwks_uri:
-            return issuer.jwks_uri
-        cached = self._jwks_uris.get(issuer.issuer)
-        if cached:
-            return cached
-        discovery = await self.fetcher.fetch_json(
-            issuer.issuer.rstrip("/") + "/.well-known/openid-configuration"
-        )
-        # OpenID Connect Discovery §4.3: the document must name the issuer we asked about.
-        if discovery.get("issuer") != issuer.issuer or not isinstance(
-            discovery.get("jwks_uri"), str
-        ):
-            raise UpstreamUnavailable("the identity provider's discovery document is invalid")
-        self._jwks_uris[issuer.issuer] = discovery["jwks_uri"]
-        return str(discovery["jwks_uri"])
 
 
 class ExternalIdentities:
@@ -328,9 +265,3 @@ def tenant_descriptions(issuers: Sequence[TrustedIssuer]) -> list[str]:
         f"clientid={issuer.client_id or ''}"
         for issuer in issuers
     ]
-
-
-def _pick(keyset: _KeySet, kid: str | None) -> Mapping[str, Any] | None:
-    if kid is not None:
-        return keyset.keys.get(kid)
-    return next(iter(keyset.keys.values())) if len(keyset.keys) == 1 else None

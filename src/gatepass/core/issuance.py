@@ -29,10 +29,10 @@ from gatepass.core.models import (
     Resource,
     Session,
 )
-from gatepass.core.policies import ScopePolicy, scope_string
 from gatepass.core.ports import Storage
 from gatepass.core.profiles import TokenProfile, mapped_claims, subject_of
 from gatepass.core.resources import audience_claim
+from gatepass.core.scopes import ScopePolicy, scope_string
 from gatepass.core.text import clip
 from gatepass.core.tokens import ACCESS, ACCESS_TYP, REFRESH, REFRESH_TYP, TokenCodec
 

@@ -37,10 +37,10 @@ from gatepass.core.models import (
     User,
 )
 from gatepass.core.passwords import HashingPool
-from gatepass.core.policies import parse_scope
 from gatepass.core.ports import Lockout, LoginLimiter, Storage
 from gatepass.core.principals import Principals
 from gatepass.core.resources import parse_resources
+from gatepass.core.scopes import parse_scope
 from gatepass.core.text import recordable
 
 

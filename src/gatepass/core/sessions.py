@@ -37,11 +37,11 @@ from gatepass.core.models import (
     Session,
     VerifiedToken,
 )
-from gatepass.core.policies import IDENTITY_SCOPES, narrow, parse_scope
 from gatepass.core.ports import Denylist, Storage
 from gatepass.core.principals import Principals
 from gatepass.core.profiles import TokenProfile
 from gatepass.core.resources import audience_claim, parse_resources
+from gatepass.core.scopes import IDENTITY_SCOPES, narrow, parse_scope
 from gatepass.core.text import clip
 from gatepass.core.tokens import ACCESS, REFRESH
 from gatepass.core.verification import TokenVerifier, client_key, jti_key, session_key

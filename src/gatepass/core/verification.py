@@ -16,9 +16,9 @@ from gatepass.core.errors import CsrfMismatch, GatepassError, InvalidToken, Toke
 from gatepass.core.ids import uuid7_time
 from gatepass.core.keymanager import KeyManager
 from gatepass.core.models import Session, VerifiedToken
-from gatepass.core.policies import require
 from gatepass.core.ports import Denylist, SessionStore
 from gatepass.core.resources import issued_for
+from gatepass.core.scopes import require
 from gatepass.core.tokens import ACCESS, REFRESH, TokenCodec, UnknownSigningKey
 
 

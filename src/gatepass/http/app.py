@@ -18,7 +18,7 @@ from gatepass import __version__
 from gatepass.app.container import Container, open_container
 from gatepass.config import Settings, load_settings
 from gatepass.core.errors import GatepassError
-from gatepass.http.admin_api import AdminApi
+from gatepass.http.admin import AdminApi
 from gatepass.http.console import Console
 from gatepass.http.context import Gate
 from gatepass.http.dialects import enabled_dialects

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field, replace
 from gatepass.core.errors import InvalidTarget
 from gatepass.core.models import Client
 from gatepass.core.oauth import AUTHORIZATION_CODE, REFRESH_TOKEN
+from gatepass.core.oidc.claims import OFFLINE_ACCESS
 from gatepass.core.oidc.errors import AuthorizationError, ErrorPage
 from gatepass.core.oidc.redirects import redirect_matches
-from gatepass.core.oidc.scopes import OFFLINE_ACCESS
-from gatepass.core.policies import IDENTITY_SCOPES, is_scope_token
 from gatepass.core.resources import parse_resources
+from gatepass.core.scopes import IDENTITY_SCOPES, is_scope_token
 from gatepass.core.text import clip
 
 RESPONSE_MODES = ("query", "form_post")

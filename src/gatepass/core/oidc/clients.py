@@ -126,7 +126,7 @@ class OidcAdmin:
             changes["id_token_signed_response_alg"] = check_id_token_alg(id_token_alg)
         updated = client.evolve(**changes, updated_at=self.clock.now())
         await self.storage.update_client(updated)
-        self.admin.auth.invalidate_cached(PrincipalKind.CLIENT, client_id)
+        self.admin.principals.invalidate_cached(PrincipalKind.CLIENT, client_id)
         await self.admin._audit("admin.client.oidc", actor, client_id, _details(updated))
         return updated
 
@@ -161,7 +161,7 @@ class OidcAdmin:
         ended = 0
         for session in sessions:
             if session.oauth_client_id == client_id and session.revoked_at is None:
-                ended += await self.admin.auth.revoke_session(
+                ended += await self.admin.sessions.revoke_session(
                     session.id, "consent_revoked", RequestContext(surface="admin"), actor=actor
                 )
         await self.admin._audit(

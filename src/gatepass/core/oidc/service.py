@@ -13,20 +13,29 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from gatepass.core.audit import AuditTrail
+from gatepass.core.clock import Clock
 from gatepass.core.errors import InsufficientScope, InvalidGrant, InvalidToken, TokenRevoked
+from gatepass.core.issuance import Issuer
+from gatepass.core.keymanager import KeyManager
+from gatepass.core.login import Logins
 from gatepass.core.models import AuthMethod, Client, IssuedTokens, RequestContext, User
 from gatepass.core.oauth import REFRESH_TOKEN
 from gatepass.core.oidc.authorize import AuthorizationRequest, check_request
+from gatepass.core.oidc.claims import OPENID, user_claims
 from gatepass.core.oidc.codes import issue_code, redeem_code
 from gatepass.core.oidc.errors import AuthorizationError, ErrorPage
 from gatepass.core.oidc.id_token import IdTokenSigner
 from gatepass.core.oidc.models import Consent, SigninSession
 from gatepass.core.oidc.redirects import redirect_matches
-from gatepass.core.oidc.scopes import OPENID, user_claims
 from gatepass.core.oidc.signin import SignedIn, SignIns
-from gatepass.core.policies import IDENTITY_SCOPES
-from gatepass.core.service import AuthService
-from gatepass.core.verification import session_key
+from gatepass.core.ports import Denylist, Storage
+from gatepass.core.principals import Principals
+from gatepass.core.profiles import TokenProfile
+from gatepass.core.scopes import IDENTITY_SCOPES
+from gatepass.core.sessions import Sessions
+from gatepass.core.tokens import TokenCodec
+from gatepass.core.verification import TokenVerifier, session_key
 
 __all__ = ["AuthorizationRequest", "OidcConfig", "OidcService"]
 
@@ -70,19 +79,42 @@ class LogoutRequest:
 
 
 class OidcService:
-    def __init__(self, auth: AuthService, config: OidcConfig) -> None:
-        self.auth = auth
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        clock: Clock,
+        logins: Logins,
+        issuer: Issuer,
+        principals: Principals,
+        sessions: Sessions,
+        verifier: TokenVerifier,
+        keys: KeyManager,
+        codec: TokenCodec,
+        audit: AuditTrail,
+        denylist: Denylist,
+        profiles: Mapping[str, TokenProfile],
+        issuer_url: str,
+        config: OidcConfig,
+    ) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.tokens = issuer
+        self.principals = principals
+        self.sessions = sessions
+        self.verifier = verifier
+        self.audit = audit
+        self.denylist = denylist
+        self.profiles = profiles  # shared with the Issuer, never copied
+        self.issuer = issuer_url
         self.config = config
-        self.storage = auth.storage
-        self.clock = auth.clock
-        self.issuer = auth.config.issuer
-        self.signins = SignIns(auth.storage, auth.logins, auth.audit, auth.clock, config.signin_ttl)
-        self.id_tokens = IdTokenSigner(auth.codec, auth.keys, self.issuer, config.id_token_ttl)
+        self.signins = SignIns(storage, logins, audit, clock, config.signin_ttl)
+        self.id_tokens = IdTokenSigner(codec, keys, issuer_url, config.id_token_ttl)
 
     # ------------------------------------------------------------------ authorization
 
     async def check(self, raw: Mapping[str, Sequence[str]]) -> AuthorizationRequest:
-        return await check_request(raw, self.auth.cached_client)
+        return await check_request(raw, self.principals.cached_client)
 
     async def authorize(self, request: AuthorizationRequest, cookie: str | None) -> Outcome:
         """What the request needs next, given the browser's sign-in cookie."""
@@ -97,12 +129,12 @@ class OidcService:
             signed = None
         if signed is None:
             if "none" in request.prompt:
-                raise AuthorizationError("login_required", "the user is not signed in")
+                raise _refusal(request, "login_required", "the user is not signed in")
             return NeedsLogin(request)
         session, user = signed
         if await self._needs_consent(request, user):
             if "none" in request.prompt:
-                raise AuthorizationError("consent_required", "the user has not allowed this")
+                raise _refusal(request, "consent_required", "the user has not allowed this")
             return NeedsConsent(request, user)
         return CodeIssued(request, await issue_code(self.storage, request, session, now))
 
@@ -127,14 +159,14 @@ class OidcService:
             return NeedsLogin(request)
         session, user = signed
         if not allow:
-            raise AuthorizationError("access_denied", "the user did not allow the request")
+            raise _refusal(request, "access_denied", "the user did not allow the request")
         now = self.clock.now()
         before = await self.storage.get_consent(user.id, request.client.client_id)
         earlier = before.scopes if before is not None and before.active else frozenset()
         await self.storage.put_consent(
             Consent(user.id, request.client.client_id, earlier | request.scopes, now)
         )
-        await self.auth.audit.record(
+        await self.audit.record(
             "oidc.consent",
             "success",
             user.username,
@@ -173,13 +205,13 @@ class OidcService:
             raise InvalidGrant("the user can no longer sign in")
         if signin is None or signin.ended_at is not None:
             raise InvalidGrant("the user has signed out since")
-        principal = await self.auth.principals.of_user(user)
+        principal = await self.principals.of_user(user)
         profile = (
             self.config.profile
             if REFRESH_TOKEN in client.grant_types
             else self.config.profile_without_refresh
         )
-        issued = await self.auth.issuer.issue(
+        issued = await self.tokens.issue(
             principal,
             (record.scopes - IDENTITY_SCOPES) & principal.scopes,
             profile,
@@ -204,17 +236,17 @@ class OidcService:
     async def _revoke(self, session_id: str, reason: str, ctx: RequestContext) -> None:
         # Denied by id as well, in case the first redemption's session is still being made.
         now = self.clock.now()
-        longest = max(p.longest_token_lifetime for p in self.auth.profiles.values())
-        await self.auth.denylist.revoke(session_key(session_id), now + longest)
-        await self.auth.revoke_session(session_id, reason, ctx)
-        await self.auth.audit.record(
+        longest = max(p.longest_token_lifetime for p in self.profiles.values())
+        await self.denylist.revoke(session_key(session_id), now + longest)
+        await self.sessions.revoke_session(session_id, reason, ctx)
+        await self.audit.record(
             "oidc.code_reuse", "failure", None, ctx, details={"session": session_id}
         )
 
     # ------------------------------------------------------------------ userinfo
 
     async def userinfo(self, token: str) -> dict[str, Any]:
-        verified = await self.auth.verify_access(token)
+        verified = await self.verifier.verify_access(token)
         if OPENID not in verified.scopes:
             raise InsufficientScope("the token was not issued with the openid scope")
         user = await self.storage.get_user(verified.subject)
@@ -238,7 +270,7 @@ class OidcService:
             client_id = audience if isinstance(audience, str) else None
             sid = claims.get("sid")
             hinted_sid = sid if isinstance(sid, str) else None
-        client = await self.auth.cached_client(client_id) if client_id else None
+        client = await self.principals.cached_client(client_id) if client_id else None
         if client_id and client is None:
             raise ErrorPage("the application that sent you here is not registered with gatepass")
         target = params.get("post_logout_redirect_uri")
@@ -254,7 +286,7 @@ class OidcService:
     async def _id_token_claims(self, token: str) -> Mapping[str, Any]:
         """One of our ID tokens (signature and issuer; it may have expired, as RPs keep them)."""
         try:
-            verified = await self.auth.verify_signature(token)
+            verified = await self.verifier.verify_signature(token)
         except InvalidToken:
             raise ErrorPage("the id_token_hint is not an ID token gatepass issued") from None
         claims = verified.claims
@@ -278,3 +310,9 @@ class OidcService:
         return logout.hinted_sid is not None and hmac.compare_digest(
             logout.hinted_sid.encode(), session.id.encode()
         )
+
+
+def _refusal(request: AuthorizationRequest, error: str, description: str) -> AuthorizationError:
+    refusal = AuthorizationError(error, description)
+    refusal.request = request
+    return refusal

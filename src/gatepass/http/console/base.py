@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from gatepass.app.profiles import CONSOLE
 from gatepass.core.errors import GatepassError, InsufficientScope, InvalidToken
-from gatepass.core.policies import ADMIN_SCOPE, require
+from gatepass.core.scopes import ADMIN_SCOPE, require
 from gatepass.http.console.render import Renderer
 from gatepass.http.console.session import (
     SESSION_COOKIE,

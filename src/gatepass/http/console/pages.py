@@ -34,8 +34,8 @@ from gatepass.core.errors import (
 )
 from gatepass.core.models import ApiKey, User
 from gatepass.core.oidc.clients import ID_TOKEN_ALGS
-from gatepass.core.policies import ADMIN_SCOPE
 from gatepass.core.ports import AuditQuery
+from gatepass.core.scopes import ADMIN_SCOPE
 from gatepass.core.text import clip
 from gatepass.http.console.base import (
     NOT_ADMIN,

@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatepass.app.profiles import OAUTH_PROFILES
 from gatepass.core.errors import GatepassError
 from gatepass.core.models import IssuedTokens
 from gatepass.core.oauth import ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE, OAuthService, TokenRequest
@@ -30,7 +29,6 @@ from gatepass.http.oauth2.metadata import (
     ServerMetadata,
     server_metadata,
 )
-from gatepass.http.oidc.service import oidc_service
 from gatepass.http.openapi import Doc, Endpoint
 from gatepass.http.wire import (
     NO_STORE,
@@ -179,21 +177,10 @@ class OAuthApi:
         self.limit = settings.max_body_bytes
         self.proxies = settings.trusted_proxies
         self.metadata = server_metadata(settings.issuer)
-        self._service: OAuthService | None = None
 
     @property
     def oauth(self) -> OAuthService:
-        auth = self.gate.auth
-        if self._service is None or self._service.auth is not auth:
-            oidc = oidc_service(auth, self.gate.settings)
-            self._service = OAuthService(
-                auth,
-                OAUTH_PROFILES,
-                redeem_code=lambda client, code, uri, verifier, ctx: oidc.redeem(
-                    client, code=code, redirect_uri=uri, verifier=verifier, ctx=ctx
-                ),
-            )
-        return self._service
+        return self.gate.ready.oauth
 
     async def _form(self, request: Request) -> tuple[dict[str, str], list[str]]:
         """The parameters (empty ones count as absent), and the `resource` values apart."""

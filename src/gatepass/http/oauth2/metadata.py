@@ -12,8 +12,8 @@ from pydantic import BaseModel
 
 from gatepass.core.oauth import GRANT_TYPES
 from gatepass.core.oidc.authorize import PROMPTS, RESPONSE_MODES
+from gatepass.core.oidc.claims import CLAIMS_SUPPORTED, SUPPORTED
 from gatepass.core.oidc.clients import ID_TOKEN_ALGS
-from gatepass.core.oidc.scopes import CLAIMS_SUPPORTED, SUPPORTED
 from gatepass.http.oauth2.client_auth import AUTH_METHODS, TOKEN_AUTH_METHODS
 
 TOKEN_PATH = "/oauth/token"

@@ -20,8 +20,8 @@ from starlette.responses import Response
 
 from gatepass.core.errors import GatepassError, InsufficientScope, InvalidCredentials, InvalidToken
 from gatepass.core.oidc.authorize import AuthorizationRequest
+from gatepass.core.oidc.claims import in_words
 from gatepass.core.oidc.errors import AuthorizationError, ErrorPage
-from gatepass.core.oidc.scopes import in_words
 from gatepass.core.oidc.service import CodeIssued, NeedsConsent, NeedsLogin, OidcService, Outcome
 from gatepass.http.console.session import Form, read_form, same_origin
 from gatepass.http.context import Gate
@@ -37,7 +37,6 @@ from gatepass.http.oidc.pages import (
     set_signin,
     with_params,
 )
-from gatepass.http.oidc.service import oidc_service
 from gatepass.http.openapi import Doc, Endpoint
 from gatepass.http.wire import NO_STORE, WireError, bearer_token, json_response, request_context
 
@@ -65,7 +64,7 @@ class OidcApi:
 
     @property
     def oidc(self) -> OidcService:
-        return oidc_service(self.gate.auth, self.settings)
+        return self.gate.ready.oidc
 
     # ------------------------------------------------------------------ authorization
 
@@ -191,7 +190,7 @@ class OidcApi:
         client_name = None
         client_id = _param_of(return_to, "client_id") if return_to else None
         if client_id:
-            client = await self.gate.auth.cached_client(client_id)
+            client = await self.gate.auth.cached_client(client_id)  # only its name is shown
             client_name = client.name if client is not None else None
         csrf = csrf_value(request)
         page = self.pages.page(

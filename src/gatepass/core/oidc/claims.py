@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gatepass.core.models import User
-from gatepass.core.policies import IDENTITY_SCOPES
+from gatepass.core.scopes import IDENTITY_SCOPES
 
 OPENID = "openid"
 OFFLINE_ACCESS = "offline_access"
