@@ -32,7 +32,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-# authlib 1.9 prefers the `httpx2` package and warns when it falls back to `httpx`, which works.
+import authlib.deprecate  # noqa: F401
+
+# authlib 1.9 prefers the `httpx2` package and warns when it falls back to `httpx`, which
+# works; authlib.deprecate turns its warnings "always" on when imported, so this comes after.
 warnings.filterwarnings("ignore", message="The httpx module is deprecated")
 
 import httpx  # noqa: E402

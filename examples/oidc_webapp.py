@@ -32,7 +32,10 @@ import secrets
 import warnings
 from urllib.parse import urlencode, urlsplit
 
-# authlib 1.9 prefers the `httpx2` package and warns when it falls back to `httpx`, which works.
+import authlib.deprecate  # noqa: F401
+
+# authlib 1.9 prefers the `httpx2` package and warns when it falls back to `httpx`, which
+# works; authlib.deprecate turns its warnings "always" on when imported, so this comes after.
 warnings.filterwarnings("ignore", message="The httpx module is deprecated")
 
 from authlib.integrations.starlette_client import OAuth, OAuthError  # noqa: E402
