@@ -6,29 +6,19 @@ the client holds for the user, so its tokens stop working and the next sign-in a
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from gatepass.cli.common import JSON_OPTION, actor, emit_json, report, run, table, when
-from gatepass.core.oidc.clients import ConsentView, OidcAdmin
+from gatepass.core.oidc.clients import OidcAdmin
+from gatepass.views import consent_view
 
 consents_app = typer.Typer(help="Consents users gave to third-party clients.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(consents_app, name="consents")
-
-
-def consent_json(view: ConsentView) -> dict[str, Any]:
-    return {
-        "user_id": view.consent.user_id,
-        "user": view.username,
-        "client_id": view.consent.client_id,
-        "client_name": view.client_name,
-        "scopes": sorted(view.consent.scopes),
-        "granted_at": when(view.consent.granted_at),
-    }
 
 
 @consents_app.command("list")
@@ -42,7 +32,7 @@ def consents_list(
     """List the consents in force."""
     views = run(lambda rt: OidcAdmin(rt.admin).list_consents(user=user, client_id=client))
     if as_json:
-        emit_json([consent_json(view) for view in views])
+        emit_json([consent_view(view) for view in views])
         return
     table(
         "Consents",
