@@ -5,6 +5,8 @@ revoked; the same OidcAdmin as the CLI and console."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from gatepass.core.oidc.clients import OidcAdmin
 from gatepass.core.oidc.models import Consent
 from tests.api.test_admin_api import admin
@@ -54,7 +56,7 @@ async def test_a_public_client_has_no_secret(client, runtime, admin):
 
 
 async def test_bad_registrations_are_400_in_one_line(client, runtime, admin):
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"redirect_uris": ["https://x.example/cb#frag"]}, "no fragment"),
         ({"redirect_uris": ["http://x.example/cb"]}, "use https, http on a loopback address"),
         ({}, "needs at least one --redirect-uri"),
