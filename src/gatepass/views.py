@@ -104,10 +104,10 @@ class ClientOut(BaseModel):
     org: str | None
     scopes: list[str]
     metadata: dict[str, str]
+    grant_types: list[str]
     disabled: bool
     created_at: str
     updated_at: str
-    grant_types: list[str]
     # Browser sign-in (OpenID Connect, issue 17); empty lists and false for machine clients.
     redirect_uris: list[str]
     post_logout_redirect_uris: list[str]
@@ -124,10 +124,10 @@ def client_view(client: Client) -> dict[str, Any]:
         "org": client.org_uid,
         "scopes": sorted(client.scopes),
         "metadata": dict(client.metadata),
+        "grant_types": sorted(client.grant_types),
         "disabled": client.disabled,
         "created_at": iso(client.created_at),
         "updated_at": iso(client.updated_at),
-        "grant_types": sorted(client.grant_types),
         "redirect_uris": list(client.redirect_uris),
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "web_origins": list(client.web_origins),

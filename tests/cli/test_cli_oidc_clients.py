@@ -57,7 +57,7 @@ def test_a_confidential_web_app_gets_a_secret_and_its_registration(home: Path) -
         "--post-logout-redirect-uri", "https://app.example.com/bye",
         "--web-origin", "https://app.example.com", "--scope", "photos:read",
     )  # fmt: skip
-    assert set(created) == {"client_id", "client_secret"}
+    assert {"client_id", "client_secret"} <= set(created)
     assert created["client_secret"].startswith("gp_cs_")
     shown = ok("client", "show", created["client_id"])
     assert shown["grant_types"] == ["authorization_code", "refresh_token"]

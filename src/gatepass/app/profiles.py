@@ -2,7 +2,7 @@
 
 Profiles are the core's general mechanism (see `gatepass.core.profiles`); this module only
 fills in each surface's values — lifetimes, refresh behaviour and the extra claims each dialect's
-clients expect (`../shared/dialects.md`) — so that the HTTP layer and the CLI agree on them.
+clients expect (`docs/dialects/`) — so that the HTTP layer and the CLI agree on them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,13 @@ from dataclasses import replace
 
 from gatepass.config import Settings
 from gatepass.core.oauth import OAuthProfiles
-from gatepass.core.profiles import ClaimMapping, ClaimSource, SubjectSource, TokenProfile
+from gatepass.core.profiles import (
+    ClaimMapping,
+    ClaimSource,
+    SecondFactorStep,
+    SubjectSource,
+    TokenProfile,
+)
 
 NATIVE = "native"
 OAUTH_CLIENT = "oauth_client"  # client_credentials: stateless, sub = client_id (RFC 9068)
@@ -35,6 +41,11 @@ XPAY = "xpay"
 CONSOLE = "console"
 
 
+# How an interactive login proved itself (issue 18): RFC 8176 `amr` and gatepass's `acr`, left
+# out for machine credentials. Dialect tokens keep their clients' exact claim sets.
+AUTHN_CLAIMS = (ClaimMapping("amr", ClaimSource.AMR), ClaimMapping("acr", ClaimSource.ACR))
+
+
 def build_profiles(settings: Settings) -> dict[str, TokenProfile]:
     profiles = [
         TokenProfile(
@@ -42,6 +53,8 @@ def build_profiles(settings: Settings) -> dict[str, TokenProfile]:
             access_ttl=settings.access_token_ttl,
             refresh_ttl=settings.refresh_token_ttl,
             session_lifetime=settings.session_max_lifetime,
+            access_claims=AUTHN_CLAIMS,
+            second_factor=SecondFactorStep.CHALLENGE,
         ),
         *dialect_profiles(settings),
         # The admin console's cookie session: csrf-bound, no refresh, ends with its token.
@@ -50,6 +63,8 @@ def build_profiles(settings: Settings) -> dict[str, TokenProfile]:
             access_ttl=settings.console_session_ttl,
             session_lifetime=settings.console_session_ttl,
             csrf_bound=True,
+            access_claims=AUTHN_CLAIMS,
+            second_factor=SecondFactorStep.CHALLENGE,
         ),
         *_oauth_profiles(settings),
     ]
@@ -64,11 +79,12 @@ def dialect_profiles(settings: Settings) -> list[TokenProfile]:
 
 
 def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
+    blocks = settings.dialect_settings
     return [
         # osais: one long-lived token per client login, `username` = the client's domain.
         TokenProfile(
             name=OSAIS,
-            access_ttl=settings.osais_token_ttl,
+            access_ttl=blocks.osais.token_ttl,
             access_claims=(
                 ClaimMapping("username", ClaimSource.METADATA, "domain"),
                 ClaimMapping("token", ClaimSource.PRINCIPAL_ID),
@@ -77,7 +93,7 @@ def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
         # cloudio: a server-side session bound to a csrf value the client sends on every call.
         TokenProfile(
             name=CLOUDIO,
-            access_ttl=settings.cloudio_jwt_ttl,
+            access_ttl=blocks.cloudio.jwt_ttl,
             csrf_bound=True,
             access_claims=(
                 ClaimMapping("session", ClaimSource.SESSION_ID),
@@ -89,9 +105,9 @@ def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
         # is the company_id of a principal in no organization.
         TokenProfile(
             name=UNDUIT,
-            access_ttl=settings.unduit_token_ttl,
-            refresh_ttl=settings.unduit_refresh_ttl,
-            session_lifetime=settings.unduit_refresh_ttl,
+            access_ttl=blocks.unduit.token_ttl,
+            refresh_ttl=blocks.unduit.refresh_ttl,
+            session_lifetime=blocks.unduit.refresh_ttl,
             refresh_accepts_access=True,
             access_claims=(
                 ClaimMapping("id", ClaimSource.PRINCIPAL_ID),
@@ -102,9 +118,9 @@ def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
         # datarhei: Core's claims; the refresh token is reused until it expires (no rotation).
         TokenProfile(
             name=DATARHEI,
-            access_ttl=settings.datarhei_access_ttl,
-            refresh_ttl=settings.datarhei_refresh_ttl,
-            session_lifetime=settings.datarhei_refresh_ttl,
+            access_ttl=blocks.datarhei.access_ttl,
+            refresh_ttl=blocks.datarhei.refresh_ttl,
+            session_lifetime=blocks.datarhei.refresh_ttl,
             rotate_refresh=False,
             subject=SubjectSource.NAME,
             access_claims=(
@@ -117,12 +133,13 @@ def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
             ),
         ),
         # xpay: a session ("ticket") and one token; clients log in again when it expires.
-        TokenProfile(name=XPAY, access_ttl=settings.xpay_token_ttl),
+        TokenProfile(name=XPAY, access_ttl=blocks.xpay.token_ttl),
     ]
 
 
 def _oauth_profiles(settings: Settings) -> list[TokenProfile]:
-    client_id = (ClaimMapping("client_id", ClaimSource.OAUTH_CLIENT),)
+    client_id = (ClaimMapping("client_id", ClaimSource.OAUTH_CLIENT), *AUTHN_CLAIMS)
+    grant_error = SecondFactorStep.GRANT_ERROR
     return [
         TokenProfile(name=OAUTH_CLIENT, access_ttl=settings.access_token_ttl, stateless=True),
         TokenProfile(
@@ -131,11 +148,13 @@ def _oauth_profiles(settings: Settings) -> list[TokenProfile]:
             refresh_ttl=settings.refresh_token_ttl,
             session_lifetime=settings.session_max_lifetime,
             access_claims=client_id,
+            second_factor=grant_error,
         ),
         TokenProfile(
             name=OAUTH_PASSWORD_NO_REFRESH,
             access_ttl=settings.access_token_ttl,
             access_claims=client_id,
+            second_factor=grant_error,
         ),
         TokenProfile(
             name=OIDC,
@@ -143,8 +162,12 @@ def _oauth_profiles(settings: Settings) -> list[TokenProfile]:
             refresh_ttl=settings.refresh_token_ttl,
             session_lifetime=settings.session_max_lifetime,
             access_claims=client_id,
+            second_factor=SecondFactorStep.CHALLENGE,
         ),
         TokenProfile(
-            name=OIDC_NO_REFRESH, access_ttl=settings.access_token_ttl, access_claims=client_id
+            name=OIDC_NO_REFRESH,
+            access_ttl=settings.access_token_ttl,
+            access_claims=client_id,
+            second_factor=SecondFactorStep.CHALLENGE,
         ),
     ]

@@ -14,7 +14,24 @@ import typer
 
 from gatepass.adapters.sql.migrate import current_revision
 from gatepass.app.container import Container, open_container
-from gatepass.cli import backup, consents, issuers, manage, ops, remote, resources, tokens
+from gatepass.cli import (
+    apikeys,
+    audit,
+    backup,
+    clients,
+    consents,
+    issuers,
+    keys,
+    login,
+    mfa,
+    ops,
+    orgs,
+    remote,
+    resources,
+    sessions,
+    tokens,
+    users,
+)
 from gatepass.cli.common import (
     JSON_OPTION,
     JsonAwareGroup,
@@ -41,13 +58,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-manage.register(app)
+# The order of the commands in `gatepass --help`.
+orgs.register(app)
+users.register(app)
+clients.register(app)
+apikeys.register(app)
+orgs.register_roles(app)
+keys.register(app)
+sessions.register(app)
+audit.register(app)
 consents.register(app)
 tokens.register(app)
-issuers.register(app, manage.user_app)
+issuers.register(app, users.user_app)
+mfa.register(orgs.org_app, users.user_app)
 resources.register(app)
 ops.register(app)
 backup.register(app)
+login.register(app)
 remote.register(app)
 
 ADMIN_ROLE = "admin"

@@ -8,11 +8,13 @@ admin change and an OAuth revocation read alike.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gatepass.core.clock import Clock
 from gatepass.core.models import AuditEvent, RequestContext
-from gatepass.core.ports import AuditLog
+
+if TYPE_CHECKING:  # ports import external identities, which build their events here
+    from gatepass.core.ports import AuditLog
 
 # A user agent is the caller's text: kept short in the log (sessions keep up to 512).
 _USER_AGENT_CHARS = 256

@@ -3,7 +3,9 @@
 Verification follows the same two steps as our own tokens: the JOSE library checks the
 signature with the one key the provider's JWKS names, under an algorithm from the issuer's
 allow-list (asymmetric only: never `none`, never HMAC keyed with a public key); then the claims
-(`iss`, `aud`, `exp`/`nbf`/`iat` with the issuer's leeway) are checked against our clock.
+(`iss`, `aud`, `exp`/`nbf`/`iat` with the issuer's leeway) are checked against our clock. The
+header screen and the claim checks are `gatepass.jose`'s, under the foreign-token policy:
+key material (`jku`, `jwk`, `x5u`, `x5c`) and `crit` refused, thumbprints (`x5t`) ignored.
 
 The provider's keys come through the `IssuerKeys` port (`adapters.jwks`: discovery, the JWKS,
 and the cache with its refetch bound, so a stream of junk tokens can never make gatepass
@@ -27,6 +29,7 @@ import jwt
 from jwt.exceptions import InvalidTokenError as JoseInvalidToken
 from jwt.exceptions import PyJWKError, PyJWTError
 
+from gatepass.core.audit import audit_event
 from gatepass.core.cache import TtlCache
 from gatepass.core.clock import Clock
 from gatepass.core.errors import AccountDisabled, ExternalTokenRejected
@@ -231,14 +234,13 @@ class ExternalIdentities:
         await self.users.add_user(user)
         await self.links.link_identity(issuer.issuer, identity.subject, user.id, now)
         await self.audit.record(
-            AuditEvent(
-                at=now,
-                event="external.provision",
-                outcome="success",
+            audit_event(
+                now,
+                "external.provision",
+                "success",
                 actor=issuer.name,
+                ctx=ctx,
                 target=user.username,
-                ip=ctx.ip,
-                surface=ctx.surface,
                 details={"issuer": issuer.issuer, "external_subject": identity.subject},
             )
         )

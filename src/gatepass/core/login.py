@@ -23,10 +23,12 @@ from gatepass.core.errors import (
     ExternalTokenRejected,
     GatepassError,
     InvalidCredentials,
+    InvalidGrant,
     UnknownPrincipal,
 )
 from gatepass.core.external import ExternalIdentities, ExternalIdentity, tenant_descriptions
 from gatepass.core.issuance import External, Issuer
+from gatepass.core.mfa.service import PASSWORD_AMR, PendingLogin, SecondFactors
 from gatepass.core.models import (
     AuthMethod,
     Client,
@@ -57,8 +59,10 @@ class Logins:
         audit: AuditTrail,
         clock: Clock,
         external: ExternalIdentities | None = None,
+        mfa: SecondFactors | None = None,
     ) -> None:
         self.storage = storage
+        self.mfa = mfa
         self.limiter = limiter
         self.hashing = hashing
         self.digester = digester
@@ -85,6 +89,11 @@ class Logins:
         targets = parse_resources(resources)
         user = await self.check_password(identifier, password, ctx)
         principal = await self.principals.of_user(user)
+        amr = PASSWORD_AMR
+        if self.mfa is not None:
+            # Only a right password gets here: the second factor is no oracle for the first.
+            pending = PendingLogin(self.issuer.profile(profile), scope, targets, oauth_client)
+            amr = await self.mfa.after_password(user, principal, pending, ctx)
         return await self.issuer.issue(
             principal,
             requested,
@@ -93,6 +102,7 @@ class Logins:
             AuthMethod.PASSWORD,
             oauth_client=oauth_client,
             resources=targets,
+            amr=amr,
         )
 
     async def check_password(self, identifier: str, password: str, ctx: RequestContext) -> User:
@@ -117,6 +127,24 @@ class Logins:
             self.principals.invalidate_cached(PrincipalKind.USER, user.id)
         await self.limiter.success(account, ctx.ip)
         return user
+
+    async def login_second_factor(
+        self, mfa_token: str, method: str, code: str, *, ctx: RequestContext
+    ) -> IssuedTokens:
+        """The second step of a password login that answered `mfa_required`."""
+        if self.mfa is None:
+            raise InvalidGrant("second factors are not configured")
+        user, pending, amr = await self.mfa.complete(mfa_token, method, code, ctx)
+        return await self.issuer.issue(
+            await self.principals.of_user(user),
+            parse_scope(pending.scope),
+            pending.profile,
+            ctx,
+            AuthMethod.PASSWORD,
+            oauth_client=pending.oauth_client,
+            resources=pending.resources,
+            amr=amr,
+        )
 
     async def login_client(
         self,

@@ -23,12 +23,14 @@ from gatepass.http.console import Console
 from gatepass.http.context import Gate
 from gatepass.http.dialects import enabled_dialects
 from gatepass.http.forward_auth import ForwardAuth
+from gatepass.http.health import HealthApi
+from gatepass.http.mfa import MfaApi
 from gatepass.http.middleware import EdgeMiddleware
 from gatepass.http.native import NativeApi
 from gatepass.http.oauth2 import OAuthApi
 from gatepass.http.oidc import OidcApi
+from gatepass.http.oidc.cors import CorsMiddleware
 from gatepass.http.openapi import Doc, Endpoint, build_openapi
-from gatepass.http.operations import OperationsApi
 from gatepass.http.wire import json_response
 from gatepass.observability.logs import configure_logging
 from gatepass.observability.metrics import HttpMetrics, process_exited
@@ -45,7 +47,8 @@ def surfaces(gate: Gate) -> list[Surface]:
     dialects = enabled_dialects(gate)
     return [
         NativeApi(gate),
-        OperationsApi(gate),
+        MfaApi(gate),
+        HealthApi(gate),
         OAuthApi(gate),
         OidcApi(gate),
         ForwardAuth(gate, {dialect.name: dialect.refusal for dialect in dialects}),
@@ -112,6 +115,7 @@ def create_app(settings: Settings, *, runtime: Container | None = None) -> Starl
         exception_handlers={HTTPException: _http_exception},
     )
     app.state.gate = gate
+    app.add_middleware(CorsMiddleware, gate=gate)
     app.add_middleware(
         EdgeMiddleware,
         hsts=settings.issuer.startswith("https://"),

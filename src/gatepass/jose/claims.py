@@ -55,7 +55,9 @@ def check_subject(claims: Mapping[str, Any]) -> None:
 
 
 def is_number(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    # A tuple, not `int | float`: isinstance against a union is several times slower, and
+    # this runs on every request.
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def non_empty_string(value: object) -> TypeGuard[str]:
@@ -63,18 +65,21 @@ def non_empty_string(value: object) -> TypeGuard[str]:
 
 
 def audience_matches(aud: object, accepted: Collection[str]) -> bool:
-    presented = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-    return any(
-        isinstance(item, str) and any(_same(item, expected) for expected in accepted)
-        for item in presented
-    )
+    if isinstance(aud, str):  # the usual case, on every request: no generator
+        for expected in accepted:  # noqa: SIM110
+            if _same(aud, expected):
+                return True
+        return False
+    if isinstance(aud, list):
+        return any(
+            isinstance(item, str) and _same(item, expected) for item in aud for expected in accepted
+        )
+    return False
 
 
 def _same(a: str, b: str) -> bool:
-    # Any text, not only ASCII (hmac.compare_digest refuses non-ASCII str); surrogatepass so that
-    # a lone surrogate in a claim compares unequal instead of raising.
-    return hmac.compare_digest(_bytes(a), _bytes(b))
-
-
-def _bytes(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass")
+    # Any text, not only ASCII (hmac.compare_digest refuses non-ASCII str).
+    try:
+        return hmac.compare_digest(a.encode(), b.encode())
+    except UnicodeEncodeError:  # a lone surrogate (JSON can carry one): never an audience
+        return False

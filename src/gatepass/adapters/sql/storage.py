@@ -1,4 +1,10 @@
-"""SqlStorage: every storage protocol over one SQLAlchemy async engine."""
+"""SqlStorage: every storage protocol over one SQLAlchemy async engine.
+
+Over 500 lines because the stores of orgs, roles, users, clients, API keys, sessions and
+signing keys share one engine, one change-stamp cache (`changes.py`) and its cached lookups;
+the stores that stand alone are mixins in their own modules (`external.py`, `resources.py`,
+`audit.py`).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ from gatepass.adapters.sql.engine import (
     write_transaction,
 )
 from gatepass.adapters.sql.external import SqlExternalStore
+from gatepass.adapters.sql.mfa import SqlMfaStore
 from gatepass.adapters.sql.oidc import SqlOidcStore
 from gatepass.adapters.sql.resources import SqlResourceStore
 from gatepass.core.models import (
@@ -56,7 +63,7 @@ def _key(text: str | None) -> str | None:
     return text.strip().casefold() if text else None
 
 
-class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore):
+class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -665,6 +672,7 @@ def _session_values(session: Session) -> dict[str, Any]:
         "external_subject": session.external_subject,
         "oauth_client_id": session.oauth_client_id,
         "resources": " ".join(session.resources) or None,
+        "amr": " ".join(session.amr) or None,
     }
 
 
@@ -694,6 +702,7 @@ def _session(row: Any) -> Session:
         external_subject=row.external_subject,
         oauth_client_id=row.oauth_client_id,
         resources=tuple(row.resources.split()) if row.resources else (),
+        amr=tuple(row.amr.split()) if row.amr else (),
     )
 
 

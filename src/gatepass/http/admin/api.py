@@ -11,6 +11,7 @@ from gatepass.http.admin.clients import ClientHandlers
 from gatepass.http.admin.consents import ConsentHandlers
 from gatepass.http.admin.issuers import IssuerHandlers
 from gatepass.http.admin.keys import SigningKeyHandlers
+from gatepass.http.admin.mfa import MfaHandlers
 from gatepass.http.admin.orgs import OrgHandlers
 from gatepass.http.admin.resources import ResourceHandlers
 from gatepass.http.admin.sessions import SessionHandlers
@@ -21,6 +22,7 @@ from gatepass.http.openapi import Endpoint
 class AdminApi(
     OrgHandlers,
     UserHandlers,
+    MfaHandlers,
     ClientHandlers,
     ConsentHandlers,
     ApiKeyHandlers,
@@ -35,6 +37,7 @@ class AdminApi(
             *self.org_endpoints(),
             *self.role_endpoints(),
             *self.user_endpoints(),
+            *self.mfa_endpoints(),
             *self.client_endpoints(),
             *self.consent_endpoints(),
             *self.api_key_endpoints(),

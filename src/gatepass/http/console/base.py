@@ -2,9 +2,10 @@
 rendering with the signed-in admin, the confirmation step, refusals as pages, redirects and the
 notices a redirect may name (`?done=`).
 
-The pages themselves live in `pages.py` (users, clients, keys, sessions, audit),
-`directory.py` (orgs, roles), `issuers.py` (trusted issuers) and `resources.py` (registered
-APIs); each is a `ConsoleBase`.
+The pages themselves live one area per module (`signin.py`, `users.py`, `clients.py`,
+`keys.py`, `activity.py`, `directory.py`, `issuers.py`, `resources.py`); each is a
+`ConsoleBase`, and `pages.py` composes them into `Console`. The links to a user's or client's
+page (`user_page`, `client_page`) and the way back from an action (`back_to`) are here.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ DONE = {
     "proves it instead.",
     "redirects-saved": "The redirect URIs and web origins are saved.",
     "consent-revoked": "The consent is revoked; the client's sessions for the user ended.",
+    "mfa-reset": "Every second factor of the user is removed; they set one up again.",
+    "org-mfa-saved": "The organization's second-factor policy is saved.",
 }
 NOT_ADMIN = "This account is not a gatepass administrator."
 _TITLES = {400: "Bad request", 404: "Not found", 409: "Conflict", 429: "Too many attempts"}
@@ -108,10 +111,6 @@ def console_page(
         return wrapper
 
     return decorate
-
-
-def client_page(client_id: str) -> str:
-    return "/console/clients/" + quote(client_id, safe="")
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -253,3 +252,17 @@ class ConsoleBase:
             carried=[(name, session.form.get(name)) for name in carry],
             cancel=cancel,
         )
+
+
+def user_page(name: str) -> str:
+    return "/console/users/" + quote(name, safe="@+")
+
+
+def client_page(client_id: str) -> str:
+    return "/console/clients/" + quote(client_id, safe="")
+
+
+def back_to(form: Form, default: str) -> str:
+    """Where to return after an action started from another page (a user's page)."""
+    back = form.get("back")
+    return back if back.startswith("/console/users/") and "?" not in back else default

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from gatepass.core.errors import GatepassError
 from gatepass.core.oauth import AUTHORIZATION_CODE, REFRESH_TOKEN
-from gatepass.core.oidc.clients import DEFAULT_ID_TOKEN_ALG, ID_TOKEN_ALGS, ConsentView, OidcAdmin
+from gatepass.core.oidc.clients import DEFAULT_ID_TOKEN_ALG, ConsentView, OidcAdmin
 from gatepass.core.text import clip
 from gatepass.http.console.base import (
     ConsoleBase,
@@ -35,7 +35,7 @@ def lines(text: str) -> list[str]:
 
 
 class SigninClientPages(ConsoleBase):
-    """Mixed into `Console`; `create_signin_client` is called by its `create_client`."""
+    """The base of `ClientPages`, whose `create_client` calls `create_signin_client`."""
 
     @property
     def oidc(self) -> OidcAdmin:
@@ -67,9 +67,6 @@ class SigninClientPages(ConsoleBase):
     async def client_consents(self, client_id: str) -> list[ConsentView]:
         return await self.oidc.list_consents(client_id=client_id)
 
-    async def user_consents(self, user: str) -> list[ConsentView]:
-        return await self.oidc.list_consents(user=user)
-
     @console_page(change=True)
     async def save_redirects(self, request: Request, session: ConsoleSession) -> Response:
         client_id = request.path_params["client_id"]
@@ -93,7 +90,6 @@ class SigninClientPages(ConsoleBase):
                 consents=await self.client_consents(client_id),
                 redirects=form,
                 redirects_error=exc.description,
-                id_token_algs=ID_TOKEN_ALGS,
                 notice="",
             )
         return redirect(client_page(client_id) + "?done=redirects-saved")
