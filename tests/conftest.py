@@ -35,6 +35,7 @@ def make_settings(home: Path, **overrides: Any) -> Settings:
 SHARED_SCOPES = {"module", "class", "package"}
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under xdist (`scripts/test` runs `-n 2 --dist loadgroup`), the tests of a module that
     share an expensive module-scoped fixture (a server, a cluster, Chromium) all go to one
@@ -64,6 +65,34 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 if name in callspec.indices
             )
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+# trylast: after `--deselect` and `-k` have matched the plain ids (pytest registers only
+# `pytest_`-prefixed names, hence the name and `specname`).
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_xdist_groups(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """What pytest-xdist 3.8's worker does for `--dist loadgroup`, redone for pytest 9.2.
+
+    `loadgroup` sends together the tests whose node id ends in `@<group>`; xdist's worker adds
+    that suffix by assigning `item._nodeid`, which pytest 9.2 no longer reads (a node's id is
+    the structured `item._id`). So no test was ever grouped: a module's tests spread over both
+    workers, and each worker started the module's server, cluster or Chromium again, sometimes
+    more than once (a module-scoped fixture is torn down whenever the next test on that worker
+    comes from elsewhere). Remove this once xdist suffixes the ids itself (the check below)."""
+    if not getattr(config.option, "loadgroup", False):  # set in xdist workers under loadgroup
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = sorted({str(mark.args[0]) for mark in item.iter_markers("xdist_group")})
+        if not names or "@" in item.nodeid.rsplit("]", 1)[-1]:
+            continue
+        suffixed = f"{item.nodeid}@{'_'.join(names)}"
+        parsed = NodeId.parse(suffixed)
+        assert str(parsed) == suffixed, suffixed
+        item._id = parsed
 
 
 @pytest.hookimpl(tryfirst=True)
