@@ -155,6 +155,7 @@ def test_sqlite_export_imports_into_postgresql_with_identical_logins(
         "trusted_issuers": 1,
         "external_identities": 1,
         "resources": 1,
+        "passkeys": 0,
     }
     # secrets stay secret: no plaintext credential is in the document
     text = export.read_text()

@@ -27,7 +27,10 @@ from gatepass.adapters.sql.storage import SqlStorage, open_storage
 from gatepass.adapters.throttle import ThrottlePolicy
 from gatepass.app.backends import SharedState, open_shared_state
 from gatepass.app.profiles import build_profiles
-from gatepass.config import IssuerConfig, Settings
+from gatepass.config import IssuerConfig, Settings, issuer_domain
+from gatepass.core.account.background import Background
+from gatepass.core.account.passkeys import PasskeyService, relying_party
+from gatepass.core.account.service import AccountConfig, AccountService
 from gatepass.core.admin import AdminService
 from gatepass.core.clock import Clock, SystemClock
 from gatepass.core.credentials import SecretDigester
@@ -38,7 +41,7 @@ from gatepass.core.keymanager import KeyManager
 from gatepass.core.keys import MasterKey, MasterKeyError
 from gatepass.core.models import ServerInfo
 from gatepass.core.passwords import Argon2Profile, HashingPool, PasswordHasher
-from gatepass.core.ports import Denylist, LoginLimiter
+from gatepass.core.ports import Denylist, LoginLimiter, Mailer
 from gatepass.core.profiles import TokenProfile
 from gatepass.core.service import AuthService, CoreConfig
 from gatepass.observability.metrics import PURGED
@@ -61,6 +64,8 @@ class Container:
     keys: KeyManager
     auth: AuthService
     admin: AdminService
+    account: AccountService
+    passkeys: PasskeyService
     clock: Clock
     info: ServerInfo
     profiles: dict[str, TokenProfile] = field(default_factory=dict)
@@ -93,6 +98,7 @@ class Container:
         return report
 
     async def close(self) -> None:
+        await self.account.background.drain()  # mail a request already promised
         self.hashing.close()
         if self.fetcher is not None:
             await self.fetcher.close()
@@ -279,6 +285,22 @@ async def _assemble(
     info = ServerInfo(
         name="gatepass", instance_id=instance_id, version=__version__, started_at=clock.now()
     )
+    admin = AdminService(auth)
+    account = AccountService(
+        auth=auth,
+        admin=admin,
+        store=storage,
+        mailer=open_mailer(settings),
+        mail_limiter=shared.mail_limiter,
+        config=AccountConfig(
+            issuer=settings.issuer,
+            site=issuer_domain(settings.issuer),
+            reset_ttl=settings.password_reset_ttl,
+            invitation_ttl=settings.invitation_ttl,
+            verification_ttl=settings.email_verification_ttl,
+        ),
+        background=Background(),
+    )
     return Container(
         info=info,
         settings=settings,
@@ -288,12 +310,30 @@ async def _assemble(
         hashing=hashing,
         keys=keys,
         auth=auth,
-        admin=AdminService(auth),
+        admin=admin,
+        account=account,
+        passkeys=PasskeyService(
+            auth=auth,
+            store=storage,
+            rp=relying_party(settings.issuer, issuer_domain(settings.issuer)),
+        ),
         clock=clock,
         profiles=profiles,
         fetcher=fetcher,
         shared=shared,
     )
+
+
+def open_mailer(settings: Settings) -> Mailer | None:
+    """The SMTP mailer, or None when no mail server is configured (the settings' own check has
+    already refused a URL that cannot work)."""
+    if settings.smtp_url is None:
+        return None
+    # Imported here so that deployments without mail never load the SMTP client.
+    from gatepass.adapters.mail import MailTemplates, SmtpMailer, smtp_target
+
+    target = smtp_target(settings.smtp_url, settings.smtp_from, settings.smtp_starttls)
+    return SmtpMailer(target, MailTemplates(settings.mail_templates_dir), settings.smtp_timeout)
 
 
 def trusted_issuer(config: IssuerConfig, *, source: str = "database") -> TrustedIssuer:

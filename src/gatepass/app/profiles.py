@@ -37,6 +37,11 @@ def build_profiles(settings: Settings) -> dict[str, TokenProfile]:
             access_ttl=settings.access_token_ttl,
             refresh_ttl=settings.refresh_token_ttl,
             session_lifetime=settings.session_max_lifetime,
+            # OIDC's names (issue 18): a user's address and whether they proved it is theirs.
+            access_claims=(
+                ClaimMapping("email", ClaimSource.EMAIL),
+                ClaimMapping("email_verified", ClaimSource.EMAIL_VERIFIED),
+            ),
         ),
         *dialect_profiles(settings),
         # The admin console's cookie session: csrf-bound, no refresh, ends with its token.

@@ -5,6 +5,7 @@ OAuth, each dialect module for its own wire strings). The tree:
 
     GatepassError
     ├── InvalidRequest            malformed or missing input
+    │   └── InvalidLink           a reset/invitation/verification link unknown, used or expired
     ├── InvalidCredentials        wrong secret; the parent of every failed authentication
     │   ├── UnknownPrincipal      no such user/client/key (only osais may reveal this)
     │   └── AccountDisabled       principal exists but is disabled
@@ -27,6 +28,7 @@ OAuth, each dialect module for its own wire strings). The tree:
     ├── NotFound / Conflict       admin operations
     ├── ExternalTokenRejected     an external identity provider's token was refused
     ├── UpstreamUnavailable       an external identity provider could not be reached
+    ├── MailUnavailable           the mail server refused a message or could not be reached
     └── StorageUnavailable        the database or Redis is down
 """
 
@@ -47,6 +49,11 @@ class GatepassError(Exception):
 class InvalidRequest(GatepassError):
     code = "invalid_request"
     default_description = "the request is malformed"
+
+
+class InvalidLink(InvalidRequest):
+    code = "invalid_link"
+    default_description = "the link is invalid, has been used or has expired"
 
 
 class InvalidCredentials(GatepassError):
@@ -168,6 +175,11 @@ class ExternalTokenRejected(GatepassError):
 class UpstreamUnavailable(GatepassError):
     code = "upstream_unavailable"
     default_description = "the identity provider could not be reached"
+
+
+class MailUnavailable(GatepassError):
+    code = "mail_unavailable"
+    default_description = "the mail server could not be reached; try again later"
 
 
 class StorageUnavailable(GatepassError):

@@ -731,6 +731,11 @@ class AuthService:
             return None
         return await self._user_principal(user)
 
+    async def user_principal(self, user: User) -> Principal:
+        """What a user's tokens speak for (their roles' scopes included), for a sign-in whose
+        credential was checked elsewhere (a passkey)."""
+        return await self._user_principal(user)
+
     async def _user_principal(self, user: User) -> Principal:
         return Principal(
             kind=PrincipalKind.USER,
@@ -740,6 +745,7 @@ class AuthService:
             scopes=user.scopes | await self.scopes_of_roles(user.roles),
             email=user.email,
             display_name=user.display_name,
+            email_verified=user.email_verified,
         )
 
     async def _client_principal(self, client: Client) -> Principal:

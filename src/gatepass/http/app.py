@@ -18,6 +18,7 @@ from gatepass import __version__
 from gatepass.app.container import Container, open_container
 from gatepass.config import Settings, load_settings
 from gatepass.core.errors import GatepassError
+from gatepass.http.account.api import AccountApi
 from gatepass.http.admin_api import AdminApi
 from gatepass.http.console import Console
 from gatepass.http.context import Gate
@@ -44,6 +45,7 @@ def surfaces(gate: Gate) -> list[Surface]:
     dialects = enabled_dialects(gate)
     return [
         NativeApi(gate),
+        AccountApi(gate),
         OperationsApi(gate),
         OAuthApi(gate),
         ForwardAuth(gate, {dialect.name: dialect.refusal for dialect in dialects}),

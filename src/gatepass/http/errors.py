@@ -26,6 +26,7 @@ _TABLE: list[tuple[type[e.GatepassError], int, str, str | None]] = [
     (e.Conflict, 409, "conflict", None),
     (e.ExternalTokenRejected, 401, "invalid_token", None),
     (e.UpstreamUnavailable, 503, "temporarily_unavailable", None),
+    (e.MailUnavailable, 503, "temporarily_unavailable", None),
     (e.StorageUnavailable, 503, "temporarily_unavailable", None),
 ]
 
@@ -46,7 +47,7 @@ def _headers(error: e.GatepassError, code: str) -> dict[str, str]:
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
-    elif isinstance(error, e.StorageUnavailable | e.UpstreamUnavailable):
+    elif isinstance(error, e.StorageUnavailable | e.UpstreamUnavailable | e.MailUnavailable):
         headers["Retry-After"] = "1"
     if code == "invalid_token":
         headers["WWW-Authenticate"] = (
