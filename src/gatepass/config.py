@@ -3,6 +3,10 @@
 The settings are handed explicitly to whatever needs them (the app factory, the CLI); nothing
 reads a module-level global. Every problem found while loading is reported as one line in a
 `ConfigError`, never as a traceback.
+
+Over 500 lines because it is the one settings model: every setting with its default, its
+validation and its one-line error lives here, so that `config show`, the docs test of every
+setting and the loader read one table.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from gatepass.core.keys import MasterKey, MasterKeyError
-from gatepass.core.policies import is_scope_token
+from gatepass.core.scopes import is_scope_token
 from gatepass.core.text import clip
 
 ENV_PREFIX = "GATEPASS_"
@@ -314,7 +318,7 @@ class Settings(BaseSettings):
     trusted_proxies: StrList = ()
     dialects: Dialects = frozenset()
 
-    # Dialect token lifetimes and optional failure delays (defaults from ../shared/dialects.md)
+    # Dialect token lifetimes and optional failure delays (defaults from docs/dialects/)
     osais_token_ttl: Duration = 72 * 3600
     cloudio_jwt_ttl: Duration = 12 * 3600
     unduit_token_ttl: Duration = 4 * 3600

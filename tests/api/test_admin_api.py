@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gatepass.core.models import RequestContext
-from gatepass.core.policies import ADMIN_SCOPE
 from gatepass.core.ports import AuditQuery
+from gatepass.core.scopes import ADMIN_SCOPE
 from tests.api.conftest import CLIENT_ADDRESS
 from tests.conftest import PASSWORD
 

@@ -10,8 +10,8 @@ import pytest
 
 from gatepass.app.container import open_container
 from gatepass.core.external import TrustedIssuer
-from gatepass.core.policies import ADMIN_SCOPE
 from gatepass.core.ports import AuditQuery
+from gatepass.core.scopes import ADMIN_SCOPE
 from gatepass.http.app import create_app
 from tests.api.conftest import CLIENT_ADDRESS
 from tests.conftest import PASSWORD, make_settings

@@ -13,7 +13,7 @@ from typing import Any
 import jwt
 import pytest
 
-from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.core.scopes import ADMIN_SCOPE
 from gatepass.verify import InvalidToken as VerifyInvalidToken
 from gatepass.verify import TokenVerifier
 from tests.conftest import PASSWORD

@@ -13,6 +13,7 @@ from gatepass.app.container import open_container
 from gatepass.cli.main import app
 from gatepass.config import load_settings
 from gatepass.core.models import RequestContext
+from gatepass.views import ApiKeyOut, ClientOut
 
 
 @pytest.fixture
@@ -76,16 +77,17 @@ def test_init_with_password_from_stdin(home):
 
 def test_orgs_roles_and_users(home):
     cli("init")
-    assert cli_json("org", "add", "acme", "--name", "Acme Inc") == {
-        "uid": "acme",
-        "name": "Acme Inc",
-    }
+    # --json prints the admin API's view of what was made (issue 16: one shape everywhere).
+    org = cli_json("org", "add", "acme", "--name", "Acme Inc")
+    assert org == {"uid": "acme", "name": "Acme Inc", "created_at": org["created_at"]}
+    assert org["created_at"].endswith("Z")
     duplicate = cli("org", "add", "acme", ok=False)
     assert duplicate.exit_code == 1
     assert duplicate.output.strip() == "error: org acme already exists"
     assert cli_json("role", "add", "editor", "--scope", "docs:write", "--scope", "docs:read") == {
         "name": "editor",
         "scopes": ["docs:read", "docs:write"],
+        "description": "",
     }
     assert [r["name"] for r in cli_json("role", "list")] == ["editor"]
 
@@ -152,7 +154,7 @@ def test_clients(home):
         "--meta",
         "uriNotify=https://b/n",
     )
-    assert set(created) == {"client_id", "client_secret"}
+    assert set(created) == {*ClientOut.model_fields, "client_secret"}
     assert created["client_secret"].startswith("gp_cs_")
     client_id = created["client_id"]
     listed = cli_json("client", "list")
@@ -189,7 +191,8 @@ def test_client_with_a_given_id_and_imported_secret(home):
         "--secret-stdin",
         input="an-existing-secret-value\n",
     )
-    assert created == {"client_id": token, "client_secret": None}
+    assert (created["client_id"], created["client_secret"]) == (token, None)
+    assert set(created) == {*ClientOut.model_fields, "client_secret"}
     assert login("login_client", token, "an-existing-secret-value").principal.id == token
 
 
@@ -199,11 +202,11 @@ def test_api_keys(home):
     created = cli_json(
         "apikey", "add", "--user", "alice", "--name", "ci", "--scope", "read", "--expires-in", "30d"
     )
-    assert set(created) == {"id", "api_key"}
+    assert set(created) == {*ApiKeyOut.model_fields, "api_key"}
     assert login("login_api_key", "alice", created["api_key"]).scope == "read"
     listed = cli_json("apikey", "list", "--user", "alice")
-    assert [(k["id"], k["name"], k["scopes"], k["revoked"]) for k in listed] == [
-        (created["id"], "ci", ["read"], False)
+    assert [(k["id"], k["name"], k["scopes"], k["revoked_at"]) for k in listed] == [
+        (created["id"], "ci", ["read"], None)
     ]
     assert created["api_key"] not in json.dumps(listed)
     too_wide = cli("apikey", "add", "--user", "alice", "--scope", "admin", ok=False)
@@ -213,7 +216,7 @@ def test_api_keys(home):
         "error: invalid --expires-in 'soon': use e.g. 90s, 15m, 1h, 30d"
     )
     cli("apikey", "revoke", created["id"])
-    assert cli_json("apikey", "list")[0]["revoked"] is True
+    assert cli_json("apikey", "list")[0]["revoked_at"].endswith("Z")
     again = cli("apikey", "revoke", created["id"], ok=False)
     assert again.output.strip() == f"error: no active API key {created['id']}"
 
@@ -378,7 +381,8 @@ def test_client_grants(home):
 def test_org_rename_and_delete(home):
     cli("init")
     cli_json("org", "add", "acme", "--name", "Acme Inc")
-    assert cli_json("org", "rename", "acme", "Acme Corp") == {"uid": "acme", "name": "Acme Corp"}
+    renamed = cli_json("org", "rename", "acme", "Acme Corp")
+    assert (renamed["uid"], renamed["name"]) == ("acme", "Acme Corp")
     assert [o["name"] for o in cli_json("org", "list")] == ["Acme Corp"]
     cli_json("user", "add", "alice", "--org", "acme", "--no-password")
     refused = cli("org", "delete", "acme", ok=False)

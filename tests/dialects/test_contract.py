@@ -1,4 +1,4 @@
-"""The dialects' wire contracts, table-driven from the examples in ../shared/dialects.md.
+"""The dialects' wire contracts, table-driven from the examples in docs/dialects/.
 
 Each row is one documented exchange: the request, then the exact status, body (with matchers
 only where a value is generated: JWT, UUID, ...) and headers. "{name}" in a request is filled

@@ -1,5 +1,5 @@
 """Each dialect beyond single exchanges: the claims its clients read, its refresh rules, and
-how later calls present the token (../shared/dialects.md, "Subsequent calls")."""
+how later calls present the token (docs/dialects/)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Property tests: arbitrary tokens are always refused, and arbitrary bodies and headers never
-produce a 500, on the token parsers and on every surface's request parsing (each dialect
-included)."""
+"""Property tests: arbitrary tokens, and every mutation or forgery of a genuine token, are
+always refused; arbitrary bodies and headers never produce a 500, on the token parsers and on
+every surface's request parsing (each dialect included)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 
 from gatepass.core.errors import GatepassError
 from gatepass.core.models import RequestContext
 from tests.conftest import PASSWORD
+from tests.security.mutations import Genuine, mutations, same_meaning
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -98,6 +99,48 @@ async def test_the_harness_accepts_a_real_token(runtime):
 
     unduit = await login("unduit")
     assert (await checks["refresh_with_access"](unduit.access_token)).access_token
+
+
+@pytest.fixture
+async def genuine(runtime) -> dict[str, Genuine]:
+    """Genuine tokens of each kind, and proof that their checks accept them: a mutation the
+    checks refuse is refused for what was changed, not for being the wrong kind of token."""
+    ctx = RequestContext()
+    native = await runtime.auth.login_password(
+        "alice", PASSWORD, scope=None, profile="native", ctx=ctx
+    )
+    unduit = await runtime.auth.login_password(
+        "alice", PASSWORD, scope=None, profile="unduit", ctx=ctx
+    )
+    assert native.refresh_token is not None
+    assert (await runtime.auth.verify_access(native.access_token, csrf="x")).subject
+    assert (await runtime.auth.verify_refresh(native.refresh_token))[0].subject
+    assert (await runtime.auth.verify_access(unduit.access_token, csrf="x")).subject
+    return {
+        "native access": Genuine(native.access_token),
+        "native refresh": Genuine(native.refresh_token),
+        "unduit access": Genuine(unduit.access_token),
+    }
+
+
+@FUZZ
+@given(data=st.data())
+async def test_every_mutation_of_a_genuine_token_is_refused(runtime, genuine, data):
+    """A token with any byte changed, a claim or header parameter changed, a signature
+    borrowed, or a forged signature (another key, HMAC keyed with the public key, `none`) is
+    refused by every check. Excluded, explicitly: a mutation that decodes to a genuine token."""
+    name = data.draw(st.sampled_from(sorted(genuine)), label="genuine token")
+    others = [token for other, token in genuine.items() if other != name]
+    public_key = runtime.keys.ring.active.verifier
+    mutated = data.draw(mutations(genuine[name], others, public_key), label="mutated")
+    if same_meaning(mutated, list(genuine.values())):
+        event("excluded: decodes to a genuine token")
+        assume(False)
+    for check_name, check in token_checks(runtime).items():
+        note(f"check: {check_name}")
+        # An accepted token fails the test, and so does any other exception.
+        with pytest.raises(GatepassError):
+            await check(mutated)
 
 
 POSTS = [

@@ -46,8 +46,8 @@ from gatepass.core.models import (
     RequestContext,
     User,
 )
-from gatepass.core.policies import ADMIN_SCOPE
-from gatepass.http.admin_api import AdminApi
+from gatepass.core.scopes import ADMIN_SCOPE
+from gatepass.http.admin import AdminApi
 from gatepass.http.app import create_app
 from gatepass.http.console import Console
 from gatepass.http.console.session import LOGIN_COOKIE, SESSION_COOKIE

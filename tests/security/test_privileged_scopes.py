@@ -27,7 +27,7 @@ from gatepass.core.clock import FrozenClock
 from gatepass.core.errors import InvalidScope
 from gatepass.core.models import AuthMethod, RequestContext
 from gatepass.core.oauth import GRANT_TYPES, JWT_BEARER, TOKEN_EXCHANGE
-from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.core.scopes import ADMIN_SCOPE
 from gatepass.http.app import create_app
 from gatepass.http.dialects import DIALECTS
 from tests.conftest import PASSWORD, make_settings

@@ -273,3 +273,21 @@ def test_the_verifier_does_not_import_the_server():
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("name", ["x5t", "x5t#S256", "x5c", "x5u", "jwk", "jku"])
+async def test_headers_naming_keys_or_certificates_are_refused(
+    verifier, issue, alice, runtime, name
+):
+    """Signed with gatepass's own key: only the header parameter is wrong (the same screen
+    as the server's for its own tokens, gatepass.jose.header.OWN_TOKENS)."""
+    tokens = await issue()
+    real = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    key = runtime.keys.ring.active
+    header = {"kid": key.kid, "typ": "at+jwt", name: ["x"] if name == "x5c" else "dGh1bWI"}
+    token = jwt.PyJWS().encode(
+        json.dumps(real).encode(), key.signer, algorithm=key.alg, headers=header
+    )
+    with pytest.raises(InvalidToken, match="key material"):
+        await verifier.verify(token)
+    await verifier.verify(tokens["access_token"])  # the genuine token still verifies

@@ -1,4 +1,4 @@
-"""The composition root: from Settings to a ready AuthService and AdminService.
+"""The composition root: from Settings to a ready AuthService, AdminService and OAuthService.
 
 Both the HTTP app and the CLI open a Container. It checks, with one clear message each, that the
 database is migrated, that the master key is present and is the one the database was created
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gatepass import __version__
 from gatepass.adapters.http_fetch import HttpJsonFetcher
+from gatepass.adapters.jwks import IssuerJwks
 from gatepass.adapters.observed import (
     ObservedAudit,
     ObservedDenylist,
@@ -26,24 +27,37 @@ from gatepass.adapters.sql.migrate import current_revision, head_revision, migra
 from gatepass.adapters.sql.storage import SqlStorage, open_storage
 from gatepass.adapters.throttle import ThrottlePolicy
 from gatepass.app.backends import SharedState, open_shared_state
-from gatepass.app.profiles import build_profiles
+from gatepass.app.profiles import OAUTH_PROFILES, build_profiles
 from gatepass.config import IssuerConfig, Settings, issuer_domain
 from gatepass.core.account.background import Background
 from gatepass.core.account.passkeys import PasskeyService, relying_party
 from gatepass.core.account.service import AccountConfig, AccountService
 from gatepass.core.admin import AdminService
+from gatepass.core.audit import AuditTrail
 from gatepass.core.clock import Clock, SystemClock
+from gatepass.core.config import CoreConfig
 from gatepass.core.credentials import SecretDigester
 from gatepass.core.errors import StorageUnavailable
 from gatepass.core.external import ExternalIdentities, ExternalVerifier, TrustedIssuer
 from gatepass.core.housekeeping import PurgeReport, purge_expired
+from gatepass.core.issuance import Issuer
 from gatepass.core.keymanager import KeyManager
 from gatepass.core.keys import MasterKey, MasterKeyError
+from gatepass.core.login import Logins
 from gatepass.core.models import ServerInfo
+from gatepass.core.oauth import GrantServices, OAuthService
+from gatepass.core.oauth.clients import ClientAuthenticator
+from gatepass.core.oauth.introspection import Introspection
+from gatepass.core.oauth.revocation import Revocation
 from gatepass.core.passwords import Argon2Profile, HashingPool, PasswordHasher
-from gatepass.core.ports import Denylist, LoginLimiter, Mailer
+from gatepass.core.ports import AccountStore, Denylist, LoginLimiter, Mailer, Storage
+from gatepass.core.principals import Principals
 from gatepass.core.profiles import TokenProfile
-from gatepass.core.service import AuthService, CoreConfig
+from gatepass.core.scopes import ScopePolicy
+from gatepass.core.service import AuthService
+from gatepass.core.sessions import Sessions
+from gatepass.core.tokens import TokenCodec
+from gatepass.core.verification import TokenVerifier
 from gatepass.observability.metrics import PURGED
 
 MASTER_KEY_CHECK = "master_key_check"
@@ -64,6 +78,7 @@ class Container:
     keys: KeyManager
     auth: AuthService
     admin: AdminService
+    oauth: OAuthService
     account: AccountService
     passkeys: PasskeyService
     clock: Clock
@@ -239,10 +254,13 @@ async def _assemble(
     storage.audit = ObservedAudit(storage.audit)
     external = ExternalIdentities(
         ExternalVerifier(
-            fetcher,
+            IssuerJwks(
+                fetcher,
+                clock,
+                cache_ttl=settings.external_jwks_ttl,
+                min_refresh_interval=settings.external_jwks_min_refresh,
+            ),
             clock,
-            cache_ttl=settings.external_jwks_ttl,
-            min_refresh_interval=settings.external_jwks_min_refresh,
         ),
         configured=[trusted_issuer(config, source="config") for config in settings.issuers],
         stored=storage,
@@ -259,12 +277,14 @@ async def _assemble(
         settings.hash_queue,
         observer=PoolMetrics(),
     )
-    auth = AuthService(
+    digester = SecretDigester(master.derive("secret-digest"))
+    login_limiter = ObservedLimiter(limiter or shared.limiter)
+    core = wire_core(
         storage=storage,
         denylist=ObservedDenylist(denylist or shared.denylist),
-        limiter=ObservedLimiter(limiter or shared.limiter),
+        limiter=login_limiter,
         hashing=hashing,
-        digester=SecretDigester(master.derive("secret-digest")),
+        digester=digester,
         keys=keys,
         clock=clock,
         config=CoreConfig(
@@ -275,7 +295,8 @@ async def _assemble(
             principal_cache_ttl=settings.principal_cache_ttl,
             privileged_scopes=frozenset(settings.privileged_scopes),
         ),
-        profiles=profiles,
+        # Its own copy, as before: a test may add a profile to the running core.
+        profiles=dict(profiles),
         external=external,
     )
     instance_id = await storage.get_meta(INSTANCE_ID)
@@ -285,22 +306,6 @@ async def _assemble(
     info = ServerInfo(
         name="gatepass", instance_id=instance_id, version=__version__, started_at=clock.now()
     )
-    admin = AdminService(auth)
-    account = AccountService(
-        auth=auth,
-        admin=admin,
-        store=storage,
-        mailer=open_mailer(settings),
-        mail_limiter=shared.mail_limiter,
-        config=AccountConfig(
-            issuer=settings.issuer,
-            site=issuer_domain(settings.issuer),
-            reset_ttl=settings.password_reset_ttl,
-            invitation_ttl=settings.invitation_ttl,
-            verification_ttl=settings.email_verification_ttl,
-        ),
-        background=Background(),
-    )
     return Container(
         info=info,
         settings=settings,
@@ -309,18 +314,168 @@ async def _assemble(
         limiter=limiter or shared.limiter,
         hashing=hashing,
         keys=keys,
-        auth=auth,
-        admin=admin,
-        account=account,
+        auth=core.auth,
+        admin=core.admin,
+        oauth=core.oauth,
+        account=wire_account(
+            settings,
+            core,
+            storage,
+            storage,
+            hashing=hashing,
+            digester=digester,
+            limiter=login_limiter,
+            mail_limiter=shared.mail_limiter,
+            clock=clock,
+        ),
         passkeys=PasskeyService(
-            auth=auth,
+            users=storage,
             store=storage,
+            digester=digester,
+            limiter=login_limiter,
+            audit=AuditTrail(storage.audit, clock),
+            clock=clock,
             rp=relying_party(settings.issuer, issuer_domain(settings.issuer)),
         ),
         clock=clock,
         profiles=profiles,
         fetcher=fetcher,
         shared=shared,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Core:
+    """The core's three services, wired to their ports."""
+
+    auth: AuthService
+    admin: AdminService
+    oauth: OAuthService
+
+
+def wire_core(
+    *,
+    storage: Storage,
+    denylist: Denylist,
+    limiter: LoginLimiter,
+    hashing: HashingPool,
+    digester: SecretDigester,
+    keys: KeyManager,
+    clock: Clock,
+    config: CoreConfig,
+    profiles: dict[str, TokenProfile],
+    external: ExternalIdentities | None,
+) -> Core:
+    """Each core part gets exactly the ports and parts it uses; shared state (the token
+    codec and its verified-signature cache, the principal caches, the profile table) is
+    built once here."""
+    audit = AuditTrail(storage.audit, clock)
+    codec = TokenCodec(keys.ring, issuer=config.issuer, leeway=config.leeway)
+    scopes = ScopePolicy(config.privileged_scopes)
+    principals = Principals(storage, clock, config.principal_cache_ttl)
+    verifier = TokenVerifier(
+        codec=codec, keys=keys, sessions=storage, denylist=denylist, clock=clock, config=config
+    )
+    issuer = Issuer(
+        storage=storage,
+        keys=keys,
+        codec=codec,
+        scopes=scopes,
+        audit=audit,
+        clock=clock,
+        config=config,
+        profiles=profiles,
+    )
+    sessions = Sessions(
+        storage=storage,
+        denylist=denylist,
+        verifier=verifier,
+        issuer=issuer,
+        principals=principals,
+        audit=audit,
+        clock=clock,
+        config=config,
+        profiles=profiles,
+    )
+    logins = Logins(
+        storage=storage,
+        limiter=limiter,
+        hashing=hashing,
+        digester=digester,
+        principals=principals,
+        issuer=issuer,
+        audit=audit,
+        clock=clock,
+        external=external,
+    )
+    auth = AuthService(
+        logins=logins,
+        sessions=sessions,
+        verifier=verifier,
+        principals=principals,
+        keys=keys,
+        clock=clock,
+        config=config,
+        profiles=profiles,
+    )
+    admin = AdminService(
+        storage=storage,
+        clock=clock,
+        audit=audit,
+        hashing=hashing,
+        digester=digester,
+        principals=principals,
+        sessions=sessions,
+        keys=keys,
+        codec=codec,
+        scopes=scopes,
+        external=external,
+    )
+    oauth = OAuthService(
+        clients=ClientAuthenticator(logins, principals),
+        grants=GrantServices(
+            logins=logins, sessions=sessions, profiles=OAUTH_PROFILES, audience=config.audience
+        ),
+        introspection=Introspection(verifier, storage, clock),
+        revocation=Revocation(verifier, sessions, storage),
+    )
+    return Core(auth=auth, admin=admin, oauth=oauth)
+
+
+def wire_account(
+    settings: Settings,
+    core: Core,
+    storage: Storage,
+    store: AccountStore,
+    *,
+    hashing: HashingPool,
+    digester: SecretDigester,
+    limiter: LoginLimiter,
+    mail_limiter: LoginLimiter,
+    clock: Clock,
+) -> AccountService:
+    """Self-service accounts (issue 18) over the core's sessions and principals."""
+    return AccountService(
+        storage=storage,
+        store=store,
+        hashing=hashing,
+        digester=digester,
+        limiter=limiter,
+        mail_limiter=mail_limiter,
+        sessions=core.auth.sessions,
+        principals=core.auth.principals,
+        audit=AuditTrail(storage.audit, clock),
+        admin=core.admin,
+        mailer=open_mailer(settings),
+        config=AccountConfig(
+            issuer=settings.issuer,
+            site=issuer_domain(settings.issuer),
+            reset_ttl=settings.password_reset_ttl,
+            invitation_ttl=settings.invitation_ttl,
+            verification_ttl=settings.email_verification_ttl,
+        ),
+        clock=clock,
+        background=Background(),
     )
 
 

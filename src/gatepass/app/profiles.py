@@ -2,7 +2,7 @@
 
 Profiles are the core's general mechanism (see `gatepass.core.profiles`); this module only
 fills in each surface's values — lifetimes, refresh behaviour and the extra claims each dialect's
-clients expect (`../shared/dialects.md`) — so that the HTTP layer and the CLI agree on them.
+clients expect (`docs/dialects/`) — so that the HTTP layer and the CLI agree on them.
 """
 
 from __future__ import annotations

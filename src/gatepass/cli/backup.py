@@ -27,18 +27,10 @@ from gatepass.adapters.sql.backup import (
 from gatepass.adapters.sql.migrate import migrate
 from gatepass.adapters.sql.storage import SqlStorage, open_storage
 from gatepass.app.container import SetupError, make_home, read_master_key
-from gatepass.cli.common import (
-    JSON_OPTION,
-    actor,
-    emit_json,
-    err,
-    fail,
-    one_line_errors,
-    settings,
-)
+from gatepass.cli.common import JSON_OPTION, actor, emit_json, err, fail, one_line_errors, settings
 from gatepass.config import Settings
+from gatepass.core.audit import audit_event
 from gatepass.core.keys import MasterKeyError
-from gatepass.core.models import AuditEvent
 
 STDIO = "-"
 
@@ -171,10 +163,10 @@ def import_(
                     storage.engine, document, replace=replace, progress=progress
                 )
             await storage.audit.record(
-                AuditEvent(
-                    at=time.time(),
-                    event="admin.import",
-                    outcome="success",
+                audit_event(
+                    time.time(),
+                    "admin.import",
+                    "success",
                     actor=actor(),
                     surface="cli",
                     details={"counts": counts, "replace": replace},

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -33,12 +32,14 @@ from gatepass.config import ConfigError, Settings, load_settings, parse_duration
 from gatepass.core.errors import GatepassError
 from gatepass.core.keys import MasterKeyError
 from gatepass.core.text import clip
+from gatepass.views import iso
 
 T = TypeVar("T")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON.")
+Scopes = Annotated[list[str] | None, typer.Option("--scope", help="A scope (repeatable).")]
 
 
 class State:
@@ -144,10 +145,8 @@ def duration(value: str | None, what: str) -> float | None:
 
 
 def when(epoch: float | None) -> str:
-    if epoch is None:
-        return "-"
-    moment = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    """A time in a table: the views' ISO 8601 form, or a dash."""
+    return iso(epoch) or "-"
 
 
 def emit_json(data: Any) -> None:

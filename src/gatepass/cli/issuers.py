@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from gatepass.app.container import trusted_issuer
 from gatepass.cli.common import JSON_OPTION, actor, emit_json, fail, report, run, table
 from gatepass.config import IssuerConfig
-from gatepass.core.external import TrustedIssuer
 from gatepass.core.text import clip
+from gatepass.views import issuer_view
 
 issuer_app = typer.Typer(help="Trusted external identity providers (OIDC).", no_args_is_help=True)
 
@@ -20,24 +20,6 @@ def register(app: typer.Typer, user_app: typer.Typer) -> None:
     app.add_typer(issuer_app, name="issuer")
     user_app.command("link")(user_link)
     user_app.command("unlink")(user_unlink)
-
-
-def issuer_json(issuer: TrustedIssuer) -> dict[str, Any]:
-    return {
-        "name": issuer.name,
-        "issuer": issuer.issuer,
-        "audiences": list(issuer.audiences),
-        "jwks_uri": issuer.jwks_uri,
-        "algorithms": list(issuer.algorithms),
-        "leeway": issuer.leeway,
-        "match": issuer.match,
-        "allowed_subjects": list(issuer.allowed_subjects),
-        "auto_provision": issuer.auto_provision,
-        "provision_org": issuer.provision_org,
-        "provision_roles": list(issuer.provision_roles),
-        "client_id": issuer.client_id,
-        "source": issuer.source,
-    }
 
 
 @issuer_app.command("add")
@@ -96,7 +78,7 @@ def issuer_add(
         where = ".".join(str(part) for part in problem["loc"])
         fail(f"invalid issuer: {clip(where)}: {problem['msg'].removeprefix('Value error, ')}")
     added = run(lambda rt: rt.admin.add_issuer(trusted_issuer(config), actor=actor()))
-    report(as_json, issuer_json(added), f"issuer {added.name} ({added.issuer}) is trusted")
+    report(as_json, issuer_view(added), f"issuer {added.name} ({added.issuer}) is trusted")
 
 
 @issuer_app.command("list")
@@ -104,7 +86,7 @@ def issuer_list(as_json: bool = JSON_OPTION) -> None:
     """List trusted issuers, from the config file and the database."""
     issuers = run(lambda rt: rt.admin.list_issuers())
     if as_json:
-        emit_json([issuer_json(i) for i in issuers])
+        emit_json([issuer_view(i) for i in issuers])
     else:
         table(
             "Trusted issuers",

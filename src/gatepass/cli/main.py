@@ -14,7 +14,22 @@ import typer
 
 from gatepass.adapters.sql.migrate import current_revision
 from gatepass.app.container import Container, open_container
-from gatepass.cli import backup, issuers, manage, ops, remote, resources, tokens
+from gatepass.cli import (
+    apikeys,
+    audit,
+    backup,
+    clients,
+    issuers,
+    keys,
+    login,
+    ops,
+    orgs,
+    remote,
+    resources,
+    sessions,
+    tokens,
+    users,
+)
 from gatepass.cli.common import (
     JSON_OPTION,
     JsonAwareGroup,
@@ -31,7 +46,7 @@ from gatepass.cli.common import (
 )
 from gatepass.config import Settings, safe_url
 from gatepass.core.errors import NotFound
-from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.core.scopes import ADMIN_SCOPE
 
 app = typer.Typer(
     cls=JsonAwareGroup,
@@ -41,12 +56,21 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-manage.register(app)
+# The order of the commands in `gatepass --help`.
+orgs.register(app)
+users.register(app)
+clients.register(app)
+apikeys.register(app)
+orgs.register_roles(app)
+keys.register(app)
+sessions.register(app)
+audit.register(app)
 tokens.register(app)
-issuers.register(app, manage.user_app)
+issuers.register(app, users.user_app)
 resources.register(app)
 ops.register(app)
 backup.register(app)
+login.register(app)
 remote.register(app)
 
 ADMIN_ROLE = "admin"

@@ -1,14 +1,18 @@
 """The core's typed errors. Each has a stable `code`; none knows about HTTP.
 
-Surfaces render these through one table each (`gatepass.http.errors` for the native API and
-OAuth, each dialect module for its own wire strings). The tree:
+Surfaces render these through one table each (`gatepass.http.errors` for the native API,
+`gatepass.http.oauth2.errors` for OAuth's RFC 6749 §5.2 codes, each dialect module for its own
+wire strings). The tree:
 
     GatepassError
     ├── InvalidRequest            malformed or missing input
     │   └── InvalidLink           a reset/invitation/verification link unknown, used or expired
     ├── InvalidCredentials        wrong secret; the parent of every failed authentication
     │   ├── UnknownPrincipal      no such user/client/key (only osais may reveal this)
-    │   └── AccountDisabled       principal exists but is disabled
+    │   ├── AccountDisabled       principal exists but is disabled
+    │   └── InvalidClient         OAuth client authentication failed
+    ├── UnauthorizedClient        OAuth: the client may not use this grant (or this token)
+    ├── UnsupportedGrantType      OAuth: a grant type gatepass does not know
     ├── InvalidScope              asked for scopes the principal does not hold
     ├── InvalidTarget             an unknown or malformed resource (RFC 8707) or audience
     ├── InsufficientScope         a token lacks a scope the resource requires
@@ -185,3 +189,20 @@ class MailUnavailable(GatepassError):
 class StorageUnavailable(GatepassError):
     code = "storage_unavailable"
     default_description = "the service is temporarily unavailable"
+
+
+class InvalidClient(InvalidCredentials):
+    """Client authentication failed: unknown client, wrong secret, disabled, or none given."""
+
+    code = "invalid_client"
+    default_description = "client authentication failed"
+
+
+class UnauthorizedClient(GatepassError):
+    code = "unauthorized_client"
+    default_description = "the client is not allowed to use this grant type"
+
+
+class UnsupportedGrantType(GatepassError):
+    code = "unsupported_grant_type"
+    default_description = "the grant type is not supported"

@@ -3,11 +3,13 @@
 Verification follows the same two steps as our own tokens: the JOSE library checks the
 signature with the one key the provider's JWKS names, under an algorithm from the issuer's
 allow-list (asymmetric only: never `none`, never HMAC keyed with a public key); then the claims
-(`iss`, `aud`, `exp`/`nbf`/`iat` with the issuer's leeway) are checked against our clock.
+(`iss`, `aud`, `exp`/`nbf`/`iat` with the issuer's leeway) are checked against our clock. The
+header screen and the claim checks are `gatepass.jose`'s, under the foreign-token policy:
+key material (`jku`, `jwk`, `x5u`, `x5c`) and `crit` refused, thumbprints (`x5t`) ignored.
 
-The provider's JWKS is cached for `cache_ttl`. A token naming an unknown `kid` triggers one
-refetch — at most once per `min_refresh_interval` per issuer, so a stream of junk tokens can
-never make gatepass hammer the provider.
+The provider's keys come through the `IssuerKeys` port (`adapters.jwks`: discovery, the JWKS,
+and the cache with its refetch bound, so a stream of junk tokens can never make gatepass
+hammer the provider).
 
 A verified identity maps to a gatepass user by a stored link (issuer, subject), or by the
 verified email address when the issuer says so; optionally a user is provisioned on first login.
@@ -15,25 +17,31 @@ verified email address when the issuer says so; optionally a user is provisioned
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jwt
 from jwt.exceptions import InvalidTokenError as JoseInvalidToken
-from jwt.exceptions import PyJWKError
+from jwt.exceptions import PyJWKError, PyJWTError
 
+from gatepass.core.audit import audit_event
 from gatepass.core.cache import TtlCache
 from gatepass.core.clock import Clock
-from gatepass.core.errors import AccountDisabled, ExternalTokenRejected, UpstreamUnavailable
+from gatepass.core.errors import AccountDisabled, ExternalTokenRejected
+from gatepass.core.jwt import FOREIGN_TOKENS, foreign_refusal
 from gatepass.core.models import AuditEvent, RequestContext, User
+from gatepass.jose.claims import check_audience, check_issuer, check_lifetime, check_subject
+from gatepass.jose.header import pinned_algorithm, screen_header, verified_claims
+from gatepass.jose.refusal import Reason, Refused
 
-_FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
+if TYPE_CHECKING:  # the ports module imports this one (for TrustedIssuer)
+    from gatepass.core.ports import IssuerKeys
+
 _USERNAME_CHARS = re.compile(r"[^A-Za-z0-9._@+\-]")
 
 
@@ -65,12 +73,6 @@ class ExternalIdentity:
     claims: Mapping[str, Any] = field(default_factory=dict)
 
 
-class JsonFetcher(Protocol):
-    """Fetches a JSON document from a provider (discovery, JWKS); raises UpstreamUnavailable."""
-
-    async def fetch_json(self, url: str) -> Mapping[str, Any]: ...
-
-
 class IssuerSource(Protocol):
     async def list_issuers(self) -> list[TrustedIssuer]: ...
 
@@ -91,129 +93,38 @@ class Auditor(Protocol):
     async def record(self, event: AuditEvent) -> None: ...
 
 
-@dataclass
-class _KeySet:
-    keys: Mapping[str, Mapping[str, Any]]
-    fetched_at: float
-
-
 class ExternalVerifier:
-    def __init__(
-        self,
-        fetcher: JsonFetcher,
-        clock: Clock,
-        *,
-        cache_ttl: float = 600,
-        min_refresh_interval: float = 10,
-    ) -> None:
-        self.fetcher = fetcher
+    """Checks a foreign token: the shared header screen, the issuer's pinned algorithms, the
+    signature with the key the issuer publishes, then the registered claims."""
+
+    def __init__(self, keys: IssuerKeys, clock: Clock) -> None:
+        self.keys = keys
         self.clock = clock
-        self.cache_ttl = cache_ttl
-        self.min_refresh_interval = min_refresh_interval
-        self._keysets: dict[str, _KeySet] = {}
-        self._jwks_uris: dict[str, str] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
 
     async def verify(self, token: str, issuer: TrustedIssuer) -> dict[str, Any]:
-        header = _header(token)
-        alg = header.get("alg")
-        if not isinstance(alg, str) or alg not in issuer.algorithms:
-            raise ExternalTokenRejected("the token's algorithm is not allowed for this issuer")
-        kid = header.get("kid")
-        jwk = await self._key(issuer, kid if isinstance(kid, str) else None)
         try:
-            key = jwt.PyJWK(dict(jwk), algorithm=alg)
-            decoded = jwt.decode_complete(
-                token,
-                key.key,
-                algorithms=[alg],
-                options={
-                    "verify_signature": True,
-                    "verify_exp": False,
-                    "verify_nbf": False,
-                    "verify_iat": False,
-                    "verify_aud": False,
-                    "verify_iss": False,
-                    "require": [],
-                },
-            )
-        except (JoseInvalidToken, PyJWKError, ValueError, TypeError):
-            raise ExternalTokenRejected("the token's signature is invalid") from None
-        claims = decoded["payload"]
-        if not isinstance(claims, dict):
-            raise ExternalTokenRejected("the token is malformed")
-        self._check_claims(claims, issuer)
+            header = screen_header(token, FOREIGN_TOKENS)
+            alg = pinned_algorithm(header, issuer.algorithms)
+            kid = header.get("kid")
+            jwk = await self._key(issuer, kid if isinstance(kid, str) else None)
+            try:
+                key = jwt.PyJWK(dict(jwk), algorithm=alg)
+            except (PyJWKError, PyJWTError, ValueError, TypeError):
+                raise Refused(Reason.SIGNATURE) from None
+            claims = verified_claims(token, key.key, alg)
+            check_issuer(claims, issuer.issuer)
+            check_audience(claims, issuer.audiences)
+            check_lifetime(claims, now=self.clock.now(), leeway=issuer.leeway, require_iat=False)
+            check_subject(claims)
+        except Refused as refused:
+            raise foreign_refusal(refused) from None
         return claims
 
-    def _check_claims(self, claims: Mapping[str, Any], issuer: TrustedIssuer) -> None:
-        now, leeway = self.clock.now(), issuer.leeway
-        if claims.get("iss") != issuer.issuer:
-            raise ExternalTokenRejected("the token comes from another issuer")
-        audiences = claims.get("aud")
-        presented = [audiences] if isinstance(audiences, str) else audiences
-        if not isinstance(presented, list) or not set(issuer.audiences) & {
-            item for item in presented if isinstance(item, str)
-        }:
-            raise ExternalTokenRejected("the token is meant for another audience")
-        exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
-        if not isinstance(exp, int | float) or isinstance(exp, bool) or now >= exp + leeway:
-            raise ExternalTokenRejected("the token has expired")
-        if nbf is not None and (not _number(nbf) or now + leeway < float(nbf)):
-            raise ExternalTokenRejected("the token is not valid yet")
-        if iat is not None and (not _number(iat) or float(iat) > now + leeway):
-            raise ExternalTokenRejected("the token was issued in the future")
-        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
-            raise ExternalTokenRejected("the token names no subject")
-
     async def _key(self, issuer: TrustedIssuer, kid: str | None) -> Mapping[str, Any]:
-        keyset = self._keysets.get(issuer.issuer)
-        now = self.clock.now()
-        if keyset is None or now - keyset.fetched_at >= self.cache_ttl:
-            keyset = await self._refresh(issuer, keyset)
-        found = _pick(keyset, kid)
-        if found is None and now - keyset.fetched_at >= self.min_refresh_interval:
-            # An unknown kid: the provider may have rotated its keys. One refetch, bounded.
-            keyset = await self._refresh(issuer, keyset)
-            found = _pick(keyset, kid)
+        found = await self.keys.signing_key(issuer.issuer, issuer.jwks_uri, kid)
         if found is None:
             raise ExternalTokenRejected("the token names a key the issuer does not publish")
         return found
-
-    async def _refresh(self, issuer: TrustedIssuer, previous: _KeySet | None) -> _KeySet:
-        lock = self._locks.setdefault(issuer.issuer, asyncio.Lock())
-        async with lock:
-            current = self._keysets.get(issuer.issuer)
-            if current is not None and current is not previous:
-                return current  # another request refreshed while we waited
-            document = await self.fetcher.fetch_json(await self._jwks_uri(issuer))
-            keys = document.get("keys")
-            if not isinstance(keys, list):
-                raise UpstreamUnavailable("the identity provider's JWKS is malformed")
-            indexed = {
-                str(key.get("kid", f"#{index}")): key
-                for index, key in enumerate(keys)
-                if isinstance(key, dict) and key.get("use", "sig") == "sig"
-            }
-            keyset = _KeySet(indexed, self.clock.now())
-            self._keysets[issuer.issuer] = keyset
-            return keyset
-
-    async def _jwks_uri(self, issuer: TrustedIssuer) -> str:
-        if issuer.jwks_uri:
-            return issuer.jwks_uri
-        cached = self._jwks_uris.get(issuer.issuer)
-        if cached:
-            return cached
-        discovery = await self.fetcher.fetch_json(
-            issuer.issuer.rstrip("/") + "/.well-known/openid-configuration"
-        )
-        # OpenID Connect Discovery §4.3: the document must name the issuer we asked about.
-        if discovery.get("issuer") != issuer.issuer or not isinstance(
-            discovery.get("jwks_uri"), str
-        ):
-            raise UpstreamUnavailable("the identity provider's discovery document is invalid")
-        self._jwks_uris[issuer.issuer] = discovery["jwks_uri"]
-        return str(discovery["jwks_uri"])
 
 
 class ExternalIdentities:
@@ -323,14 +234,13 @@ class ExternalIdentities:
         await self.users.add_user(user)
         await self.links.link_identity(issuer.issuer, identity.subject, user.id, now)
         await self.audit.record(
-            AuditEvent(
-                at=now,
-                event="external.provision",
-                outcome="success",
+            audit_event(
+                now,
+                "external.provision",
+                "success",
                 actor=issuer.name,
+                ctx=ctx,
                 target=user.username,
-                ip=ctx.ip,
-                surface=ctx.surface,
                 details={"issuer": issuer.issuer, "external_subject": identity.subject},
             )
         )
@@ -357,25 +267,3 @@ def tenant_descriptions(issuers: Sequence[TrustedIssuer]) -> list[str]:
         f"clientid={issuer.client_id or ''}"
         for issuer in issuers
     ]
-
-
-def _header(token: str) -> dict[str, Any]:
-    if not isinstance(token, str) or not token or len(token) > 16384:
-        raise ExternalTokenRejected("the token is malformed")
-    try:
-        header = jwt.get_unverified_header(token)
-    except JoseInvalidToken:
-        raise ExternalTokenRejected("the token is malformed") from None
-    if _FORBIDDEN_HEADERS & header.keys():
-        raise ExternalTokenRejected("the token header names key material gatepass refuses")
-    return header
-
-
-def _pick(keyset: _KeySet, kid: str | None) -> Mapping[str, Any] | None:
-    if kid is not None:
-        return keyset.keys.get(kid)
-    return next(iter(keyset.keys.values())) if len(keyset.keys) == 1 else None
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -29,7 +29,6 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
 from gatepass.core.models import SigningKeyRecord
 
-ASYMMETRIC_ALGS = ("ES256", "EdDSA")
 _NONCE_BYTES = 12
 
 

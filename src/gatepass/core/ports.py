@@ -178,6 +178,18 @@ class IssuerStore(Protocol):
         ...
 
 
+class IssuerKeys(Protocol):
+    """Trusted identity providers' published signing keys, fetched (discovery, JWKS) and cached
+    with a refetch bound by an adapter (`adapters.jwks`)."""
+
+    async def signing_key(
+        self, issuer: str, jwks_uri: str | None, kid: str | None
+    ) -> Mapping[str, Any] | None:
+        """The JWK `kid` names (without a `kid`: the only key of a one-key set); None when the
+        issuer does not publish it. Raises UpstreamUnavailable when the keys cannot be had."""
+        ...
+
+
 class IdentityLinkStore(Protocol):
     """Which gatepass user an external identity (issuer, subject) is."""
 
@@ -349,6 +361,3 @@ class KnownAddresses(Protocol):
     async def purge(self, now: float, batch: int = 1000) -> int:
         """Delete at most `batch` pairs that stopped being known at or before `now`."""
         ...
-
-
-JsonDict = Mapping[str, Any]

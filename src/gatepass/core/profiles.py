@@ -8,7 +8,6 @@ surface, dialects included, declares one; the core issues every token through th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -130,15 +129,3 @@ def _claim_value(
             return principal.metadata.get(mapping.key or "")
         case ClaimSource.OAUTH_CLIENT:
             return session.oauth_client_id if session else None
-
-
-def native_profile(access_ttl: float, refresh_ttl: float, session_lifetime: float) -> TokenProfile:
-    return TokenProfile(
-        name="native",
-        access_ttl=access_ttl,
-        refresh_ttl=refresh_ttl,
-        session_lifetime=session_lifetime,
-    )
-
-
-ProfileRegistry = Mapping[str, TokenProfile]

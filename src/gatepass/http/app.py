@@ -19,16 +19,16 @@ from gatepass.app.container import Container, open_container
 from gatepass.config import Settings, load_settings
 from gatepass.core.errors import GatepassError
 from gatepass.http.account.api import AccountApi
-from gatepass.http.admin_api import AdminApi
+from gatepass.http.admin import AdminApi
 from gatepass.http.console import Console
 from gatepass.http.context import Gate
 from gatepass.http.dialects import enabled_dialects
 from gatepass.http.forward_auth import ForwardAuth
+from gatepass.http.health import HealthApi
 from gatepass.http.middleware import EdgeMiddleware
 from gatepass.http.native import NativeApi
 from gatepass.http.oauth2 import OAuthApi
 from gatepass.http.openapi import Doc, Endpoint, build_openapi
-from gatepass.http.operations import OperationsApi
 from gatepass.http.wire import json_response
 from gatepass.observability.logs import configure_logging
 from gatepass.observability.metrics import HttpMetrics, process_exited
@@ -46,7 +46,7 @@ def surfaces(gate: Gate) -> list[Surface]:
     return [
         NativeApi(gate),
         AccountApi(gate),
-        OperationsApi(gate),
+        HealthApi(gate),
         OAuthApi(gate),
         ForwardAuth(gate, {dialect.name: dialect.refusal for dialect in dialects}),
         *dialects,

@@ -1,18 +1,46 @@
-"""One table from core errors to the native API's responses (`{"error", "error_description"}`).
+"""Core errors as HTTP answers: the one table lookup (`render_from`) every JSON surface uses,
+and the native API's table (`{"error", "error_description"}`).
 
-Where the wire code is a general one covering several causes (`invalid_token`,
-`invalid_grant`), the body adds `reason` with the core's specific code so that SDKs can raise a
-precise exception. Dialects render errors in their own modules; the OAuth surface reuses this
-table with RFC 6749 codes.
+A table maps core error classes, first match wins, to a status, a wire code and a fixed
+description (or the error's own). Where the wire code is a general one covering several
+causes (`invalid_token`, `invalid_grant`), the body adds `reason` with the core's specific code
+so that SDKs can raise a precise exception. The OAuth endpoints have their own table with RFC
+6749 codes (`http/oauth2/errors.py`); dialects render errors in their own modules.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gatepass.core import errors as e
 from gatepass.http.wire import NO_STORE, WireError
 
-# (status, wire code, fixed description or None for the error's own)
-_TABLE: list[tuple[type[e.GatepassError], int, str, str | None]] = [
+# (core error, status, wire code, fixed description or None for the error's own)
+Row = tuple[type[e.GatepassError], int, str, str | None]
+
+
+def render_from(table: Sequence[Row], error: e.GatepassError) -> tuple[int, dict[str, str]] | None:
+    """(status, body) of the first row the error is an instance of; None when none is."""
+    for kind, status, code, fixed in table:
+        if isinstance(error, kind):
+            body = {"error": code, "error_description": fixed or error.description}
+            if fixed is None and error.code != code:
+                body["reason"] = error.code  # e.g. refresh_reuse under invalid_grant
+            return status, body
+    return None
+
+
+def retry_after(error: e.GatepassError) -> dict[str, str]:
+    """When to try again: the limiter's wait, or a second for a store or upstream outage."""
+    wait = getattr(error, "retry_after", None)
+    if wait is not None:
+        return {"Retry-After": str(wait)}
+    if isinstance(error, e.StorageUnavailable | e.UpstreamUnavailable | e.MailUnavailable):
+        return {"Retry-After": "1"}
+    return {}
+
+
+_TABLE: list[Row] = [
     (e.InvalidRequest, 400, "invalid_request", None),
     (e.InvalidCredentials, 401, "invalid_credentials", "invalid credentials"),
     (e.InvalidScope, 400, "invalid_scope", None),
@@ -33,22 +61,15 @@ _TABLE: list[tuple[type[e.GatepassError], int, str, str | None]] = [
 
 def native_error(error: e.GatepassError) -> tuple[int, dict[str, str], dict[str, str]]:
     """(status, body, headers) for a core error on the native API."""
-    for kind, status, code, fixed in _TABLE:
-        if isinstance(error, kind):
-            body = {"error": code, "error_description": fixed or error.description}
-            if error.code != code and fixed is None:
-                body["reason"] = error.code
-            return status, body, _headers(error, code)
-    return 500, {"error": "server_error", "error_description": "unexpected error"}, {}
+    found = render_from(_TABLE, error)
+    if found is None:
+        return 500, {"error": "server_error", "error_description": "unexpected error"}, {}
+    status, body = found
+    return status, body, _headers(error, body["error"])
 
 
 def _headers(error: e.GatepassError, code: str) -> dict[str, str]:
-    headers = dict(NO_STORE)
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None:
-        headers["Retry-After"] = str(retry_after)
-    elif isinstance(error, e.StorageUnavailable | e.UpstreamUnavailable | e.MailUnavailable):
-        headers["Retry-After"] = "1"
+    headers = {**NO_STORE, **retry_after(error)}
     if code == "invalid_token":
         headers["WWW-Authenticate"] = (
             f'Bearer error="invalid_token", error_description="{error.description}"'

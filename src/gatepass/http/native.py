@@ -104,11 +104,6 @@ class JwksResponse(BaseModel):
     keys: list[dict[str, Any]]
 
 
-class HealthResponse(BaseModel):
-    status: str
-    checks: dict[str, str] | None = None
-
-
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -262,40 +257,6 @@ class NativeApi:
             auth.keys.ring.jwks(auth.clock.now()), 200, {"Cache-Control": "public, max-age=60"}
         )
 
-    async def healthz(self, request: Request) -> Response:
-        return json_response({"status": "ok"}, 200, {"Cache-Control": "no-store"})
-
-    async def readyz(self, request: Request) -> Response:
-        """Ready when the database answers, Redis answers (if configured) and a signing key
-        is loaded; otherwise 503 with the state of each check."""
-        runtime = self.gate.runtime
-        if runtime is None:
-            return json_response(
-                {"status": "starting", "checks": {}}, 503, {"Cache-Control": "no-store"}
-            )
-        checks = {"database": "ok"}
-        try:
-            await runtime.storage.ping()
-        except GatepassError:
-            checks["database"] = "unavailable"
-        if runtime.shared is not None and runtime.shared.ping_redis is not None:
-            try:
-                await runtime.shared.ping_redis()
-                checks["redis"] = "ok"
-            except GatepassError:
-                checks["redis"] = "unavailable"
-        try:
-            runtime.keys.ring.active  # noqa: B018  (raises when no key is loaded)
-            checks["signing_key"] = "ok"
-        except RuntimeError:
-            checks["signing_key"] = "missing"
-        ok = all(value == "ok" for value in checks.values())
-        return json_response(
-            {"status": "ready" if ok else "unavailable", "checks": checks},
-            200 if ok else 503,
-            {"Cache-Control": "no-store"},
-        )
-
     def endpoints(self) -> list[Endpoint]:
         token_ok = {200: Doc("Tokens issued", TokenResponse)}
         return [
@@ -346,24 +307,5 @@ class NativeApi:
                 "Public signing keys (JWKS)",
                 "keys",
                 responses={200: Doc("The key set", JwksResponse)},
-            ),
-            Endpoint(
-                "/healthz",
-                "GET",
-                self.healthz,
-                "The process is up",
-                "operations",
-                responses={200: Doc("Up", HealthResponse)},
-            ),
-            Endpoint(
-                "/readyz",
-                "GET",
-                self.readyz,
-                "Database, Redis (if configured) and signing key are usable",
-                "operations",
-                responses={
-                    200: Doc("Ready", HealthResponse),
-                    503: Doc("Not ready", HealthResponse),
-                },
             ),
         ]

@@ -168,18 +168,6 @@ def single_values(
     return result
 
 
-def string_field(data: Mapping[str, Any], name: str, *, max_length: int = 4096) -> str | None:
-    """A string member or None when absent/null; other types are a WireError."""
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise WireError(f"'{name}' must be a string")
-    if len(value) > max_length:
-        raise WireError(f"'{name}' is longer than {max_length} characters")
-    return value
-
-
 def bearer_token(
     request: Request, headers: Sequence[str] = ("authorization",), *, case_sensitive: bool = False
 ) -> str | None:

@@ -1,9 +1,11 @@
 """gatepass.verify: checking gatepass access tokens in the APIs they protect.
 
 For resource servers: it needs httpx and PyJWT, never gatepass's server side (no database, no
-configuration). `TokenVerifier` fetches and caches the issuer's JWKS and checks signature,
-issuer, audience, expiry with leeway, and scopes; `gatepass.verify.starlette` adds the
-Starlette/FastAPI dependency `require_scopes(...)`. See docs/verify.md.
+configuration). Its header screen, claim checks and key cache are `gatepass.jose`'s, the very
+code the server checks its own tokens with. `TokenVerifier` fetches and caches the issuer's
+JWKS and checks signature, issuer, audience, expiry with leeway, and scopes;
+`gatepass.verify.starlette` adds the Starlette/FastAPI dependency `require_scopes(...)`.
+See docs/verify.md.
 """
 
 from gatepass.verify.errors import (

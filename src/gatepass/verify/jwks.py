@@ -1,15 +1,15 @@
-"""The issuer's public keys, fetched over HTTP and cached.
+"""The issuer's public keys, fetched over HTTP (httpx) and cached.
 
 Keys are fetched on first use, again when the set is older than `max_age` (so withdrawn keys go
 away), and when a token names a `kid` the cache does not hold (a key rotation). Every fetch,
 whatever its reason, is at most one per `refetch_interval`: a stream of tokens with junk key ids
 costs the issuer one request per interval, not one per token. While a refetch fails the last
-good set stays in use.
+good set stays in use. The cache and its bound are `gatepass.jose.keyset`'s, the same as the
+server's for external identity providers; only the HTTP request is here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ import httpx
 import jwt
 from jwt.exceptions import PyJWTError
 
+from gatepass.jose.keyset import KeySetCache
 from gatepass.verify.errors import InvalidToken, JwksUnavailable
 
 ASYMMETRIC_ALGORITHMS = frozenset(
@@ -68,44 +69,37 @@ class JwksCache:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.jwks_uri = jwks_uri
-        self.refetch_interval = refetch_interval
-        self.max_age = max_age
         self.algorithms = algorithms & ASYMMETRIC_ALGORITHMS
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(timeout=timeout)
-        self._clock = clock
-        self._keys: dict[str, PublicKey] | None = None
-        self._fetched_at = float("-inf")
-        self._attempted_at = float("-inf")
-        self._lock = asyncio.Lock()
-        self.fetches = 0  # how many times the set was requested (for metrics and tests)
+        self._cache = KeySetCache(
+            self._fetch,
+            clock=clock,
+            max_age=max_age,
+            refetch_interval=refetch_interval,
+            keep_last_good_on=(httpx.HTTPError, ValueError),
+        )
+
+    @property
+    def refetch_interval(self) -> float:
+        return self._cache.refetch_interval
+
+    @property
+    def max_age(self) -> float:
+        return self._cache.max_age
+
+    @property
+    def fetches(self) -> int:
+        """How many times the set was requested (for metrics and tests)."""
+        return self._cache.fetches
 
     async def key(self, kid: str) -> PublicKey:
-        if self._keys is None or self._clock() - self._fetched_at >= self.max_age:
-            await self._refetch()
-        key = self._keys.get(kid) if self._keys is not None else None
+        key = await self._cache.key(kid)
         if key is None:
-            await self._refetch()
-            key = self._keys.get(kid) if self._keys is not None else None
-        if key is None:
-            if self._keys is None:
+            if self._cache.keys is None:
                 raise JwksUnavailable()
             raise InvalidToken("the token was signed with an unknown key")
         return key
-
-    async def _refetch(self) -> None:
-        async with self._lock:
-            now = self._clock()
-            if now - self._attempted_at < self.refetch_interval:
-                return  # fetched (or tried) a moment ago: never more than one per interval
-            self._attempted_at = now
-            self.fetches += 1
-            try:
-                keys = await self._fetch()
-            except (httpx.HTTPError, ValueError):
-                return  # keep the last good set; callers see unknown keys or JwksUnavailable
-            self._keys = keys
-            self._fetched_at = now
 
     async def _fetch(self) -> dict[str, PublicKey]:
         response = await self._http.get(self.jwks_uri, headers={"Accept": "application/json"})

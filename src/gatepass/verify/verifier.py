@@ -17,26 +17,32 @@ import hmac
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
 import httpx
-import jwt
-from jwt.exceptions import PyJWTError
 
-from gatepass.verify.errors import ExpiredToken, InsufficientScope, InvalidToken
+from gatepass.jose.claims import check_audience, check_issuer, check_lifetime, check_subject
+from gatepass.jose.header import OWN_TOKENS, pinned_algorithm, screen_header, verified_claims
+from gatepass.jose.refusal import Reason, Refused
+from gatepass.verify.errors import ExpiredToken, InsufficientScope, InvalidToken, VerificationError
 from gatepass.verify.jwks import ASYMMETRIC_ALGORITHMS, JwksCache
 
-MAX_TOKEN_BYTES = 8192
+MAX_TOKEN_BYTES = OWN_TOKENS.max_bytes
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
-_FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256", "crit"})
-_SIGNATURE_ONLY = {
-    "verify_signature": True,
-    "verify_exp": False,
-    "verify_nbf": False,
-    "verify_iat": False,
-    "verify_aud": False,
-    "verify_iss": False,
-    "require": [],
+# The words of each refusal, as API owners have always seen them (WWW-Authenticate
+# error_description); the checks are gatepass.jose's, the same as the server's.
+_WORDING = {
+    Reason.MALFORMED: "the token is malformed",
+    Reason.KEY_MATERIAL: "the token header names key material",
+    Reason.ALGORITHM: "the token's algorithm does not match its key",
+    Reason.SIGNATURE: "the token signature is invalid",
+    Reason.ISSUER: "the token was issued by someone else",
+    Reason.AUDIENCE: "the token is meant for another audience",
+    Reason.EXP_INVALID: "the token lacks a valid exp",
+    Reason.IAT_INVALID: "the token was issued in the future",
+    Reason.NOT_YET_VALID: "the token is not valid yet",
+    Reason.ISSUED_IN_FUTURE: "the token was issued in the future",
+    Reason.SUBJECT: "the token lacks a subject",
 }
 
 
@@ -113,44 +119,26 @@ class TokenVerifier:
     ) -> AccessToken:
         """The verified token; `audience` overrides the verifier's for this call (an API
         serving two registered URIs)."""
-        header = _header(token)
-        key = await self.jwks.key(header["kid"])
-        if header.get("alg") != key.alg or key.alg not in self.algorithms:
-            raise InvalidToken("the token's algorithm does not match its key")
         try:
-            claims = jwt.decode(
-                token,
-                key.key,
-                algorithms=[key.alg],
-                options=_SIGNATURE_ONLY,  # type: ignore[arg-type]
-            )
-        except PyJWTError:
-            raise InvalidToken("the token signature is invalid") from None
-        self._check_claims(claims, csrf, audience or self.audience)
+            header = _header(token)
+            key = await self.jwks.key(header["kid"])
+            alg = pinned_algorithm(header, {key.alg} & self.algorithms)
+            claims = verified_claims(token, key.key, alg)
+            self._check_claims(claims, csrf, audience or self.audience)
+        except Refused as refused:
+            raise _refusal(refused) from None
         missing = frozenset(required_scopes) - AccessToken(claims).scopes
         if missing:
             raise InsufficientScope(missing)
         return AccessToken(claims)
 
     def _check_claims(self, claims: dict[str, Any], csrf: str | None, audience: str) -> None:
-        now = self.clock()
-        if claims.get("iss") != self.issuer:
-            raise InvalidToken("the token was issued by someone else")
-        if not _audience_matches(claims.get("aud"), audience):
-            raise InvalidToken("the token is meant for another audience")
+        check_issuer(claims, self.issuer)
+        check_audience(claims, (audience,))
         if claims.get("token_use", "access") != "access":
             raise InvalidToken("not an access token")
-        exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
-        if not _is_number(exp):
-            raise InvalidToken("the token lacks a valid exp")
-        if now >= exp + self.leeway:
-            raise ExpiredToken()
-        if nbf is not None and (not _is_number(nbf) or now + self.leeway < nbf):
-            raise InvalidToken("the token is not valid yet")
-        if iat is not None and (not _is_number(iat) or iat > now + self.leeway):
-            raise InvalidToken("the token was issued in the future")
-        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
-            raise InvalidToken("the token lacks a subject")
+        check_lifetime(claims, now=self.clock(), leeway=self.leeway, require_iat=False)
+        check_subject(claims)
         bound = claims.get("csrf")
         if bound is not None and (
             csrf is None or not hmac.compare_digest(str(bound).encode(), csrf.encode())
@@ -162,14 +150,7 @@ class TokenVerifier:
 
 
 def _header(token: str) -> dict[str, Any]:
-    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_BYTES:
-        raise InvalidToken("the token is malformed")
-    try:
-        header = jwt.get_unverified_header(token)
-    except PyJWTError:
-        raise InvalidToken("the token is malformed") from None
-    if _FORBIDDEN_HEADERS & header.keys():
-        raise InvalidToken("the token header names key material")
+    header = screen_header(token, OWN_TOKENS)
     if str(header.get("typ", "")).lower() not in ACCESS_TOKEN_TYPES:
         raise InvalidToken("not an access token (typ must be at+jwt)")
     if not isinstance(header.get("kid"), str) or not header["kid"]:
@@ -177,13 +158,7 @@ def _header(token: str) -> dict[str, Any]:
     return header
 
 
-def _is_number(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _audience_matches(aud: object, expected: str) -> bool:
-    if isinstance(aud, str):
-        return hmac.compare_digest(aud.encode(), expected.encode())  # any text, not only ASCII
-    if isinstance(aud, list):
-        return any(isinstance(item, str) and item == expected for item in aud)
-    return False
+def _refusal(refused: Refused) -> VerificationError:
+    if refused.reason is Reason.EXPIRED:
+        return ExpiredToken()
+    return InvalidToken(_WORDING[refused.reason])

@@ -1,4 +1,10 @@
-"""SqlStorage: every storage protocol over one SQLAlchemy async engine."""
+"""SqlStorage: every storage protocol over one SQLAlchemy async engine.
+
+Over 500 lines because the stores of orgs, roles, users, clients, API keys, sessions and
+signing keys share one engine, one change-stamp cache (`changes.py`) and its cached lookups;
+the stores that stand alone are mixins in their own modules (`external.py`, `resources.py`,
+`audit.py`).
+"""
 
 from __future__ import annotations
 

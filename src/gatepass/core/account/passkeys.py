@@ -47,6 +47,9 @@ from webauthn.helpers.structs import (
 
 from gatepass.core.account.links import SingleUse
 from gatepass.core.account.records import LinkPurpose, Passkey
+from gatepass.core.audit import AuditTrail
+from gatepass.core.clock import Clock
+from gatepass.core.credentials import SecretDigester
 from gatepass.core.errors import (
     AccountDisabled,
     GatepassError,
@@ -55,9 +58,8 @@ from gatepass.core.errors import (
     InvalidRequest,
     NotFound,
 )
-from gatepass.core.models import AuditEvent, RequestContext, User
-from gatepass.core.ports import AccountStore
-from gatepass.core.service import AuthService
+from gatepass.core.models import RequestContext, User
+from gatepass.core.ports import AccountStore, LoginLimiter, UserStore
 
 CEREMONY_TTL = 300.0
 TIMEOUT_MS = 120_000
@@ -96,12 +98,24 @@ class Assertion:
 
 
 class PasskeyService:
-    def __init__(self, *, auth: AuthService, store: AccountStore, rp: RelyingParty) -> None:
-        self.auth = auth
+    def __init__(
+        self,
+        *,
+        users: UserStore,
+        store: AccountStore,
+        digester: SecretDigester,
+        limiter: LoginLimiter,
+        audit: AuditTrail,
+        clock: Clock,
+        rp: RelyingParty,
+    ) -> None:
+        self.users = users
         self.store = store
+        self.limiter = limiter
+        self.audit = audit
         self.rp = rp
-        self.clock = auth.clock
-        self.ceremonies = SingleUse(store, auth.digester, auth.clock)
+        self.clock = clock
+        self.ceremonies = SingleUse(store, digester, clock)
 
     # ------------------------------------------------------------ registration
 
@@ -200,14 +214,14 @@ class PasskeyService:
         must be (None: a passwordless one). Every refusal is InvalidCredentials, counted by
         the login limiter against the credential and the client address."""
         throttle = "passkey:" + str(credential.get("id", ""))[:128]
-        await self.auth.limiter.check(throttle, ctx.ip)
+        await self.limiter.check(throttle, ctx.ip)
         try:
             token = await self.ceremonies.spend(LinkPurpose.PASSKEY_AUTHENTICATION, state)
             if token.user_id != user_id:
                 raise InvalidLink()
             return await self._verify_assertion(token.data or "{}", credential, user_id)
         except (InvalidCredentials, InvalidLink) as error:
-            await self.auth.limiter.failure(throttle, ctx.ip)
+            await self.limiter.failure(throttle, ctx.ip)
             await self._audit("passkey.authenticate", "failure", None, ctx, error.code)
             raise InvalidCredentials() from None
 
@@ -244,7 +258,7 @@ class PasskeyService:
             now=self.clock.now(),
         ):
             raise InvalidCredentials()  # another sign-in used this counter value first
-        user = await self.auth.storage.get_user(passkey.user_id)
+        user = await self.users.get_user(passkey.user_id)
         if user is None:
             raise InvalidCredentials()
         if user.disabled:
@@ -304,21 +318,7 @@ class PasskeyService:
         recorded = dict(details or {})
         if reason:
             recorded["reason"] = reason
-        if ctx.request_id:
-            recorded["request_id"] = ctx.request_id
-        await self.auth.storage.audit.record(
-            AuditEvent(
-                at=self.clock.now(),
-                event=event,
-                outcome=outcome,
-                actor=actor,
-                target=actor,
-                ip=ctx.ip,
-                user_agent=(ctx.user_agent or "")[:256] or None,
-                surface=ctx.surface,
-                details=recorded,
-            )
-        )
+        await self.audit.record(event, outcome, actor, ctx, target=actor, details=recorded)
 
 
 def clean_name(name: str | None) -> str:

@@ -18,6 +18,9 @@ from gatepass.core.account.background import Background
 from gatepass.core.account.links import SingleUse
 from gatepass.core.account.records import LinkPurpose
 from gatepass.core.admin import AdminService, check_password
+from gatepass.core.audit import AuditTrail
+from gatepass.core.clock import Clock
+from gatepass.core.credentials import SecretDigester
 from gatepass.core.errors import (
     Conflict,
     GatepassError,
@@ -27,9 +30,11 @@ from gatepass.core.errors import (
     MailUnavailable,
     NotFound,
 )
-from gatepass.core.models import AuditEvent, PrincipalKind, RequestContext, Session, User
-from gatepass.core.ports import AccountStore, LoginLimiter, Mailer, SessionQuery
-from gatepass.core.service import AuthService
+from gatepass.core.models import PrincipalKind, RequestContext, Session, User
+from gatepass.core.passwords import HashingPool
+from gatepass.core.ports import AccountStore, LoginLimiter, Mailer, SessionQuery, Storage
+from gatepass.core.principals import Principals
+from gatepass.core.sessions import Sessions
 from gatepass.core.text import recordable
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
@@ -67,22 +72,33 @@ class AccountService:
     def __init__(
         self,
         *,
-        auth: AuthService,
-        admin: AdminService,
+        storage: Storage,
         store: AccountStore,
-        mailer: Mailer | None,
+        hashing: HashingPool,
+        digester: SecretDigester,
+        limiter: LoginLimiter,
         mail_limiter: LoginLimiter,
+        sessions: Sessions,
+        principals: Principals,
+        audit: AuditTrail,
+        admin: AdminService,
+        mailer: Mailer | None,
         config: AccountConfig,
+        clock: Clock,
         background: Background | None = None,
     ) -> None:
-        self.auth = auth
-        self.admin = admin
-        self.storage = auth.storage
-        self.mailer = mailer
+        self.storage = storage
+        self.hashing = hashing
+        self.limiter = limiter
         self.mail_limiter = mail_limiter
+        self.sessions = sessions
+        self.principals = principals
+        self.audit = audit
+        self.admin = admin
+        self.mailer = mailer
         self.config = config
-        self.clock = auth.clock
-        self.links = SingleUse(store, auth.digester, auth.clock)
+        self.clock = clock
+        self.links = SingleUse(store, digester, clock)
         self.background = background or Background()
 
     def link(self, page: str, secret: str) -> str:
@@ -139,7 +155,7 @@ class AccountService:
     async def reset_password(self, secret: str, password: str, ctx: RequestContext) -> int:
         """Set a new password with a reset link; every session of the user ends. Returns the
         number of sessions ended."""
-        new_hash = await self.auth.hashing.hash(check_password(password))
+        new_hash = await self.hashing.hash(check_password(password))
         try:
             user = await self._link_user(LinkPurpose.PASSWORD_RESET, secret, spend=True)
         except InvalidLink as error:
@@ -149,7 +165,7 @@ class AccountService:
         await self.links.store.spend_account_tokens_of(
             user.id, LinkPurpose.PASSWORD_RESET, self.clock.now()
         )
-        ended = await self.auth.revoke_principal(PrincipalKind.USER, user.id, "password_reset")
+        ended = await self.sessions.revoke_principal(PrincipalKind.USER, user.id, "password_reset")
         await self._audit(
             "password.reset",
             "success",
@@ -210,7 +226,7 @@ class AccountService:
 
     async def accept_invitation(self, secret: str, password: str, ctx: RequestContext) -> User:
         """Choose the first password with an invitation link; the address is then verified."""
-        new_hash = await self.auth.hashing.hash(check_password(password))
+        new_hash = await self.hashing.hash(check_password(password))
         try:
             user = await self._link_user(LinkPurpose.INVITATION, secret, spend=True)
         except InvalidLink as error:
@@ -268,7 +284,7 @@ class AccountService:
             raise
         user = user.evolve(verified_email=user.email, updated_at=self.clock.now())
         await self.storage.update_user(user)
-        self.auth.invalidate_cached(PrincipalKind.USER, user.id)
+        self.principals.invalidate_cached(PrincipalKind.USER, user.id)
         await self._audit("email.verify", "success", user.username, ctx, user.username)
         return user
 
@@ -287,22 +303,22 @@ class AccountService:
         """Change the password, the current one required (throttled as a login is); with
         `end_other_sessions`, every session but `current_session` ends. Returns how many."""
         throttle = "password-change:" + user_id
-        await self.auth.limiter.check(throttle, ctx.ip)
+        await self.limiter.check(throttle, ctx.ip)
         user = await self._user(user_id)
-        outcome = await self.auth.hashing.verify(user.password_hash, current)
+        outcome = await self.hashing.verify(user.password_hash, current)
         if not outcome.ok:
-            await self.auth.limiter.failure(throttle, ctx.ip)
+            await self.limiter.failure(throttle, ctx.ip)
             await self._audit(
                 "password.change", "failure", user.username, ctx, user.username, "invalid_password"
             )
             raise InvalidCredentials("the current password is wrong")
-        await self.auth.limiter.success(throttle, ctx.ip)
-        new_hash = await self.auth.hashing.hash(check_password(new))
+        await self.limiter.success(throttle, ctx.ip)
+        new_hash = await self.hashing.hash(check_password(new))
         user = await self._set_password(user, new_hash, proven_email=None)
         ended = 0
         if end_other_sessions:
             for session in await self.own_sessions(user.id):
-                if session.id != current_session and await self.auth.revoke_session(
+                if session.id != current_session and await self.sessions.revoke_session(
                     session.id, "password_changed", ctx, actor=user.username
                 ):
                     ended += 1
@@ -332,7 +348,7 @@ class AccountService:
             or not session.active_at(self.clock.now())
         ):
             raise NotFound("no such session")
-        await self.auth.revoke_session(session_id, "ended_by_user", ctx, actor=session.subject)
+        await self.sessions.revoke_session(session_id, "ended_by_user", ctx, actor=session.subject)
 
     # ------------------------------------------------------------ helpers
 
@@ -356,7 +372,7 @@ class AccountService:
             changes["verified_email"] = user.email
         user = user.evolve(**changes)
         await self.storage.update_user(user)
-        self.auth.invalidate_cached(PrincipalKind.USER, user.id)
+        self.principals.invalidate_cached(PrincipalKind.USER, user.id)
         return user
 
     async def _mail(self, to: str, template: str, values: Mapping[str, Any]) -> None:
@@ -377,18 +393,6 @@ class AccountService:
         recorded: dict[str, Any] = dict(details or {})
         if reason is not None:
             recorded["reason"] = reason
-        if ctx.request_id:
-            recorded["request_id"] = ctx.request_id
-        await self.storage.audit.record(
-            AuditEvent(
-                at=self.clock.now(),
-                event=event,
-                outcome=outcome,
-                actor=actor,
-                target=target[:256] if target else None,
-                ip=ctx.ip,
-                user_agent=(ctx.user_agent or "")[:256] or None,
-                surface=ctx.surface,
-                details=recorded,
-            )
+        await self.audit.record(
+            event, outcome, actor, ctx, target=target[:256] if target else None, details=recorded
         )

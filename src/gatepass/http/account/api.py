@@ -191,7 +191,7 @@ class AccountApi:
         principal, session = await auth.principal_for(verified)
         if principal.kind is not PrincipalKind.USER:
             raise InvalidToken("this token does not speak for a user")
-        user = await auth.storage.get_user(principal.id)
+        user = await self.gate.ready.storage.get_user(principal.id)
         if user is None or user.disabled:
             raise TokenRevoked()
         return user, session.id if session else None
@@ -295,7 +295,7 @@ class AccountApi:
             body.state, body.credential, ctx, user_id=None
         )
         issued = await runtime.auth.login_principal(
-            await runtime.auth.user_principal(assertion.user),
+            await runtime.auth.principals.of_user(assertion.user),
             scope=body.scope,
             profile=NATIVE,
             ctx=ctx,

@@ -12,14 +12,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from gatepass.app.profiles import CONSOLE
 from gatepass.core.errors import GatepassError, InsufficientScope, InvalidToken
-from gatepass.core.policies import ADMIN_SCOPE, require
+from gatepass.core.scopes import ADMIN_SCOPE, require
 from gatepass.http.console.render import Renderer
 from gatepass.http.console.session import (
     SESSION_COOKIE,
@@ -245,3 +245,17 @@ class ConsoleBase:
             carried=[(name, session.form.get(name)) for name in carry],
             cancel=cancel,
         )
+
+
+def user_page(name: str) -> str:
+    return "/console/users/" + quote(name, safe="@+")
+
+
+def client_page(client_id: str) -> str:
+    return "/console/clients/" + quote(client_id, safe="")
+
+
+def back_to(form: Form, default: str) -> str:
+    """Where to return after an action started from another page (a user's page)."""
+    back = form.get("back")
+    return back if back.startswith("/console/users/") and "?" not in back else default

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from gatepass.core.errors import Conflict, GatepassError, InvalidRequest, NotFound
 from gatepass.core.models import Role
-from gatepass.core.policies import ADMIN_SCOPE
+from gatepass.core.scopes import ADMIN_SCOPE
 from gatepass.core.text import clip
 from gatepass.http.console.base import (
     PAGE_SIZE,

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 from starlette.responses import HTMLResponse, Response
 
+from gatepass import views
 from gatepass.core.dashboard import DashboardFigures
 from gatepass.core.text import clip, clip_words
 
@@ -68,10 +69,8 @@ def detail(value: Any) -> str:
 
 
 def iso(epoch: float | None) -> str:
-    if epoch is None:
-        return ""
-    moment = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    """A time on a page: the views' ISO 8601 form, or nothing."""
+    return views.iso(epoch) or ""
 
 
 @dataclass(frozen=True, slots=True)

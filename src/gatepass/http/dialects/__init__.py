@@ -1,8 +1,8 @@
 """The five login dialects: existing products' login APIs reproduced on the wire.
 
 Each module is a thin adapter (parse -> one core call -> render) holding that dialect's exact
-wire strings and nothing else; `../shared/dialects.md` is the contract. `enabled_dialects`
-builds the surfaces switched on by `GATEPASS_DIALECTS`.
+wire strings and nothing else; `docs/dialects/` (a page per dialect) is the contract.
+`enabled_dialects` builds the surfaces switched on by `GATEPASS_DIALECTS`.
 """
 
 from __future__ import annotations

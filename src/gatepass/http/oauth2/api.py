@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatepass.app.profiles import OAUTH_PROFILES
 from gatepass.core.errors import GatepassError
 from gatepass.core.models import IssuedTokens
 from gatepass.core.oauth import ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE, OAuthService, TokenRequest
@@ -172,14 +171,10 @@ class OAuthApi:
         self.limit = settings.max_body_bytes
         self.proxies = settings.trusted_proxies
         self.metadata = server_metadata(settings.issuer)
-        self._service: OAuthService | None = None
 
     @property
     def oauth(self) -> OAuthService:
-        auth = self.gate.auth
-        if self._service is None or self._service.auth is not auth:
-            self._service = OAuthService(auth, OAUTH_PROFILES)
-        return self._service
+        return self.gate.ready.oauth
 
     async def _form(self, request: Request) -> tuple[dict[str, str], list[str]]:
         """The parameters (empty ones count as absent), and the `resource` values apart."""

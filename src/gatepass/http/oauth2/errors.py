@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from gatepass.core import errors as e
 from gatepass.core.oauth import InvalidClient, UnauthorizedClient, UnsupportedGrantType
+from gatepass.http.errors import Row, render_from, retry_after
 from gatepass.http.wire import NO_STORE, WireError
 
 BASIC_CHALLENGE = 'Basic realm="gatepass", charset="UTF-8"'
 
 # (core error, status, RFC 6749 code, fixed description or None for the error's own)
-_TABLE: list[tuple[type[e.GatepassError], int, str, str | None]] = [
+_TABLE: list[Row] = [
     (InvalidClient, 401, "invalid_client", "client authentication failed"),
     (e.InvalidCredentials, 400, "invalid_grant", "invalid resource owner credentials"),
     (UnauthorizedClient, 400, "unauthorized_client", None),
@@ -35,25 +36,19 @@ _TABLE: list[tuple[type[e.GatepassError], int, str, str | None]] = [
 
 def oauth_error(error: e.GatepassError) -> tuple[int, dict[str, str], dict[str, str]]:
     """(status, body, headers) of a core error on the OAuth endpoints."""
-    for kind, status, code, fixed in _TABLE:
-        if isinstance(error, kind):
-            body = {"error": code, "error_description": fixed or error.description}
-            if fixed is None and error.code != code:
-                body["reason"] = error.code  # e.g. refresh_reuse, as on the native API
-            return status, body, _headers(error, code)
-    return 500, {"error": "server_error", "error_description": "unexpected error"}, dict(NO_STORE)
+    found = render_from(_TABLE, error)
+    if found is None:
+        body = {"error": "server_error", "error_description": "unexpected error"}
+        return 500, body, dict(NO_STORE)
+    status, body = found
+    return status, body, _headers(error, body["error"])
 
 
 def _headers(error: e.GatepassError, code: str) -> dict[str, str]:
     headers = dict(NO_STORE)
     if code == "invalid_client":
         headers["WWW-Authenticate"] = BASIC_CHALLENGE
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None:
-        headers["Retry-After"] = str(retry_after)
-    elif isinstance(error, e.StorageUnavailable | e.UpstreamUnavailable):
-        headers["Retry-After"] = "1"
-    return headers
+    return {**headers, **retry_after(error)}
 
 
 def oauth_wire_error(error: WireError) -> tuple[int, dict[str, str], dict[str, str]]:

@@ -1,4 +1,5 @@
-"""`/metrics`: Prometheus exposition, optionally behind a scrape token.
+"""Health and operations: `/healthz` (the process is up), `/readyz` (database, Redis and a
+signing key usable) and `/metrics` (Prometheus exposition, optionally behind a scrape token).
 
 The active-session count is the one value that costs a query; it is cached for a few seconds
 so that several scrapers (or a scrape storm) cost at most one query per interval.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hmac
 import time
 
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,12 +23,51 @@ from gatepass.observability.metrics import render
 SESSION_COUNT_TTL = 10.0
 
 
-class OperationsApi:
+class HealthResponse(BaseModel):
+    status: str
+    checks: dict[str, str] | None = None
+
+
+class HealthApi:
     def __init__(self, gate: Gate) -> None:
         self.gate = gate
         token = gate.settings.metrics_token
         self._expected = f"Bearer {token}".encode() if token else None
         self._sessions: tuple[float, int | None] = (0.0, None)
+
+    async def healthz(self, request: Request) -> Response:
+        return json_response({"status": "ok"}, 200, {"Cache-Control": "no-store"})
+
+    async def readyz(self, request: Request) -> Response:
+        """Ready when the database answers, Redis answers (if configured) and a signing key
+        is loaded; otherwise 503 with the state of each check."""
+        runtime = self.gate.runtime
+        if runtime is None:
+            return json_response(
+                {"status": "starting", "checks": {}}, 503, {"Cache-Control": "no-store"}
+            )
+        checks = {"database": "ok"}
+        try:
+            await runtime.storage.ping()
+        except GatepassError:
+            checks["database"] = "unavailable"
+        if runtime.shared is not None and runtime.shared.ping_redis is not None:
+            try:
+                await runtime.shared.ping_redis()
+                checks["redis"] = "ok"
+            except GatepassError:
+                checks["redis"] = "unavailable"
+        try:
+            runtime.keys.ring.active  # noqa: B018  (raises when no key is loaded)
+            checks["signing_key"] = "ok"
+        except RuntimeError:
+            checks["signing_key"] = "missing"
+        ok = all(value == "ok" for value in checks.values())
+        return json_response(
+            {"status": "ready" if ok else "unavailable", "checks": checks},
+            200 if ok else 503,
+            {"Cache-Control": "no-store"},
+        )
 
     async def metrics(self, request: Request) -> Response:
         if self._expected is not None:
@@ -56,9 +97,31 @@ class OperationsApi:
         return count
 
     def endpoints(self) -> list[Endpoint]:
+        health = [
+            Endpoint(
+                "/healthz",
+                "GET",
+                self.healthz,
+                "The process is up",
+                "operations",
+                responses={200: Doc("Up", HealthResponse)},
+            ),
+            Endpoint(
+                "/readyz",
+                "GET",
+                self.readyz,
+                "Database, Redis (if configured) and signing key are usable",
+                "operations",
+                responses={
+                    200: Doc("Ready", HealthResponse),
+                    503: Doc("Not ready", HealthResponse),
+                },
+            ),
+        ]
         if not self.gate.settings.metrics_enabled:
-            return []
+            return health
         return [
+            *health,
             Endpoint(
                 "/metrics",
                 "GET",
@@ -67,5 +130,5 @@ class OperationsApi:
                 "operations",
                 responses={200: Doc("Prometheus text format"), 401: Doc("Scrape token needed")},
                 documented=False,  # text/plain, not JSON: described in docs/operations.md
-            )
+            ),
         ]
