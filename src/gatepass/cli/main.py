@@ -19,6 +19,7 @@ from gatepass.cli import (
     audit,
     backup,
     clients,
+    invitations,
     issuers,
     keys,
     login,
@@ -67,6 +68,7 @@ sessions.register(app)
 audit.register(app)
 tokens.register(app)
 issuers.register(app, users.user_app)
+invitations.register(users.user_app)
 resources.register(app)
 ops.register(app)
 backup.register(app)
