@@ -323,7 +323,7 @@ class PasskeyService:
 
 def clean_name(name: str | None) -> str:
     """A passkey's label: printable, one line, at most MAX_NAME characters."""
-    text = " ".join("".join(ch for ch in (name or "") if ch.isprintable()).split())
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in name or "").split())
     return text[:MAX_NAME]
 
 
