@@ -317,8 +317,13 @@ async def test_key_rotation_keeps_old_tokens_valid_and_publishes_both(client, ma
         me = await client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200
     jwks = (await client.get("/.well-known/jwks.json")).json()
-    assert [key["kid"] for key in jwks["keys"]] == [new_key.kid, old_kid]
-    assert all(set(key) == {"kty", "crv", "x", "y", "kid", "alg", "use"} for key in jwks["keys"])
+    es256 = [key for key in jwks["keys"] if key["alg"] == "ES256"]
+    assert [key["kid"] for key in es256] == [new_key.kid, old_kid]
+    assert all(set(key) == {"kty", "crv", "x", "y", "kid", "alg", "use"} for key in es256)
+    # The ID token keys (issue 17) rotate with them: the new one and the retired one.
+    rs256 = [key for key in jwks["keys"] if key["alg"] == "RS256"]
+    assert len(rs256) == 2
+    assert all(set(key) == {"kty", "n", "e", "kid", "alg", "use"} for key in rs256)
 
 
 async def test_retired_key_leaves_the_jwks_after_its_tokens_expired(client, runtime, clock):
@@ -328,7 +333,9 @@ async def test_retired_key_leaves_the_jwks_after_its_tokens_expired(client, runt
     await runtime.keys.load()
     kids = [key["kid"] for key in (await client.get("/.well-known/jwks.json")).json()["keys"]]
     assert old_kid not in kids
-    assert kids == [runtime.keys.ring.active.kid]
+    id_token_key = runtime.keys.ring.active_for("RS256")
+    assert id_token_key is not None
+    assert kids == [runtime.keys.ring.active.kid, id_token_key.kid]
 
 
 # ---------------------------------------------------------------- passwords

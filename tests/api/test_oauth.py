@@ -244,11 +244,18 @@ async def test_only_post_is_allowed(client):
 
 async def test_unknown_grant_type_is_unsupported(client, oauth_client):
     creds = await oauth_client()
-    response = await token(client, {"grant_type": "authorization_code", "code": "x"}, creds)
+    response = await token(client, {"grant_type": "implicit", "code": "x"}, creds)
     assert response.status_code == 400
     assert response.json() == {
         "error": "unsupported_grant_type",
-        "error_description": "unsupported grant type 'authorization_code'",
+        "error_description": "unsupported grant type 'implicit'",
+    }
+    # authorization_code is supported (issue 17), but only for clients registered for it.
+    response = await token(client, {"grant_type": "authorization_code", "code": "x"}, creds)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "unauthorized_client",
+        "error_description": "the client is not allowed the authorization_code grant",
     }
 
 

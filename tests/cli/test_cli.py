@@ -225,10 +225,15 @@ def test_keys_sessions_audit_and_tokens(home):
     cli("init")
     password = cli_json("user", "add", "alice", "--generate-password")["password"]
     issued = login("login_password", "alice", password)
-    first_kid = cli_json("keys", "list")[0]["kid"]
+    first = {k["alg"]: k["kid"] for k in cli_json("keys", "list")}
     rotated = cli_json("keys", "rotate")
-    kinds = {k["kid"]: k["status"] for k in cli_json("keys", "list")}
-    assert kinds == {first_kid: "retired", rotated["kid"]: "active"}
+    listed = cli_json("keys", "list")
+    kinds = {k["kid"]: k["status"] for k in listed if k["alg"] == "ES256"}
+    assert kinds == {first["ES256"]: "retired", rotated["kid"]: "active"}
+    # The ID token key (issue 17) is rotated with it.
+    id_keys = {k["kid"]: k["status"] for k in listed if k["alg"] == "RS256"}
+    assert id_keys[first["RS256"]] == "retired"
+    assert sorted(id_keys.values()) == ["active", "retired"]
 
     verified = cli_json("token", "verify", issued.access_token)
     assert verified["verified"] is True
@@ -371,8 +376,8 @@ def test_client_grants(home):
     )
     unknown = cli("client", "add", "x", "--grant", "implicit", ok=False)
     assert unknown.output.strip() == (
-        "error: unknown grant type(s) implicit; choose from client_credentials, password, "
-        "refresh_token, token-exchange, jwt-bearer"
+        "error: unknown grant type(s) implicit; choose from authorization_code, "
+        "client_credentials, password, refresh_token, token-exchange, jwt-bearer"
     )
     events = cli_json("audit", "--event", "admin.client.")
     assert events[-1]["details"]["grant_types"] == ["client_credentials"]

@@ -151,10 +151,11 @@ def test_sqlite_export_imports_into_postgresql_with_identical_logins(
         "users": 2,
         "clients": 1,
         "api_keys": 1,
-        "signing_keys": 2,
+        "signing_keys": 4,  # two rotations of the access token key and the ID token key
         "trusted_issuers": 1,
         "external_identities": 1,
         "resources": 1,
+        "consents": 0,
         "passkeys": 0,
     }
     # secrets stay secret: no plaintext credential is in the document
@@ -180,7 +181,7 @@ def test_sqlite_export_imports_into_postgresql_with_identical_logins(
     keys = ("principals", "kids", "active_kid", "external", "issuers", "resource token")
     for key in (*keys, "instance_id"):
         assert on_postgres[key] == on_sqlite[key], key
-    assert len(on_sqlite["kids"]) == 2
+    assert len(on_sqlite["kids"]) == 4
     # a token signed before the move is still good after it
     assert asyncio.run(_verify_elsewhere(on_sqlite["token"])) == on_sqlite["principals"][0][1]
 
@@ -197,7 +198,7 @@ def test_import_refuses_a_non_empty_database_unless_told_to_replace(source, pg, 
     cli("init")  # a signing key and nothing else
     refused = cli("import", str(export), code=1)
     assert refused.output == (
-        "error: the target database is not empty (1 signing_keys): import into a new "
+        "error: the target database is not empty (2 signing_keys): import into a new "
         "database, or pass --replace to delete what is there first\n"
     )
     cli("import", str(export), "--replace")

@@ -27,6 +27,7 @@ from gatepass.adapters.sql.migrate import current_revision, head_revision, migra
 from gatepass.adapters.sql.storage import SqlStorage, open_storage
 from gatepass.adapters.throttle import ThrottlePolicy
 from gatepass.app.backends import SharedState, open_shared_state
+from gatepass.app.oidc import oidc_config
 from gatepass.app.profiles import OAUTH_PROFILES, build_profiles
 from gatepass.config import IssuerConfig, Settings, issuer_domain
 from gatepass.core.account.background import Background
@@ -49,6 +50,7 @@ from gatepass.core.oauth import GrantServices, OAuthService
 from gatepass.core.oauth.clients import ClientAuthenticator
 from gatepass.core.oauth.introspection import Introspection
 from gatepass.core.oauth.revocation import Revocation
+from gatepass.core.oidc.service import OidcConfig, OidcService
 from gatepass.core.passwords import Argon2Profile, HashingPool, PasswordHasher
 from gatepass.core.ports import AccountStore, Denylist, LoginLimiter, Mailer, Storage
 from gatepass.core.principals import Principals
@@ -79,6 +81,7 @@ class Container:
     auth: AuthService
     admin: AdminService
     oauth: OAuthService
+    oidc: OidcService
     account: AccountService
     passkeys: PasskeyService
     clock: Clock
@@ -298,6 +301,7 @@ async def _assemble(
         # Its own copy, as before: a test may add a profile to the running core.
         profiles=dict(profiles),
         external=external,
+        oidc_config=oidc_config(settings),
     )
     instance_id = await storage.get_meta(INSTANCE_ID)
     if instance_id is None:
@@ -317,6 +321,7 @@ async def _assemble(
         auth=core.auth,
         admin=core.admin,
         oauth=core.oauth,
+        oidc=core.oidc,
         account=wire_account(
             settings,
             core,
@@ -351,6 +356,7 @@ class Core:
     auth: AuthService
     admin: AdminService
     oauth: OAuthService
+    oidc: OidcService
 
 
 def wire_core(
@@ -365,6 +371,7 @@ def wire_core(
     config: CoreConfig,
     profiles: dict[str, TokenProfile],
     external: ExternalIdentities | None,
+    oidc_config: OidcConfig,
 ) -> Core:
     """Each core part gets exactly the ports and parts it uses; shared state (the token
     codec and its verified-signature cache, the principal caches, the profile table) is
@@ -431,15 +438,37 @@ def wire_core(
         scopes=scopes,
         external=external,
     )
+    oidc = OidcService(
+        storage=storage,
+        clock=clock,
+        logins=logins,
+        issuer=issuer,
+        principals=principals,
+        sessions=sessions,
+        verifier=verifier,
+        keys=keys,
+        codec=codec,
+        audit=audit,
+        denylist=denylist,
+        profiles=profiles,
+        issuer_url=config.issuer,
+        config=oidc_config,
+    )
     oauth = OAuthService(
         clients=ClientAuthenticator(logins, principals),
         grants=GrantServices(
-            logins=logins, sessions=sessions, profiles=OAUTH_PROFILES, audience=config.audience
+            logins=logins,
+            sessions=sessions,
+            profiles=OAUTH_PROFILES,
+            audience=config.audience,
+            redeem_code=lambda client, code, uri, verifier, ctx: oidc.redeem(
+                client, code=code, redirect_uri=uri, verifier=verifier, ctx=ctx
+            ),
         ),
         introspection=Introspection(verifier, storage, clock),
         revocation=Revocation(verifier, sessions, storage),
     )
-    return Core(auth=auth, admin=admin, oauth=oauth)
+    return Core(auth=auth, admin=admin, oauth=oauth, oidc=oidc)
 
 
 def wire_account(

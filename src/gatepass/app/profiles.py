@@ -17,10 +17,15 @@ NATIVE = "native"
 OAUTH_CLIENT = "oauth_client"  # client_credentials: stateless, sub = client_id (RFC 9068)
 OAUTH_PASSWORD = "oauth"  # password grant: a session bound to its client, rotating refresh
 OAUTH_PASSWORD_NO_REFRESH = "oauth_norefresh"  # for clients without the refresh_token grant
+# Browser sign-in (issue 17): a session bound to its client; refresh only for clients with
+# the refresh_token grant (see docs/decisions.md).
+OIDC = "oidc"
+OIDC_NO_REFRESH = "oidc_norefresh"
 OAUTH_PROFILES = OAuthProfiles(
     client_credentials=OAUTH_CLIENT,
     password=OAUTH_PASSWORD,
     password_without_refresh=OAUTH_PASSWORD_NO_REFRESH,
+    authorization_code=OIDC,
 )
 OSAIS = "osais"
 CLOUDIO = "cloudio"
@@ -136,5 +141,15 @@ def _oauth_profiles(settings: Settings) -> list[TokenProfile]:
             name=OAUTH_PASSWORD_NO_REFRESH,
             access_ttl=settings.access_token_ttl,
             access_claims=client_id,
+        ),
+        TokenProfile(
+            name=OIDC,
+            access_ttl=settings.access_token_ttl,
+            refresh_ttl=settings.refresh_token_ttl,
+            session_lifetime=settings.session_max_lifetime,
+            access_claims=client_id,
+        ),
+        TokenProfile(
+            name=OIDC_NO_REFRESH, access_ttl=settings.access_token_ttl, access_claims=client_id
         ),
     ]

@@ -18,7 +18,7 @@ from gatepass.adapters.sql.storage import SqlStorage, open_storage
 from gatepass.app.container import MASTER_KEY_CHECK, SetupError, read_master_key
 from gatepass.config import Settings, safe_url
 from gatepass.core.errors import GatepassError
-from gatepass.core.keys import MasterKey, MasterKeyError, load_signing_key
+from gatepass.core.keys import ID_TOKEN_ONLY_ALGS, MasterKey, MasterKeyError, load_signing_key
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 # A clock this far from the database's or Redis's is a problem (tokens' iat/exp, bans).
@@ -132,7 +132,11 @@ async def _signing_keys_check(settings: Settings, storage: SqlStorage, master: M
             broken.append(record.kid)
     if broken:
         return Check("signing keys", FAIL, f"cannot decrypt: {', '.join(broken)}")
-    active = [record for record in records if record.status == "active"]
+    active = [
+        record
+        for record in records
+        if record.status == "active" and record.alg not in ID_TOKEN_ONLY_ALGS
+    ]
     if settings.signing_alg == "HS256":
         return Check(
             "signing keys", OK, f"HS256 shared secret signs; {len(records)} stored keys decrypt"

@@ -100,7 +100,12 @@ class Issuer:
         detail: Mapping[str, Any] | None = None,
         oauth_client: str | None = None,
         resources: tuple[str, ...] = (),
+        identity_scopes: frozenset[str] = frozenset(),
+        session_id: str | None = None,
     ) -> IssuedTokens:
+        """`identity_scopes`: OpenID Connect scopes the user consented to (added to what the
+        principal's scopes grant); `session_id`: the id the new session must have (a code's
+        redemption names it in advance, so that a reuse can revoke it)."""
         profile = self.profile(profile_name)
         try:
             granted = self.scopes.grant(
@@ -109,6 +114,7 @@ class Issuer:
             if resources:
                 registered = await self.registered(resources)
                 granted = self.scopes.at_resources(granted, (r.scopes for r in registered))
+            granted |= identity_scopes
         except (InvalidScope, InvalidTarget) as refusal:
             # The credential was good, the request was not: no session, but a trace.
             await self.audit.record(
@@ -130,7 +136,7 @@ class Issuer:
         access_jti = uuid7(now)
         if not profile.stateless:
             session = Session(
-                id=str(uuid.uuid4()),
+                id=session_id or str(uuid.uuid4()),
                 principal_kind=principal.kind,
                 principal_id=principal.id,
                 subject=principal.name,

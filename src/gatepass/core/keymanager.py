@@ -12,6 +12,7 @@ import asyncio
 from gatepass.core.clock import Clock
 from gatepass.core.errors import NotFound, StorageUnavailable
 from gatepass.core.keys import (
+    ID_TOKEN_ONLY_ALGS,
     KeyRing,
     MasterKey,
     SigningKey,
@@ -68,7 +69,10 @@ class KeyManager:
         ]
         if self._shared is not None:
             # HS256 signs; the stored asymmetric keys keep verifying what they signed before.
-            keys = [_as_retired(key) for key in keys] + [self._shared]
+            # ID token keys (RS256) keep signing ID tokens: HS256 cannot be published.
+            keys = [key if key.alg in ID_TOKEN_ONLY_ALGS else _as_retired(key) for key in keys] + [
+                self._shared
+            ]
         if self._ring is None:
             self._ring = KeyRing(keys)
         else:
@@ -101,19 +105,41 @@ class KeyManager:
         return True
 
     async def ensure_initial_key(self) -> SigningKeyRecord | None:
-        """Create the first key pair if the store has none (used by `gatepass init`)."""
-        if any(r.status == "active" for r in await self._store.list_signing_keys()):
+        """Create the first key pairs if the store has none (used by `gatepass init`): the
+        access token key, and the ID token key (RS256)."""
+        records = await self._store.list_signing_keys()
+        active = {record.alg for record in records if record.status == "active"}
+        for alg in ID_TOKEN_ONLY_ALGS:
+            if alg not in active:
+                await self._create(alg)
+        if active - set(ID_TOKEN_ONLY_ALGS):
             return None
         return await self._create(self.alg if self.alg != "HS256" else "ES256")
 
+    async def ensure_key_for(self, alg: str) -> None:
+        """Make sure an active key of `alg` exists: a deployment created before ID token keys
+        existed gets its RS256 key on the first ID token (two processes racing here create
+        two keys, both published; the newer signs)."""
+        await self.ensure_fresh()
+        if self.ring.active_for(alg) is not None:
+            return
+        async with self._lock:
+            await self.load()
+            if self.ring.active_for(alg) is None:
+                await self._create(alg)
+                await self.load()
+
     async def rotate(self) -> SigningKeyRecord:
-        """A new active key; the others retire and stay published until their tokens expire."""
+        """A new active key for access tokens and one for ID tokens; the others retire and
+        stay published until their tokens expire. Returns the access token key."""
         alg = self.alg if self.alg != "HS256" else "ES256"
         record = await self._create(alg)
         now = self._clock.now()
         await self._store.retire_signing_keys(
             record.kid, now, publish_until=now + self.longest_token_lifetime
         )
+        for id_alg in ID_TOKEN_ONLY_ALGS:
+            await self._create(id_alg)
         await self.load()
         return record
 

@@ -6,7 +6,10 @@ database. Sub-keys are derived from it with HKDF for each purpose: encrypting si
 check value stored in the database so that starting with the wrong master key fails clearly.
 
 Each signing key has a pinned algorithm. The newest active key signs; retired keys keep
-verifying and stay in the JWKS until every token they signed has expired.
+verifying and stay in the JWKS until every token they signed has expired. Beside the access
+token keys the ring holds the ID token keys (RS256, the algorithm OpenID Connect requires as
+the default, issue 17): they sign only ID tokens, are rotated with the others and published
+in the same JWKS.
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from jwt.algorithms import ECAlgorithm, OKPAlgorithm
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from gatepass.core.models import SigningKeyRecord
 
+# Algorithms of keys that sign ID tokens only: never an access token's key (`KeyRing.active`).
+ID_TOKEN_ONLY_ALGS = ("RS256",)
+RSA_BITS = 2048
 _NONCE_BYTES = 12
 
 
@@ -98,9 +104,11 @@ def new_kid() -> str:
 
 def generate_signing_key(alg: str, master: MasterKey, now: float) -> SigningKeyRecord:
     """Create a key pair and return its record, the private half sealed under the master key."""
-    private: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+    private: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
     if alg == "ES256":
         private = ec.generate_private_key(ec.SECP256R1())
+    elif alg == "RS256":
+        private = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
     elif alg == "EdDSA":
         private = ed25519.Ed25519PrivateKey.generate()
     else:
@@ -122,8 +130,14 @@ def generate_signing_key(alg: str, master: MasterKey, now: float) -> SigningKeyR
 
 
 def _public_jwk(public: Any, alg: str, kid: str) -> dict[str, Any]:
-    converter = ECAlgorithm if alg == "ES256" else OKPAlgorithm
-    jwk: dict[str, Any] = converter.to_jwk(public, as_dict=True)
+    jwk: dict[str, Any]
+    if alg == "ES256":
+        jwk = ECAlgorithm.to_jwk(public, as_dict=True)
+    elif alg == "RS256":
+        jwk = RSAAlgorithm.to_jwk(public, as_dict=True)
+    else:
+        jwk = OKPAlgorithm.to_jwk(public, as_dict=True)
+    jwk.pop("key_ops", None)  # RFC 7517 §4.3: not together with `use`
     jwk.update({"kid": kid, "alg": alg, "use": "sig"})
     return jwk
 
@@ -168,16 +182,27 @@ class KeyRing:
     def replace(self, keys: list[SigningKey]) -> None:
         by_kid = {key.kid: key for key in keys}
         active = [key for key in keys if key.status == "active"]
-        if not active:
+        primary = [key for key in active if key.alg not in ID_TOKEN_ONLY_ALGS]
+        if not primary:
             raise MasterKeyError(
                 "no active signing key: run `gatepass init` or `gatepass keys rotate`"
             )
         self._by_kid = by_kid
-        self._active = max(active, key=lambda key: key.created_at)
+        self._active = max(primary, key=lambda key: key.created_at)
+        self._active_by_alg = {
+            key.alg: key for key in sorted(active, key=lambda key: key.created_at)
+        }
 
     @property
     def active(self) -> SigningKey:
+        """The key access and refresh tokens are signed with."""
         return self._active
+
+    def active_for(self, alg: str) -> SigningKey | None:
+        """The newest active key of `alg` (ID tokens: RS256, or ES256), if there is one."""
+        if alg == self._active.alg:
+            return self._active
+        return self._active_by_alg.get(alg)
 
     def get(self, kid: str) -> SigningKey | None:
         return self._by_kid.get(kid)

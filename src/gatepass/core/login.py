@@ -34,6 +34,7 @@ from gatepass.core.models import (
     Principal,
     PrincipalKind,
     RequestContext,
+    User,
 )
 from gatepass.core.passwords import HashingPool
 from gatepass.core.ports import Lockout, LoginLimiter, Storage
@@ -82,6 +83,21 @@ class Logins:
         `resources`: the registered APIs the tokens are for (RFC 8707), in every login."""
         requested = parse_scope(scope)
         targets = parse_resources(resources)
+        user = await self.check_password(identifier, password, ctx)
+        principal = await self.principals.of_user(user)
+        return await self.issuer.issue(
+            principal,
+            requested,
+            profile,
+            ctx,
+            AuthMethod.PASSWORD,
+            oauth_client=oauth_client,
+            resources=targets,
+        )
+
+    async def check_password(self, identifier: str, password: str, ctx: RequestContext) -> User:
+        """The user a username (or email) and password prove, throttled and audited as every
+        login (a failure raises, as `login_password`'s): the hosted sign-in page's check."""
         account = _account_key(identifier)
         await self.limiter.check(account, ctx.ip)
         user = await self.principals.find_user(identifier)
@@ -100,16 +116,7 @@ class Logins:
             await self.storage.set_password_hash(user.id, outcome.new_hash, self.clock.now())
             self.principals.invalidate_cached(PrincipalKind.USER, user.id)
         await self.limiter.success(account, ctx.ip)
-        principal = await self.principals.of_user(user)
-        return await self.issuer.issue(
-            principal,
-            requested,
-            profile,
-            ctx,
-            AuthMethod.PASSWORD,
-            oauth_client=oauth_client,
-            resources=targets,
-        )
+        return user
 
     async def login_client(
         self,

@@ -81,6 +81,14 @@ class Client:
     updated_at: float
     # The OAuth 2.0 grants the client may use at /oauth/token (see gatepass.core.oauth).
     grant_types: frozenset[str] = frozenset({"client_credentials"})
+    # OpenID Connect (issue 17, see gatepass.core.oidc.clients): where the browser may be
+    # sent back to, exactly as registered; the origins a single-page app calls from (CORS).
+    redirect_uris: tuple[str, ...] = ()
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    web_origins: tuple[str, ...] = ()
+    public: bool = False  # no secret (a native or single-page app): PKCE is its proof
+    first_party: bool = False  # gatepass's own app: no consent page
+    id_token_signed_response_alg: str = "RS256"
 
     def evolve(self, **changes: Any) -> Client:
         return replace(self, **changes)
@@ -235,6 +243,7 @@ class IssuedTokens:
     refresh_expires_at: float | None = None
     csrf: str | None = None
     access_jti: str = ""
+    id_token: str | None = None  # OpenID Connect: the authorization code grant with `openid`
 
 
 @dataclass(frozen=True, slots=True)

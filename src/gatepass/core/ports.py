@@ -24,6 +24,7 @@ from gatepass.core.models import (
     SigningKeyRecord,
     User,
 )
+from gatepass.core.oidc.models import AuthorizationCode, Consent, SigninSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +215,41 @@ class ResourceStore(Protocol):
     async def delete_resource(self, uri: str) -> bool: ...
 
 
+class OidcStore(Protocol):
+    """Browser sign-in (issue 17): authorization codes, sign-in sessions and consents."""
+
+    async def add_authorization_code(self, code: AuthorizationCode) -> None: ...
+    async def get_authorization_code(self, code_hash: str) -> AuthorizationCode | None: ...
+    async def consume_authorization_code(
+        self, code_hash: str, session_id: str, now: float
+    ) -> AuthorizationCode | None:
+        """Mark the code used by the token session `session_id`, atomically: the code as it
+        now is when this call was its first use, else None (unknown or already used)."""
+        ...
+
+    async def add_signin_session(self, session: SigninSession) -> None: ...
+    async def get_signin_session(self, session_id: str) -> SigninSession | None: ...
+    async def end_signin_session(self, session_id: str, now: float) -> bool:
+        """End an active sign-in session; False if unknown or already ended."""
+        ...
+
+    async def put_consent(self, consent: Consent) -> None:
+        """Record (or replace) what `consent.user_id` allowed `consent.client_id`."""
+        ...
+
+    async def get_consent(self, user_id: str, client_id: str) -> Consent | None: ...
+    async def list_consents(
+        self, *, user_id: str | None = None, client_id: str | None = None
+    ) -> list[Consent]:
+        """Active consents (not revoked), oldest first, optionally of one user or client."""
+        ...
+
+    async def revoke_consent(self, user_id: str, client_id: str, now: float) -> bool: ...
+    async def purge_oidc(self, now: float, batch: int = 1000) -> int:
+        """Delete at most `batch` codes and sign-in sessions expired at or before `now`."""
+        ...
+
+
 class MetaStore(Protocol):
     async def get_meta(self, key: str) -> str | None: ...
     async def set_meta(self, key: str, value: str) -> None: ...
@@ -231,6 +267,7 @@ class Storage(
     IssuerStore,
     IdentityLinkStore,
     ResourceStore,
+    OidcStore,
     Protocol,
 ):
     """Everything durable, behind one object."""

@@ -19,6 +19,9 @@ from gatepass.core.text import clip
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,128}$")
 ADMIN_SCOPE = "gatepass:admin"
+# OpenID Connect's scopes (issue 17): about the user themself, granted by the user's consent at
+# sign-in rather than held through roles. A session granted one keeps it across refreshes.
+IDENTITY_SCOPES = frozenset({"openid", "profile", "email", "offline_access"})
 
 
 def is_scope_token(name: str) -> bool:

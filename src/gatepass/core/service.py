@@ -54,6 +54,7 @@ class AuthService:
 
         # The operations the surfaces call, each decided in the module named above.
         self.login_password = logins.login_password
+        self.check_password = logins.check_password
         self.login_client = logins.login_client
         self.login_api_key = logins.login_api_key
         self.login_secret = logins.login_secret

@@ -41,7 +41,7 @@ from gatepass.core.ports import Denylist, Storage
 from gatepass.core.principals import Principals
 from gatepass.core.profiles import TokenProfile
 from gatepass.core.resources import audience_claim, parse_resources
-from gatepass.core.scopes import narrow, parse_scope
+from gatepass.core.scopes import IDENTITY_SCOPES, narrow, parse_scope
 from gatepass.core.text import clip
 from gatepass.core.tokens import ACCESS, REFRESH
 from gatepass.core.verification import TokenVerifier, client_key, jti_key, session_key
@@ -117,7 +117,8 @@ class Sessions:
             if principal is None:
                 await self._revoke(session.id, "principal_unavailable", now)
                 raise RefreshRevoked()
-            scopes = narrow(session.scopes & principal.scopes, requested)
+            held = (session.scopes & principal.scopes) | (session.scopes & IDENTITY_SCOPES)
+            scopes = narrow(held, requested)
             targets = await self._refresh_targets(session, asked)
             if targets:
                 scopes = self.issuer.scopes.at_resources(scopes, (r.scopes for r in targets))

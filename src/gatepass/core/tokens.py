@@ -60,8 +60,12 @@ class TokenCodec:
         self._verified_max = verified_cache
         self._jws = jwt.PyJWS()
 
-    def encode(self, claims: Mapping[str, Any], typ: str) -> str:
-        key = self.keyring.active
+    def encode(self, claims: Mapping[str, Any], typ: str, alg: str | None = None) -> str:
+        """Signed with the access token key, or with the newest active key of `alg` (ID
+        tokens: RS256 unless the client registered ES256)."""
+        key = self.keyring.active if alg is None else self.keyring.active_for(alg)
+        if key is None:
+            raise UnknownSigningKey(alg or "")
         # The JOSE library signs; the claims are serialised by orjson (PyJWT would use the
         # much slower standard json module).
         return self._jws.encode(

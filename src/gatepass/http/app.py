@@ -28,6 +28,7 @@ from gatepass.http.health import HealthApi
 from gatepass.http.middleware import EdgeMiddleware
 from gatepass.http.native import NativeApi
 from gatepass.http.oauth2 import OAuthApi
+from gatepass.http.oidc import OidcApi
 from gatepass.http.openapi import Doc, Endpoint, build_openapi
 from gatepass.http.wire import json_response
 from gatepass.observability.logs import configure_logging
@@ -48,6 +49,7 @@ def surfaces(gate: Gate) -> list[Surface]:
         AccountApi(gate),
         HealthApi(gate),
         OAuthApi(gate),
+        OidcApi(gate),
         ForwardAuth(gate, {dialect.name: dialect.refusal for dialect in dialects}),
         *dialects,
         AdminApi(gate),

@@ -47,11 +47,18 @@ TABLES: tuple[sa.Table, ...] = (
     t.trusted_issuers,
     t.external_identities,
     t.resources,
+    t.consents,
     t.passkeys,
 )
 # Removed too by `--replace`: they refer to principals that are about to be replaced.
 # Outstanding account links are not exported: a restored deployment asks for new ones.
-DEPENDENT_STATE: tuple[sa.Table, ...] = (t.sessions, t.revocations, t.account_tokens)
+DEPENDENT_STATE: tuple[sa.Table, ...] = (
+    t.sessions,
+    t.revocations,
+    t.authorization_codes,
+    t.signin_sessions,
+    t.account_tokens,
+)
 
 # progress(table, total) -> advance(count)
 Progress = Callable[[str, int], Callable[[int], None]]

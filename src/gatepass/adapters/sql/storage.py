@@ -35,6 +35,7 @@ from gatepass.adapters.sql.engine import (
     write_transaction,
 )
 from gatepass.adapters.sql.external import SqlExternalStore
+from gatepass.adapters.sql.oidc import SqlOidcStore
 from gatepass.adapters.sql.resources import SqlResourceStore
 from gatepass.core.models import (
     ApiKey,
@@ -62,7 +63,7 @@ def _key(text: str | None) -> str | None:
     return text.strip().casefold() if text else None
 
 
-class SqlStorage(SqlExternalStore, SqlResourceStore, SqlAccountStore):
+class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlAccountStore):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -251,6 +252,11 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlAccountStore):
     async def delete_user(self, user_id: str) -> bool:
         async with write_transaction(self.engine) as conn:
             await conn.execute(t.api_keys.delete().where(t.api_keys.c.user_id == user_id))
+            # What the user allowed and where they are signed in goes with them (issue 17).
+            await conn.execute(t.consents.delete().where(t.consents.c.user_id == user_id))
+            await conn.execute(
+                t.signin_sessions.delete().where(t.signin_sessions.c.user_id == user_id)
+            )
             deleted = await conn.execute(t.users.delete().where(t.users.c.id == user_id))
             return bool(deleted.rowcount)
 
@@ -289,7 +295,15 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlAccountStore):
 
     @guarded
     async def delete_client(self, client_id: str) -> bool:
-        return await self._exec(t.clients.delete().where(t.clients.c.client_id == client_id)) > 0
+        async with write_transaction(self.engine) as conn:
+            await conn.execute(t.consents.delete().where(t.consents.c.client_id == client_id))
+            await conn.execute(
+                t.authorization_codes.delete().where(t.authorization_codes.c.client_id == client_id)
+            )
+            deleted = await conn.execute(
+                t.clients.delete().where(t.clients.c.client_id == client_id)
+            )
+            return bool(deleted.rowcount)
 
     # ------------------------------------------------------------------ API keys
 
@@ -566,6 +580,12 @@ def _client_values(client: Client) -> dict[str, Any]:
         "created_at": client.created_at,
         "updated_at": client.updated_at,
         "grant_types": _join(client.grant_types),
+        "redirect_uris": " ".join(client.redirect_uris),
+        "post_logout_redirect_uris": " ".join(client.post_logout_redirect_uris),
+        "web_origins": " ".join(client.web_origins),
+        "public": client.public,
+        "first_party": client.first_party,
+        "id_token_alg": client.id_token_signed_response_alg,
     }
 
 
@@ -581,6 +601,12 @@ def _client(row: Any) -> Client:
         created_at=row.created_at,
         updated_at=row.updated_at,
         grant_types=_words(row.grant_types),
+        redirect_uris=tuple(row.redirect_uris.split()),
+        post_logout_redirect_uris=tuple(row.post_logout_redirect_uris.split()),
+        web_origins=tuple(row.web_origins.split()),
+        public=bool(row.public),
+        first_party=bool(row.first_party),
+        id_token_signed_response_alg=row.id_token_alg,
     )
 
 

@@ -73,6 +73,13 @@ clients = sa.Table(
     sa.Column("updated_at", Time, nullable=False),
     # 0002: OAuth grants the client may use, space-separated
     sa.Column("grant_types", Text(), nullable=False, server_default="client_credentials"),
+    # 0007 (OpenID Connect): space-separated URIs and origins (neither holds a space)
+    sa.Column("redirect_uris", Text(), nullable=False, server_default=""),
+    sa.Column("post_logout_redirect_uris", Text(), nullable=False, server_default=""),
+    sa.Column("web_origins", Text(), nullable=False, server_default=""),
+    sa.Column("public", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("first_party", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("id_token_alg", String(16), nullable=False, server_default="RS256"),
 )
 
 api_keys = sa.Table(
@@ -241,6 +248,54 @@ known_addresses = sa.Table(
     sa.Column("account", String(400), primary_key=True),
     sa.Column("address", String(64), primary_key=True),
     sa.Column("expires_at", Time, nullable=False, index=True),
+)
+
+# OpenID Connect (issue 17, 0007): codes and sign-in sessions are kept by the digest of their
+# secret; a code names the token session its first use created, so a reuse can revoke it.
+authorization_codes = sa.Table(
+    "authorization_codes",
+    metadata,
+    sa.Column("code_hash", String(64), primary_key=True),
+    sa.Column("client_id", String(128), nullable=False),
+    sa.Column("user_id", String(64), nullable=False),
+    sa.Column("redirect_uri", Text(), nullable=False),
+    sa.Column("scopes", Text(), nullable=False),
+    sa.Column("resources", Text(), nullable=False),
+    sa.Column("code_challenge", String(128)),
+    sa.Column("code_challenge_method", String(16)),
+    sa.Column("nonce", Text()),
+    sa.Column("signin_session_id", String(64), nullable=False),
+    sa.Column("auth_time", Time, nullable=False),
+    sa.Column("amr", Text(), nullable=False),
+    sa.Column("acr", String(128)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("consumed_at", Time),
+    sa.Column("session_id", String(64)),
+)
+
+signin_sessions = sa.Table(
+    "signin_sessions",
+    metadata,
+    sa.Column("id", String(64), primary_key=True),
+    sa.Column("user_id", String(64), nullable=False, index=True),
+    sa.Column("secret_digest", String(128), nullable=False),
+    sa.Column("auth_time", Time, nullable=False),
+    sa.Column("amr", Text(), nullable=False),
+    sa.Column("acr", String(128)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("ended_at", Time),
+)
+
+consents = sa.Table(
+    "consents",
+    metadata,
+    sa.Column("user_id", String(64), primary_key=True),
+    sa.Column("client_id", String(128), primary_key=True, index=True),
+    sa.Column("scopes", Text(), nullable=False),
+    sa.Column("granted_at", Time, nullable=False),
+    sa.Column("revoked_at", Time),
 )
 
 # Single-use links and ceremonies (issue 18, adapters/sql/account.py): password reset,

@@ -28,6 +28,7 @@ from gatepass.core.oauth.grants import (
     GrantServices,
     validate_grant_types,
 )
+from gatepass.core.oauth.grants.authorization_code import AUTHORIZATION_CODE
 from gatepass.core.oauth.grants.base import REFRESH_TOKEN
 from gatepass.core.oauth.grants.client_credentials import CLIENT_CREDENTIALS
 from gatepass.core.oauth.grants.jwt_bearer import JWT_BEARER
@@ -47,6 +48,7 @@ from gatepass.core.oauth.service import OAuthService
 
 __all__ = [
     "ACCESS_TOKEN_TYPE",
+    "AUTHORIZATION_CODE",
     "CLIENT_CREDENTIALS",
     "DEFAULT_GRANT_TYPES",
     "GRANTS",

@@ -21,6 +21,8 @@ class ClientAuthenticator:
     ) -> AuthenticatedClient:
         if credentials is None:
             raise InvalidClient("client authentication is required")
+        if credentials.client_secret == "":
+            return await self._public(credentials.client_id)
         try:
             principal = await self.logins.authenticate_client(
                 credentials.client_id, credentials.client_secret, ctx
@@ -31,6 +33,14 @@ class ClientAuthenticator:
         if client is None:  # deleted a moment ago
             raise InvalidClient()
         return AuthenticatedClient(principal, client)
+
+    async def _public(self, client_id: str) -> AuthenticatedClient:
+        """A client that presented only its id (`none`, issue 17): it must be registered as
+        public (it has no secret); PKCE proves it at the authorization code grant."""
+        client = await self.principals.client(client_id, fresh=True)
+        if client is None or not client.public or client.disabled:
+            raise InvalidClient()
+        return AuthenticatedClient(self.principals.of_client(client), client)
 
 
 def issued_to(session: Session) -> str | None:

@@ -41,6 +41,9 @@ class TokenRequest:
     audience: str | None = None
     assertion: str | None = None  # JWT bearer
     resources: tuple[str, ...] = ()  # RFC 8707: the registered APIs the token is for
+    code: str | None = None  # authorization code (RFC 6749 §4.1.3, RFC 7636 §4.5)
+    redirect_uri: str | None = None
+    code_verifier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,7 @@ class OAuthProfiles:
     client_credentials: str  # stateless: no session, revocable by jti or by client
     password: str  # a session with a rotating refresh token
     password_without_refresh: str  # for clients not allowed the refresh_token grant
+    authorization_code: str = "oidc"  # browser sign-in (core/oidc): refreshable like password
 
 
 def required(value: str | None, name: str) -> str:

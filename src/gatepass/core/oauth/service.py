@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from gatepass.core.errors import UnauthorizedClient, UnsupportedGrantType
+from gatepass.core.errors import InvalidClient, UnauthorizedClient, UnsupportedGrantType
 from gatepass.core.models import IssuedTokens, RequestContext
 from gatepass.core.oauth.clients import ClientAuthenticator
 from gatepass.core.oauth.grants import GRANTS, GrantServices
+from gatepass.core.oauth.grants.authorization_code import AUTHORIZATION_CODE
+from gatepass.core.oauth.grants.base import REFRESH_TOKEN
 from gatepass.core.oauth.introspection import Introspection
 from gatepass.core.oauth.requests import AuthenticatedClient, ClientCredentials, TokenRequest
 from gatepass.core.oauth.revocation import Revocation
+
+# What a client without a secret (`Client.public`) may do: the grants PKCE protects.
+PUBLIC_GRANTS = frozenset({AUTHORIZATION_CODE, REFRESH_TOKEN})
 
 
 class OAuthService:
@@ -44,6 +49,8 @@ class OAuthService:
             raise UnsupportedGrantType(f"unsupported grant type {grant_type[:64]!r}")
         if grant_type not in caller.client.grant_types:
             raise UnauthorizedClient(f"the client is not allowed the {grant_type} grant")
+        if caller.client.public and grant_type not in PUBLIC_GRANTS:
+            raise UnauthorizedClient(f"a public client cannot use the {grant_type} grant")
         return await grant.handle(self.grants, caller, request, ctx)
 
     async def introspect(
@@ -56,7 +63,9 @@ class OAuthService:
         ctx: RequestContext,
     ) -> dict[str, Any]:
         """RFC 7662 (`core/oauth/introspection.py`), for an authenticated client."""
-        await self.clients.authenticate(credentials, ctx)
+        caller = await self.clients.authenticate(credentials, ctx)
+        if caller.client.public:
+            raise InvalidClient("a public client cannot introspect tokens")
         return await self.introspection.introspect(token, hint=hint, csrf=csrf)
 
     async def revoke(

@@ -66,6 +66,9 @@ class TokenForm(_Form):
     actor_token: str | None = Field(default=None, max_length=16384)
     audience: str | None = Field(default=None, max_length=_MAX)
     assertion: str | None = Field(default=None, max_length=16384)
+    code: str | None = Field(default=None, max_length=512)
+    redirect_uri: str | None = Field(default=None, max_length=2048)
+    code_verifier: str | None = Field(default=None, max_length=256)
     # Documentation only: `resource` may repeat, so `OAuthApi._form` reads it apart.
     resource: list[str] | None = Field(
         default=None,
@@ -95,6 +98,7 @@ class OAuthTokenResponse(BaseModel):
     scope: str
     refresh_token: str | None = None
     issued_token_type: str | None = None
+    id_token: str | None = None
 
 
 class OAuthErrorResponse(BaseModel):
@@ -152,6 +156,8 @@ def token_body(issued: IssuedTokens) -> dict[str, Any]:
     }
     if issued.refresh_token is not None:
         body["refresh_token"] = issued.refresh_token
+    if issued.id_token is not None:
+        body["id_token"] = issued.id_token
     return body
 
 
@@ -208,6 +214,9 @@ class OAuthApi:
                 audience=body.audience,
                 assertion=body.assertion,
                 resources=tuple(resources),
+                code=body.code,
+                redirect_uri=body.redirect_uri,
+                code_verifier=body.code_verifier,
             ),
             request_context(request, SURFACE, self.proxies),
         )
@@ -251,7 +260,7 @@ class OAuthApi:
                 TOKEN_PATH,
                 "POST",
                 self.token,
-                "Issue tokens: client_credentials, password and refresh_token grants",
+                "Issue tokens (authorization_code, client_credentials, password, refresh_token, …)",
                 "oauth",
                 request=TokenForm,
                 request_media_types=(FORM,),

@@ -19,6 +19,7 @@ from gatepass.core.oauth import ClientCredentials, InvalidClient
 
 MAX_CREDENTIAL_LENGTH = 4096
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+TOKEN_AUTH_METHODS = (*AUTH_METHODS, "none")  # `none`: public clients, with PKCE
 
 
 def client_credentials(request: Request, form: Mapping[str, str]) -> ClientCredentials | None:
@@ -32,6 +33,9 @@ def client_credentials(request: Request, form: Mapping[str, str]) -> ClientCrede
             raise InvalidRequest("client_id does not match the Basic credentials")
         return basic
     if body_secret is None:
+        # A public client (issue 17) names itself only: `none` authentication (RFC 8414).
+        if body_id is not None and 0 < len(body_id) <= MAX_CREDENTIAL_LENGTH:
+            return ClientCredentials(body_id, "")
         return None
     if body_id is None:
         raise InvalidRequest("client_secret was sent without client_id")

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from gatepass.core.errors import InvalidRequest
 from gatepass.core.oauth.grants import (
+    authorization_code,
     client_credentials,
     jwt_bearer,
     password,
@@ -22,6 +23,7 @@ from gatepass.core.oauth.grants.base import Grant, GrantServices
 
 # In the order `grant_types_supported` lists them.
 _REGISTERED = (
+    authorization_code.GRANT,
     client_credentials.GRANT,
     password.GRANT,
     refresh_token.GRANT,

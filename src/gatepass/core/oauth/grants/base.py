@@ -8,11 +8,17 @@ from dataclasses import dataclass
 
 from gatepass.core.errors import ExternalTokenRejected, GatepassError, InvalidCredentials
 from gatepass.core.login import Logins
-from gatepass.core.models import IssuedTokens, RequestContext
+from gatepass.core.models import Client, IssuedTokens, RequestContext
 from gatepass.core.oauth.requests import AuthenticatedClient, OAuthProfiles, TokenRequest
 from gatepass.core.sessions import Sessions
 
 REFRESH_TOKEN = "refresh_token"
+
+
+# (client, code, redirect_uri, code_verifier, ctx) -> tokens
+CodeRedeemer = Callable[
+    [Client, str, str | None, str | None, RequestContext], Awaitable[IssuedTokens]
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +29,8 @@ class GrantServices:
     sessions: Sessions
     profiles: OAuthProfiles
     audience: str  # gatepass's own audience (RFC 8693 `audience`)
+    # The authorization code grant's redemption, decided in core/oidc (wired by the container).
+    redeem_code: CodeRedeemer | None = None
 
 
 GrantHandler = Callable[

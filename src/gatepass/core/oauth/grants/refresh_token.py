@@ -17,7 +17,7 @@ async def issue(
     return await services.sessions.refresh(
         required(request.refresh_token, "refresh_token"),
         ctx=ctx,
-        profiles=(services.profiles.password,),
+        profiles=(services.profiles.password, services.profiles.authorization_code),
         client_id=caller.client_id,
         scope=request.scope,
         resources=request.resources,

@@ -1,0 +1,234 @@
+"""Browser sign-in's storage (issue 17): authorization codes, sign-in sessions and consents.
+
+A code is redeemed by one conditional UPDATE (`consumed_at IS NULL`), so of two concurrent
+redemptions exactly one wins, on SQLite as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gatepass.adapters.sql import tables as t
+from gatepass.adapters.sql.engine import guarded, write_transaction
+from gatepass.core.oidc.models import AuthorizationCode, Consent, SigninSession
+
+_codes = t.authorization_codes
+_signins = t.signin_sessions
+_consents = t.consents
+
+
+class SqlOidcStore:
+    engine: AsyncEngine
+
+    # ------------------------------------------------------------------ codes
+
+    @guarded
+    async def add_authorization_code(self, code: AuthorizationCode) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(_codes.insert().values(**_code_values(code)))
+
+    @guarded
+    async def get_authorization_code(self, code_hash: str) -> AuthorizationCode | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(sa.select(_codes).where(_codes.c.code_hash == code_hash))
+            ).first()
+        return None if row is None else _code(row)
+
+    @guarded
+    async def consume_authorization_code(
+        self, code_hash: str, session_id: str, now: float
+    ) -> AuthorizationCode | None:
+        c = _codes.c
+        async with write_transaction(self.engine) as conn:
+            won = await conn.execute(
+                _codes.update()
+                .where(c.code_hash == code_hash, c.consumed_at.is_(None))
+                .values(consumed_at=now, session_id=session_id)
+            )
+            if won.rowcount != 1:
+                return None
+            row = (await conn.execute(sa.select(_codes).where(c.code_hash == code_hash))).first()
+        return None if row is None else _code(row)
+
+    # ------------------------------------------------------------------ sign-in sessions
+
+    @guarded
+    async def add_signin_session(self, session: SigninSession) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                _signins.insert().values(
+                    id=session.id,
+                    user_id=session.user_id,
+                    secret_digest=session.secret_digest,
+                    auth_time=session.auth_time,
+                    amr=" ".join(session.amr),
+                    acr=session.acr,
+                    created_at=session.created_at,
+                    expires_at=session.expires_at,
+                    ended_at=session.ended_at,
+                )
+            )
+
+    @guarded
+    async def get_signin_session(self, session_id: str) -> SigninSession | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(sa.select(_signins).where(_signins.c.id == session_id))
+            ).first()
+        if row is None:
+            return None
+        return SigninSession(
+            id=row.id,
+            user_id=row.user_id,
+            secret_digest=row.secret_digest,
+            auth_time=row.auth_time,
+            amr=tuple(row.amr.split()),
+            acr=row.acr,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            ended_at=row.ended_at,
+        )
+
+    @guarded
+    async def end_signin_session(self, session_id: str, now: float) -> bool:
+        s = _signins.c
+        async with self.engine.begin() as conn:
+            ended = await conn.execute(
+                _signins.update()
+                .where(s.id == session_id, s.ended_at.is_(None))
+                .values(ended_at=now)
+            )
+        return bool(ended.rowcount)
+
+    # ------------------------------------------------------------------ consents
+
+    @guarded
+    async def put_consent(self, consent: Consent) -> None:
+        c = _consents.c
+        values = {
+            "scopes": " ".join(sorted(consent.scopes)),
+            "granted_at": consent.granted_at,
+            "revoked_at": consent.revoked_at,
+        }
+        async with write_transaction(self.engine) as conn:
+            updated = await conn.execute(
+                _consents.update()
+                .where(c.user_id == consent.user_id, c.client_id == consent.client_id)
+                .values(**values)
+            )
+            if updated.rowcount == 0:
+                await conn.execute(
+                    _consents.insert().values(
+                        user_id=consent.user_id, client_id=consent.client_id, **values
+                    )
+                )
+
+    @guarded
+    async def get_consent(self, user_id: str, client_id: str) -> Consent | None:
+        c = _consents.c
+        stmt = sa.select(_consents).where(c.user_id == user_id, c.client_id == client_id)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(stmt)).first()
+        return None if row is None else _consent(row)
+
+    @guarded
+    async def list_consents(
+        self, *, user_id: str | None = None, client_id: str | None = None
+    ) -> list[Consent]:
+        c = _consents.c
+        stmt = sa.select(_consents).where(c.revoked_at.is_(None))
+        if user_id is not None:
+            stmt = stmt.where(c.user_id == user_id)
+        if client_id is not None:
+            stmt = stmt.where(c.client_id == client_id)
+        stmt = stmt.order_by(c.granted_at, c.user_id, c.client_id)
+        async with self.engine.connect() as conn:
+            return [_consent(row) for row in (await conn.execute(stmt)).all()]
+
+    @guarded
+    async def revoke_consent(self, user_id: str, client_id: str, now: float) -> bool:
+        c = _consents.c
+        async with self.engine.begin() as conn:
+            revoked = await conn.execute(
+                _consents.update()
+                .where(c.user_id == user_id, c.client_id == client_id, c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        return bool(revoked.rowcount)
+
+    # ------------------------------------------------------------------ housekeeping
+
+    @guarded
+    async def purge_oidc(self, now: float, batch: int = 1000) -> int:
+        purged = 0
+        async with write_transaction(self.engine) as conn:
+            for table in (_codes, _signins):
+                stale = (
+                    sa.select(table.primary_key.columns[0])
+                    .where(table.c.expires_at <= now)
+                    .limit(batch)
+                    .scalar_subquery()
+                )
+                result = await conn.execute(
+                    table.delete().where(table.primary_key.columns[0].in_(stale))
+                )
+                purged += int(result.rowcount)
+        return purged
+
+
+def _code_values(code: AuthorizationCode) -> dict[str, Any]:
+    return {
+        "code_hash": code.code_hash,
+        "client_id": code.client_id,
+        "user_id": code.user_id,
+        "redirect_uri": code.redirect_uri,
+        "scopes": " ".join(sorted(code.scopes)),
+        "resources": " ".join(code.resources),
+        "code_challenge": code.code_challenge,
+        "code_challenge_method": code.code_challenge_method,
+        "nonce": code.nonce,
+        "signin_session_id": code.signin_session_id,
+        "auth_time": code.auth_time,
+        "amr": " ".join(code.amr),
+        "acr": code.acr,
+        "created_at": code.created_at,
+        "expires_at": code.expires_at,
+        "consumed_at": code.consumed_at,
+        "session_id": code.session_id,
+    }
+
+
+def _code(row: Any) -> AuthorizationCode:
+    return AuthorizationCode(
+        code_hash=row.code_hash,
+        client_id=row.client_id,
+        user_id=row.user_id,
+        redirect_uri=row.redirect_uri,
+        scopes=frozenset(row.scopes.split()),
+        resources=tuple(row.resources.split()),
+        code_challenge=row.code_challenge,
+        code_challenge_method=row.code_challenge_method,
+        nonce=row.nonce,
+        signin_session_id=row.signin_session_id,
+        auth_time=row.auth_time,
+        amr=tuple(row.amr.split()),
+        acr=row.acr,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        consumed_at=row.consumed_at,
+        session_id=row.session_id,
+    )
+
+
+def _consent(row: Any) -> Consent:
+    return Consent(
+        user_id=row.user_id,
+        client_id=row.client_id,
+        scopes=frozenset(row.scopes.split()),
+        granted_at=row.granted_at,
+        revoked_at=row.revoked_at,
+    )

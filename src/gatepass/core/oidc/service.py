@@ -1,0 +1,318 @@
+"""OidcService: the browser sign-in operations the surfaces call, one per step.
+
+authorize (after `check_request`) -> sign in at /login (`sign_in`) -> consent (`consent`) ->
+a code; `redeem` at the token endpoint; `userinfo`; `end_session` (RP-initiated logout).
+Each step takes plain values and returns an outcome, or raises `ErrorPage` /
+`AuthorizationError` / a core error.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from gatepass.core.audit import AuditTrail
+from gatepass.core.clock import Clock
+from gatepass.core.errors import InsufficientScope, InvalidGrant, InvalidToken, TokenRevoked
+from gatepass.core.issuance import Issuer
+from gatepass.core.keymanager import KeyManager
+from gatepass.core.login import Logins
+from gatepass.core.models import AuthMethod, Client, IssuedTokens, RequestContext, User
+from gatepass.core.oauth import REFRESH_TOKEN
+from gatepass.core.oidc.authorize import AuthorizationRequest, check_request
+from gatepass.core.oidc.claims import OPENID, user_claims
+from gatepass.core.oidc.codes import issue_code, redeem_code
+from gatepass.core.oidc.errors import AuthorizationError, ErrorPage
+from gatepass.core.oidc.id_token import IdTokenSigner
+from gatepass.core.oidc.models import Consent, SigninSession
+from gatepass.core.oidc.redirects import redirect_matches
+from gatepass.core.oidc.signin import SignedIn, SignIns
+from gatepass.core.ports import Denylist, Storage
+from gatepass.core.principals import Principals
+from gatepass.core.profiles import TokenProfile
+from gatepass.core.scopes import IDENTITY_SCOPES
+from gatepass.core.sessions import Sessions
+from gatepass.core.tokens import TokenCodec
+from gatepass.core.verification import TokenVerifier, session_key
+
+__all__ = ["AuthorizationRequest", "OidcConfig", "OidcService"]
+
+
+@dataclass(frozen=True, slots=True)
+class OidcConfig:
+    signin_ttl: float  # single sign-on lasts this long after a password sign-in
+    id_token_ttl: float
+    profile: str  # token profile of a session whose client has the refresh_token grant
+    profile_without_refresh: str
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsLogin:
+    request: AuthorizationRequest
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsConsent:
+    request: AuthorizationRequest
+    user: User
+
+
+@dataclass(frozen=True, slots=True)
+class CodeIssued:
+    request: AuthorizationRequest
+    code: str
+
+
+Outcome = NeedsLogin | NeedsConsent | CodeIssued
+
+
+@dataclass(frozen=True, slots=True)
+class LogoutRequest:
+    """A checked RP-initiated logout request: where to go after (None: our own page)."""
+
+    client: Client | None
+    redirect_uri: str | None
+    state: str | None
+    hinted_sid: str | None
+
+
+class OidcService:
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        clock: Clock,
+        logins: Logins,
+        issuer: Issuer,
+        principals: Principals,
+        sessions: Sessions,
+        verifier: TokenVerifier,
+        keys: KeyManager,
+        codec: TokenCodec,
+        audit: AuditTrail,
+        denylist: Denylist,
+        profiles: Mapping[str, TokenProfile],
+        issuer_url: str,
+        config: OidcConfig,
+    ) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.tokens = issuer
+        self.principals = principals
+        self.sessions = sessions
+        self.verifier = verifier
+        self.audit = audit
+        self.denylist = denylist
+        self.profiles = profiles  # shared with the Issuer, never copied
+        self.issuer = issuer_url
+        self.config = config
+        self.signins = SignIns(storage, logins, audit, clock, config.signin_ttl)
+        self.id_tokens = IdTokenSigner(codec, keys, issuer_url, config.id_token_ttl)
+
+    # ------------------------------------------------------------------ authorization
+
+    async def check(self, raw: Mapping[str, Sequence[str]]) -> AuthorizationRequest:
+        return await check_request(raw, self.principals.cached_client)
+
+    async def authorize(self, request: AuthorizationRequest, cookie: str | None) -> Outcome:
+        """What the request needs next, given the browser's sign-in cookie."""
+        signed = await self.signins.current(cookie)
+        now = self.clock.now()
+        too_old = (
+            signed is not None
+            and request.max_age is not None
+            and now - signed[0].auth_time > request.max_age
+        )
+        if too_old or "login" in request.prompt:
+            signed = None
+        if signed is None:
+            if "none" in request.prompt:
+                raise _refusal(request, "login_required", "the user is not signed in")
+            return NeedsLogin(request)
+        session, user = signed
+        if await self._needs_consent(request, user):
+            if "none" in request.prompt:
+                raise _refusal(request, "consent_required", "the user has not allowed this")
+            return NeedsConsent(request, user)
+        return CodeIssued(request, await issue_code(self.storage, request, session, now))
+
+    async def _needs_consent(self, request: AuthorizationRequest, user: User) -> bool:
+        if request.client.first_party:
+            return False
+        if "consent" in request.prompt:
+            return True
+        consent = await self.storage.get_consent(user.id, request.client.client_id)
+        return consent is None or not consent.active or not request.scopes <= consent.scopes
+
+    async def sign_in(self, identifier: str, password: str, ctx: RequestContext) -> SignedIn:
+        return await self.signins.with_password(identifier, password, ctx)
+
+    async def decide_consent(
+        self, request: AuthorizationRequest, cookie: str | None, *, allow: bool
+    ) -> Outcome:
+        """The user's answer on the consent page. Deny is `access_denied`; Allow is
+        remembered (with what was allowed before) until revoked."""
+        signed = await self.signins.current(cookie)
+        if signed is None:
+            return NeedsLogin(request)
+        session, user = signed
+        if not allow:
+            raise _refusal(request, "access_denied", "the user did not allow the request")
+        now = self.clock.now()
+        before = await self.storage.get_consent(user.id, request.client.client_id)
+        earlier = before.scopes if before is not None and before.active else frozenset()
+        await self.storage.put_consent(
+            Consent(user.id, request.client.client_id, earlier | request.scopes, now)
+        )
+        await self.audit.record(
+            "oidc.consent",
+            "success",
+            user.username,
+            None,
+            target=request.client.client_id,
+            details={"scopes": sorted(request.scopes)},
+        )
+        return CodeIssued(request, await issue_code(self.storage, request, session, now))
+
+    # ------------------------------------------------------------------ token endpoint
+
+    async def redeem(
+        self,
+        client: Client,
+        *,
+        code: str,
+        redirect_uri: str | None,
+        verifier: str | None,
+        ctx: RequestContext,
+    ) -> IssuedTokens:
+        """The authorization_code grant for an authenticated (or public) client."""
+        now = self.clock.now()
+        record, session_id = await redeem_code(
+            self.storage,
+            client,
+            code=code,
+            redirect_uri=redirect_uri,
+            verifier=verifier,
+            now=now,
+            revoke=lambda sid, reason: self._revoke(sid, reason, ctx),
+            ctx=ctx,
+        )
+        user = await self.storage.get_user(record.user_id)
+        signin = await self.storage.get_signin_session(record.signin_session_id)
+        if user is None or user.disabled:
+            raise InvalidGrant("the user can no longer sign in")
+        if signin is None or signin.ended_at is not None:
+            raise InvalidGrant("the user has signed out since")
+        principal = await self.principals.of_user(user)
+        profile = (
+            self.config.profile
+            if REFRESH_TOKEN in client.grant_types
+            else self.config.profile_without_refresh
+        )
+        issued = await self.tokens.issue(
+            principal,
+            (record.scopes - IDENTITY_SCOPES) & principal.scopes,
+            profile,
+            ctx,
+            AuthMethod.PASSWORD,
+            oauth_client=client.client_id,
+            resources=record.resources,
+            identity_scopes=record.scopes & IDENTITY_SCOPES,
+            session_id=session_id,
+            detail={"grant": "authorization_code", "signin_session": signin.id},
+        )
+        if OPENID not in record.scopes:
+            return issued
+        id_token = await self.id_tokens.sign(
+            record,
+            alg=client.id_token_signed_response_alg,
+            access_token=issued.access_token,
+            now=now,
+        )
+        return replace(issued, id_token=id_token)
+
+    async def _revoke(self, session_id: str, reason: str, ctx: RequestContext) -> None:
+        # Denied by id as well, in case the first redemption's session is still being made.
+        now = self.clock.now()
+        longest = max(p.longest_token_lifetime for p in self.profiles.values())
+        await self.denylist.revoke(session_key(session_id), now + longest)
+        await self.sessions.revoke_session(session_id, reason, ctx)
+        await self.audit.record(
+            "oidc.code_reuse", "failure", None, ctx, details={"session": session_id}
+        )
+
+    # ------------------------------------------------------------------ userinfo
+
+    async def userinfo(self, token: str) -> dict[str, Any]:
+        verified = await self.verifier.verify_access(token)
+        if OPENID not in verified.scopes:
+            raise InsufficientScope("the token was not issued with the openid scope")
+        user = await self.storage.get_user(verified.subject)
+        if user is None or user.disabled:
+            raise TokenRevoked()
+        return user_claims(user, verified.scopes)
+
+    # ------------------------------------------------------------------ logout
+
+    async def check_logout(self, params: Mapping[str, str]) -> LogoutRequest:
+        """RP-initiated logout 1.0 §2: the client (from `client_id` or the hint's `aud`), and
+        a post-logout redirect URI only if registered for it; else an `ErrorPage`."""
+        client_id = params.get("client_id")
+        hinted_sid = None
+        hint = params.get("id_token_hint")
+        if hint is not None:
+            claims = await self._id_token_claims(hint)
+            audience = claims.get("aud")
+            if client_id is not None and audience != client_id:
+                raise ErrorPage("the id_token_hint was issued to another application")
+            client_id = audience if isinstance(audience, str) else None
+            sid = claims.get("sid")
+            hinted_sid = sid if isinstance(sid, str) else None
+        client = await self.principals.cached_client(client_id) if client_id else None
+        if client_id and client is None:
+            raise ErrorPage("the application that sent you here is not registered with gatepass")
+        target = params.get("post_logout_redirect_uri")
+        if target is not None:
+            if client is None:
+                raise ErrorPage("post_logout_redirect_uri needs client_id or id_token_hint")
+            if not redirect_matches(target, client.post_logout_redirect_uris):
+                raise ErrorPage(
+                    "the post_logout_redirect_uri is not registered for this application"
+                )
+        return LogoutRequest(client, target, params.get("state"), hinted_sid)
+
+    async def _id_token_claims(self, token: str) -> Mapping[str, Any]:
+        """One of our ID tokens (signature and issuer; it may have expired, as RPs keep them)."""
+        try:
+            verified = await self.verifier.verify_signature(token)
+        except InvalidToken:
+            raise ErrorPage("the id_token_hint is not an ID token gatepass issued") from None
+        claims = verified.claims
+        if claims.get("iss") != self.issuer or "token_use" in claims or "azp" not in claims:
+            raise ErrorPage("the id_token_hint is not an ID token gatepass issued")
+        return claims
+
+    async def current_signin(self, cookie: str | None) -> tuple[SigninSession, User] | None:
+        return await self.signins.current(cookie)
+
+    async def end_session(self, cookie: str | None, ctx: RequestContext) -> bool:
+        """End the browser's sign-in session (the cookie's); False if it had none."""
+        signed = await self.signins.current(cookie)
+        if signed is None:
+            return False
+        session, user = signed
+        return await self.signins.end(session.id, ctx, user.username)
+
+    @staticmethod
+    def same_session(logout: LogoutRequest, session: SigninSession) -> bool:
+        return logout.hinted_sid is not None and hmac.compare_digest(
+            logout.hinted_sid.encode(), session.id.encode()
+        )
+
+
+def _refusal(request: AuthorizationRequest, error: str, description: str) -> AuthorizationError:
+    refusal = AuthorizationError(error, description)
+    refusal.request = request
+    return refusal

@@ -1,0 +1,172 @@
+"""Storage contract for browser sign-in (issue 17, migration 0007): OIDC client fields,
+authorization codes, sign-in sessions and consents, on every backend."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from gatepass.core.oidc.models import AuthorizationCode, Consent, SigninSession
+from tests.contract.test_storage import NOW, client, user
+
+
+def code(**changes: Any) -> AuthorizationCode:
+    base = AuthorizationCode(
+        code_hash=hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
+        client_id="c" * 40,
+        user_id="u1",
+        redirect_uri="https://app.example/callback?x=1",
+        scopes=frozenset({"openid", "email"}),
+        resources=("https://notes.example.com",),
+        code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        code_challenge_method="S256",
+        nonce="n-0S6_WzA2Mj",
+        signin_session_id="s1",
+        auth_time=NOW - 5,
+        amr=("pwd",),
+        acr="0",
+        created_at=NOW,
+        expires_at=NOW + 60,
+    )
+    return replace(base, **changes)
+
+
+def signin(**changes: Any) -> SigninSession:
+    base = SigninSession(
+        id=str(uuid.uuid4()),
+        user_id="u1",
+        secret_digest="f" * 64,
+        auth_time=NOW,
+        amr=("pwd", "otp"),
+        acr=None,
+        created_at=NOW,
+        expires_at=NOW + 3600,
+    )
+    return replace(base, **changes)
+
+
+async def test_oidc_client_fields_round_trip(storage):
+    registered = client(
+        "o" * 40,
+        grant_types=frozenset({"authorization_code", "refresh_token"}),
+        redirect_uris=("https://app.example/cb", "http://127.0.0.1/callback"),
+        post_logout_redirect_uris=("https://app.example/bye",),
+        web_origins=("https://app.example",),
+        public=True,
+        first_party=True,
+        id_token_signed_response_alg="ES256",
+        secret_digest="",
+    )
+    await storage.add_client(registered)
+    assert await storage.get_client(registered.client_id) == registered
+    changed = registered.evolve(redirect_uris=("https://other.example/cb",), public=False)
+    await storage.update_client(changed)
+    assert await storage.get_client(registered.client_id) == changed
+
+
+async def test_a_client_without_oidc_fields_gets_the_defaults(storage):
+    plain = client("p" * 40)
+    await storage.add_client(plain)
+    found = await storage.get_client(plain.client_id)
+    assert found is not None
+    assert (found.redirect_uris, found.public, found.first_party) == ((), False, False)
+    assert found.id_token_signed_response_alg == "RS256"
+
+
+async def test_codes_round_trip(storage):
+    issued = code()
+    await storage.add_authorization_code(issued)
+    assert await storage.get_authorization_code(issued.code_hash) == issued
+    assert await storage.get_authorization_code("0" * 64) is None
+
+
+async def test_a_code_is_consumed_once(storage):
+    issued = code(nonce=None, code_challenge=None, code_challenge_method=None, acr=None)
+    await storage.add_authorization_code(issued)
+    used = await storage.consume_authorization_code(issued.code_hash, "sess-1", NOW + 1)
+    assert used == replace(issued, consumed_at=NOW + 1, session_id="sess-1")
+    assert await storage.consume_authorization_code(issued.code_hash, "sess-2", NOW + 2) is None
+    # The record still names the session of the first use, so a reuse can revoke it.
+    assert await storage.get_authorization_code(issued.code_hash) == used
+    assert await storage.consume_authorization_code("0" * 64, "sess-3", NOW) is None
+
+
+async def test_concurrent_redemptions_have_one_winner(storage):
+    issued = code()
+    await storage.add_authorization_code(issued)
+    results = await asyncio.gather(
+        *(storage.consume_authorization_code(issued.code_hash, f"s{i}", NOW) for i in range(4))
+    )
+    winners = [result for result in results if result is not None]
+    assert len(winners) == 1
+
+
+async def test_signin_sessions(storage):
+    first = signin()
+    await storage.add_signin_session(first)
+    assert await storage.get_signin_session(first.id) == first
+    assert await storage.get_signin_session("nope") is None
+    assert await storage.end_signin_session(first.id, NOW + 10) is True
+    assert await storage.end_signin_session(first.id, NOW + 11) is False
+    ended = await storage.get_signin_session(first.id)
+    assert ended == replace(first, ended_at=NOW + 10)
+    assert not ended.active_at(NOW + 12)
+    assert await storage.end_signin_session("nope", NOW) is False
+
+
+async def test_consents_are_remembered_until_revoked(storage):
+    allowed = Consent("u1", "c" * 40, frozenset({"openid", "email"}), NOW)
+    other = Consent("u2", "c" * 40, frozenset({"openid"}), NOW + 1)
+    elsewhere = Consent("u1", "d" * 40, frozenset({"openid"}), NOW + 2)
+    for item in (allowed, other, elsewhere):
+        await storage.put_consent(item)
+    assert await storage.get_consent("u1", "c" * 40) == allowed
+    assert await storage.get_consent("u9", "c" * 40) is None
+    assert await storage.list_consents() == [allowed, other, elsewhere]
+    assert await storage.list_consents(user_id="u1") == [allowed, elsewhere]
+    assert await storage.list_consents(client_id="c" * 40) == [allowed, other]
+    assert await storage.list_consents(user_id="u1", client_id="d" * 40) == [elsewhere]
+    assert await storage.revoke_consent("u1", "c" * 40, NOW + 5) is True
+    assert await storage.revoke_consent("u1", "c" * 40, NOW + 6) is False
+    assert await storage.get_consent("u1", "c" * 40) == replace(allowed, revoked_at=NOW + 5)
+    assert await storage.list_consents(user_id="u1") == [elsewhere]
+    # Allowing again replaces the revoked record.
+    again = Consent("u1", "c" * 40, frozenset({"openid", "profile"}), NOW + 7)
+    await storage.put_consent(again)
+    assert await storage.get_consent("u1", "c" * 40) == again
+
+
+async def test_deleting_a_user_or_client_drops_their_consents_and_sign_ins(storage):
+    alice = user("alice")
+    await storage.add_user(alice)
+    await storage.add_client(client("c" * 40))
+    await storage.put_consent(Consent(alice.id, "c" * 40, frozenset({"openid"}), NOW))
+    await storage.put_consent(Consent("u2", "c" * 40, frozenset({"openid"}), NOW))
+    signed_in = signin(user_id=alice.id)
+    await storage.add_signin_session(signed_in)
+    issued = code()
+    await storage.add_authorization_code(issued)
+    assert await storage.delete_user(alice.id) is True
+    assert await storage.get_signin_session(signed_in.id) is None
+    assert await storage.list_consents() == [Consent("u2", "c" * 40, frozenset({"openid"}), NOW)]
+    assert await storage.delete_client("c" * 40) is True
+    assert await storage.list_consents() == []
+    assert await storage.get_authorization_code(issued.code_hash) is None
+
+
+async def test_purge_drops_expired_codes_and_sign_ins(storage):
+    old_code, new_code = code(expires_at=NOW), code(expires_at=NOW + 60)
+    old_signin, new_signin = signin(expires_at=NOW), signin(expires_at=NOW + 60)
+    for item in (old_code, new_code):
+        await storage.add_authorization_code(item)
+    for session in (old_signin, new_signin):
+        await storage.add_signin_session(session)
+    assert await storage.purge_oidc(NOW) == 2
+    assert await storage.get_authorization_code(old_code.code_hash) is None
+    assert await storage.get_authorization_code(new_code.code_hash) == new_code
+    assert await storage.get_signin_session(old_signin.id) is None
+    assert await storage.get_signin_session(new_signin.id) == new_signin
+    assert await storage.purge_oidc(NOW) == 0
