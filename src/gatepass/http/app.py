@@ -19,6 +19,7 @@ from gatepass.app.container import Container, open_container
 from gatepass.config import Settings, load_settings
 from gatepass.core.errors import GatepassError
 from gatepass.http.account.api import AccountApi
+from gatepass.http.account.pages import AccountPages
 from gatepass.http.admin import AdminApi
 from gatepass.http.console import Console
 from gatepass.http.context import Gate
@@ -47,6 +48,7 @@ def surfaces(gate: Gate) -> list[Surface]:
     return [
         NativeApi(gate),
         AccountApi(gate),
+        AccountPages(gate),
         HealthApi(gate),
         OAuthApi(gate),
         OidcApi(gate),

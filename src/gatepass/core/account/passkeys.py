@@ -62,6 +62,15 @@ from gatepass.core.models import RequestContext, User
 from gatepass.core.ports import AccountStore, LoginLimiter, UserStore
 
 CEREMONY_TTL = 300.0
+# RFC 8176: proof of possession of a (hardware or platform) key, with user presence; with user
+# verification (a PIN or biometric on the device) it is two factors in one.
+ACR_PASSKEY = "urn:gatepass:acr:mfa"
+
+
+def passkey_amr(user_verified: bool) -> tuple[str, ...]:
+    return ("hwk", "mfa", "user") if user_verified else ("hwk", "user")
+
+
 TIMEOUT_MS = 120_000
 MAX_PASSKEYS = 20
 MAX_NAME = 64

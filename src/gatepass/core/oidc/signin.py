@@ -49,6 +49,18 @@ class SignIns:
         """The login path every surface uses (throttling, the hash bound, audit), then a new
         sign-in session. Failures raise `InvalidCredentials` (never saying which part)."""
         user = await self.logins.check_password(identifier, password, ctx)
+        return await self.open_for(user, AMR_PASSWORD, ACR_PASSWORD, AuthMethod.PASSWORD, ctx)
+
+    async def open_for(
+        self,
+        user: User,
+        amr: tuple[str, ...],
+        acr: str | None,
+        method: AuthMethod,
+        ctx: RequestContext,
+    ) -> SignedIn:
+        """A new sign-in session for a user whose credential was just checked (a password
+        here, a passkey in core/account/passkeys.py)."""
         now = self.clock.now()
         secret = secrets.token_urlsafe(32)
         session = SigninSession(
@@ -56,8 +68,8 @@ class SignIns:
             user_id=user.id,
             secret_digest=_digest(secret),
             auth_time=now,
-            amr=AMR_PASSWORD,
-            acr=ACR_PASSWORD,
+            amr=amr,
+            acr=acr,
             created_at=now,
             expires_at=now + self.ttl,
         )
@@ -68,7 +80,7 @@ class SignIns:
             user.username,
             ctx,
             target=user.username,
-            details={"method": AuthMethod.PASSWORD.value, "signin_session": session.id},
+            details={"method": method.value, "signin_session": session.id},
         )
         return SignedIn(session, f"{session.id}.{secret}")
 

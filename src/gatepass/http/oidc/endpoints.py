@@ -45,6 +45,7 @@ AUTHORIZE_PATH = "/oauth/authorize"
 USERINFO_PATH = "/oauth/userinfo"
 LOGOUT_PATH = "/oauth/logout"
 LOGIN_PATH = "/login"
+ACCOUNT_PATH = "/account"  # self-service (http/account/pages.py) signs in through /login
 CONSENT_PATH = "/oauth/consent"
 BAD_LOGIN = "The username or password is incorrect."  # never says which, or whether it exists
 CSRF_REFUSED = (
@@ -151,7 +152,7 @@ class OidcApi:
     # ------------------------------------------------------------------ hosted login
 
     async def login_page(self, request: Request) -> Response:
-        return_to = _safe_return(request.query_params.get("return_to"))
+        return_to = safe_return(request.query_params.get("return_to"))
         hint = _param_of(return_to, "login_hint") if return_to else None
         return await self._login_form(request, return_to, hint or "", None, 200)
 
@@ -162,7 +163,7 @@ class OidcApi:
             return self.pages.error(refused.message, 403, "Request refused")
         except WireError as exc:
             return self.pages.error(exc.reason, exc.status)
-        return_to = _safe_return(form.get("return_to"))
+        return_to = safe_return(form.get("return_to"))
         username = form.get("username")[:320]
         ctx = request_context(request, SURFACE, self.proxies)
         try:
@@ -370,8 +371,11 @@ def _query(raw: dict[str, list[str]], *, drop_prompt: str) -> str:
     return AUTHORIZE_PATH + "?" + urlencode(pairs)
 
 
-def _safe_return(target: str | None) -> str:
-    """Only the authorization endpoint may follow sign-in (no open redirect)."""
+def safe_return(target: str | None) -> str:
+    """Only the authorization endpoint, or the account page, may follow sign-in (no open
+    redirect)."""
+    if target == ACCOUNT_PATH:
+        return target
     if (
         target
         and target.startswith(AUTHORIZE_PATH + "?")
