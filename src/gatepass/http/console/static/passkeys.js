@@ -81,7 +81,7 @@ document.addEventListener("DOMContentLoaded", () => {
           { state: started.state, credential: credentialJson(credential), name: name },
           csrfOfPage(),
         );
-        window.location.assign("/account?added=passkey");
+        window.location.assign("/account?done=passkey");
       } catch (error) {
         status.textContent = "No passkey was added: " + error.message;
       }
