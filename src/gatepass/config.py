@@ -308,6 +308,17 @@ class Settings(BaseSettings):
     login_ban_max: Duration = 86400
     known_address_days: int = Field(default=30, ge=0, le=3650)
 
+    # Second factors and password policy (issue 18; docs/mfa.md)
+    require_mfa: bool = False  # every user needs a second factor
+    require_mfa_for_admins: bool = False  # users holding gatepass:admin need one
+    totp_issuer: str = Field(default="gatepass", min_length=1, max_length=64)
+    password_min_length: int = Field(default=8, ge=8, le=1024)  # 15 without a second factor
+    password_blocklist: bool = True
+    breached_password_check: bool = False  # Have I Been Pwned's range API, by k-anonymity
+    breached_password_api: str = "https://api.pwnedpasswords.com/range/"
+    breached_password_timeout: Duration = 2
+    breached_password_fail_closed: bool = False
+
     # HTTP
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Bounded connections (issue 22): request line + headers, the time to send them, and the

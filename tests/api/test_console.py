@@ -315,7 +315,14 @@ async def test_only_a_console_token_is_accepted_in_the_cookie(client, runtime, a
 
 # ---------------------------------------------------------------- every route, from the table
 
-PUBLIC = {("GET", "/console/login"), ("POST", "/console/login"), ("GET", "/console/static/{name}")}
+# The sign-in's second step is before a session too; its login form token is tested in
+# tests/mfa/test_console_mfa.py.
+PUBLIC = {
+    ("GET", "/console/login"),
+    ("POST", "/console/login"),
+    ("POST", "/console/login/mfa"),
+    ("GET", "/console/static/{name}"),
+}
 REFUSED_CSRF = "security token, so it was not made"
 
 

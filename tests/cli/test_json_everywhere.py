@@ -242,6 +242,15 @@ def _org_delete(w: World) -> Call:
     return Call(["org", "delete", uid], expect=_equals({"uid": uid, "deleted": True}))
 
 
+def _org_set(w: World) -> Call:
+    uid = w.name("org")
+    w.run("org", "add", uid)
+    return Call(
+        ["org", "set", uid, "--require-mfa"],
+        expect=_equals({"uid": uid, "require_mfa": True, "dialects_without_mfa": False}),
+    )
+
+
 def _resource_delete(w: World) -> Call:
     uri = w.resource()
     w.run("resource", "add", uri)
@@ -356,6 +365,7 @@ COMMANDS: dict[str, Callable[[World], Call]] = {
     "org list": lambda w: Call(["org", "list"]),
     "org rename": _org_rename,
     "org delete": _org_delete,
+    "org set": _org_set,
     "role add": lambda w: Call(["role", "add", w.name("role"), "--scope", "docs:read"]),
     "role list": lambda w: Call(["role", "list"]),
     "role delete": _role_delete,
@@ -366,6 +376,8 @@ COMMANDS: dict[str, Callable[[World], Call]] = {
     "user enable": _user_enable,
     "user passwd": lambda w: Call(["user", "passwd", w.user(), "--generate-password"]),
     "user delete": _user_delete,
+    "user mfa show": lambda w: Call(["user", "mfa", "show", w.user()]),
+    "user mfa reset": lambda w: Call(["user", "mfa", "reset", w.user()]),
     "user link": _user_link,
     "user invite": _user_invite,
     "user unlink": _user_unlink,

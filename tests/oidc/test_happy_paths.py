@@ -62,7 +62,7 @@ async def test_web_app_signs_in_with_consent_and_gets_an_id_token(browser, alice
     assert claims["azp"] == web_rp.client_id
     assert claims["at_hash"] == at_hash(body["access_token"])
     assert claims["amr"] == ["pwd"]
-    assert claims["acr"] == "urn:gatepass:acr:password"
+    assert claims["acr"] == "urn:gatepass:acr:pwd"
     assert set(claims) == {
         "iss",
         "sub",

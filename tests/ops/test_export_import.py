@@ -156,6 +156,9 @@ def test_sqlite_export_imports_into_postgresql_with_identical_logins(
         "external_identities": 1,
         "resources": 1,
         "consents": 0,
+        "totp_factors": 0,
+        "recovery_codes": 0,
+        "org_mfa_policies": 0,
         "passkeys": 0,
     }
     # secrets stay secret: no plaintext credential is in the document

@@ -26,6 +26,8 @@ _LOGGED_DETAILS = (
     "oauth_client",
     "issuer",
     "api_key",
+    "factor",
+    "purpose",
 )
 
 
@@ -66,6 +68,9 @@ def observe_event(event: AuditEvent) -> None:
         m.REFRESH_REUSE.labels(surface).inc()
     elif event.event == "login.lockout":
         m.LOCKOUTS.labels(str(details.get("kind", "-"))).inc()
+    elif event.event.startswith("mfa."):
+        method = details.get("method") or details.get("factor") or "-"
+        m.MFA_EVENTS.labels(event.event.removeprefix("mfa."), str(method)).inc()
     if audit_log.isEnabledFor(logging.INFO):
         fields: dict[str, object] = {
             "event": event.event,

@@ -22,6 +22,7 @@ from gatepass.adapters.observed import (
     ObservedLimiter,
     PoolMetrics,
 )
+from gatepass.adapters.pwned import PwnedPasswordsApi
 from gatepass.adapters.sql.engine import DatabaseUnusable
 from gatepass.adapters.sql.migrate import current_revision, head_revision, migrate
 from gatepass.adapters.sql.storage import SqlStorage, open_storage
@@ -45,12 +46,14 @@ from gatepass.core.issuance import Issuer
 from gatepass.core.keymanager import KeyManager
 from gatepass.core.keys import MasterKey, MasterKeyError
 from gatepass.core.login import Logins
+from gatepass.core.mfa.service import MfaConfig, SecondFactors
 from gatepass.core.models import ServerInfo
 from gatepass.core.oauth import GrantServices, OAuthService
 from gatepass.core.oauth.clients import ClientAuthenticator
 from gatepass.core.oauth.introspection import Introspection
 from gatepass.core.oauth.revocation import Revocation
 from gatepass.core.oidc.service import OidcConfig, OidcService
+from gatepass.core.password_policy import PasswordPolicy
 from gatepass.core.passwords import Argon2Profile, HashingPool, PasswordHasher
 from gatepass.core.ports import AccountStore, Denylist, LoginLimiter, Mailer, Storage
 from gatepass.core.principals import Principals
@@ -113,6 +116,10 @@ class Container:
         ):
             if count:
                 PURGED.labels(table).inc(count)
+        # Pending MFA logins outlive their 5 minutes only as dead rows (issue 18).
+        challenges = await self.storage.purge_mfa_challenges(now, settings.purge_batch)
+        if challenges:
+            PURGED.labels("mfa_challenges").inc(challenges)
         return report
 
     async def close(self) -> None:
@@ -280,12 +287,20 @@ async def _assemble(
         settings.hash_queue,
         observer=PoolMetrics(),
     )
+    observed_limiter = login_limiter = ObservedLimiter(limiter or shared.limiter)
     digester = SecretDigester(master.derive("secret-digest"))
-    login_limiter = ObservedLimiter(limiter or shared.limiter)
+    mfa = SecondFactors(
+        storage=storage,
+        limiter=observed_limiter,
+        digester=digester,
+        master=master,
+        clock=clock,
+        config=mfa_config(settings),
+    )
     core = wire_core(
         storage=storage,
         denylist=ObservedDenylist(denylist or shared.denylist),
-        limiter=login_limiter,
+        limiter=observed_limiter,
         hashing=hashing,
         digester=digester,
         keys=keys,
@@ -302,6 +317,8 @@ async def _assemble(
         profiles=dict(profiles),
         external=external,
         oidc_config=oidc_config(settings),
+        mfa=mfa,
+        passwords=password_policy(settings),
     )
     instance_id = await storage.get_meta(INSTANCE_ID)
     if instance_id is None:
@@ -372,6 +389,8 @@ def wire_core(
     profiles: dict[str, TokenProfile],
     external: ExternalIdentities | None,
     oidc_config: OidcConfig,
+    mfa: SecondFactors | None = None,
+    passwords: PasswordPolicy | None = None,
 ) -> Core:
     """Each core part gets exactly the ports and parts it uses; shared state (the token
     codec and its verified-signature cache, the principal caches, the profile table) is
@@ -414,6 +433,7 @@ def wire_core(
         audit=audit,
         clock=clock,
         external=external,
+        mfa=mfa,
     )
     auth = AuthService(
         logins=logins,
@@ -424,6 +444,7 @@ def wire_core(
         clock=clock,
         config=config,
         profiles=profiles,
+        mfa=mfa,
     )
     admin = AdminService(
         storage=storage,
@@ -437,6 +458,8 @@ def wire_core(
         codec=codec,
         scopes=scopes,
         external=external,
+        mfa=mfa,
+        passwords=passwords,
     )
     oidc = OidcService(
         storage=storage,
@@ -518,6 +541,28 @@ def open_mailer(settings: Settings) -> Mailer | None:
 
     target = smtp_target(settings.smtp_url, settings.smtp_from, settings.smtp_starttls)
     return SmtpMailer(target, MailTemplates(settings.mail_templates_dir), settings.smtp_timeout)
+
+
+def mfa_config(settings: Settings) -> MfaConfig:
+    return MfaConfig(
+        issuer_label=settings.totp_issuer,
+        require_mfa=settings.require_mfa,
+        require_mfa_for_admins=settings.require_mfa_for_admins,
+    )
+
+
+def password_policy(settings: Settings) -> PasswordPolicy:
+    breached = (
+        PwnedPasswordsApi(settings.breached_password_api, settings.breached_password_timeout)
+        if settings.breached_password_check
+        else None
+    )
+    return PasswordPolicy(
+        min_length=settings.password_min_length,
+        blocklist=settings.password_blocklist,
+        breached=breached,
+        fail_closed=settings.breached_password_fail_closed,
+    )
 
 
 def trusted_issuer(config: IssuerConfig, *, source: str = "database") -> TrustedIssuer:

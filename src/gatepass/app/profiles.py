@@ -11,7 +11,13 @@ from dataclasses import replace
 
 from gatepass.config import Settings
 from gatepass.core.oauth import OAuthProfiles
-from gatepass.core.profiles import ClaimMapping, ClaimSource, SubjectSource, TokenProfile
+from gatepass.core.profiles import (
+    ClaimMapping,
+    ClaimSource,
+    SecondFactorStep,
+    SubjectSource,
+    TokenProfile,
+)
 
 NATIVE = "native"
 OAUTH_CLIENT = "oauth_client"  # client_credentials: stateless, sub = client_id (RFC 9068)
@@ -35,6 +41,11 @@ XPAY = "xpay"
 CONSOLE = "console"
 
 
+# How an interactive login proved itself (issue 18): RFC 8176 `amr` and gatepass's `acr`, left
+# out for machine credentials. Dialect tokens keep their clients' exact claim sets.
+AUTHN_CLAIMS = (ClaimMapping("amr", ClaimSource.AMR), ClaimMapping("acr", ClaimSource.ACR))
+
+
 def build_profiles(settings: Settings) -> dict[str, TokenProfile]:
     profiles = [
         TokenProfile(
@@ -42,11 +53,13 @@ def build_profiles(settings: Settings) -> dict[str, TokenProfile]:
             access_ttl=settings.access_token_ttl,
             refresh_ttl=settings.refresh_token_ttl,
             session_lifetime=settings.session_max_lifetime,
-            # OIDC's names (issue 18): a user's address and whether they proved it is theirs.
+            # amr/acr, and OIDC's names for a user's address and whether they proved it theirs.
             access_claims=(
+                *AUTHN_CLAIMS,
                 ClaimMapping("email", ClaimSource.EMAIL),
                 ClaimMapping("email_verified", ClaimSource.EMAIL_VERIFIED),
             ),
+            second_factor=SecondFactorStep.CHALLENGE,
         ),
         *dialect_profiles(settings),
         # The admin console's cookie session: csrf-bound, no refresh, ends with its token.
@@ -55,6 +68,8 @@ def build_profiles(settings: Settings) -> dict[str, TokenProfile]:
             access_ttl=settings.console_session_ttl,
             session_lifetime=settings.console_session_ttl,
             csrf_bound=True,
+            access_claims=AUTHN_CLAIMS,
+            second_factor=SecondFactorStep.CHALLENGE,
         ),
         *_oauth_profiles(settings),
     ]
@@ -127,7 +142,8 @@ def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
 
 
 def _oauth_profiles(settings: Settings) -> list[TokenProfile]:
-    client_id = (ClaimMapping("client_id", ClaimSource.OAUTH_CLIENT),)
+    client_id = (ClaimMapping("client_id", ClaimSource.OAUTH_CLIENT), *AUTHN_CLAIMS)
+    grant_error = SecondFactorStep.GRANT_ERROR
     return [
         TokenProfile(name=OAUTH_CLIENT, access_ttl=settings.access_token_ttl, stateless=True),
         TokenProfile(
@@ -136,11 +152,13 @@ def _oauth_profiles(settings: Settings) -> list[TokenProfile]:
             refresh_ttl=settings.refresh_token_ttl,
             session_lifetime=settings.session_max_lifetime,
             access_claims=client_id,
+            second_factor=grant_error,
         ),
         TokenProfile(
             name=OAUTH_PASSWORD_NO_REFRESH,
             access_ttl=settings.access_token_ttl,
             access_claims=client_id,
+            second_factor=grant_error,
         ),
         TokenProfile(
             name=OIDC,

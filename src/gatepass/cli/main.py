@@ -23,6 +23,7 @@ from gatepass.cli import (
     issuers,
     keys,
     login,
+    mfa,
     ops,
     orgs,
     remote,
@@ -68,6 +69,7 @@ sessions.register(app)
 audit.register(app)
 tokens.register(app)
 issuers.register(app, users.user_app)
+mfa.register(orgs.org_app, users.user_app)
 invitations.register(users.user_app)
 resources.register(app)
 ops.register(app)

@@ -6,11 +6,17 @@ wire strings). The tree:
 
     GatepassError
     ├── InvalidRequest            malformed or missing input
+    │   ├── WeakPassword          a new password the password policy refuses
     │   └── InvalidLink           a reset/invitation/verification link unknown, used or expired
     ├── InvalidCredentials        wrong secret; the parent of every failed authentication
     │   ├── UnknownPrincipal      no such user/client/key (only osais may reveal this)
     │   ├── AccountDisabled       principal exists but is disabled
+    │   ├── SecondFactorRefused   right password, but a surface that cannot ask for a factor
     │   └── InvalidClient         OAuth client authentication failed
+    ├── MfaRequired               right password; complete the login with a second factor
+    │   └── MfaEnrolmentRequired  right password; the policy wants a factor enrolled first
+    ├── SecondFactorUnsupported   right password; this sign-in path has no second step yet
+    ├── InvalidCode               a wrong, reused or malformed one-time or recovery code
     ├── UnauthorizedClient        OAuth: the client may not use this grant (or this token)
     ├── UnsupportedGrantType      OAuth: a grant type gatepass does not know
     ├── InvalidScope              asked for scopes the principal does not hold
@@ -25,6 +31,7 @@ wire strings). The tree:
     │   ├── WrongTokenType        a refresh token used as an access token, or the reverse
     │   └── CsrfMismatch          a csrf-bound token presented without its csrf value
     ├── InvalidGrant              refresh failed: unknown or expired token or session
+    │   ├── MfaTokenInvalid       an mfa_token unknown, expired, used, or for another purpose
     │   ├── RefreshRevoked        the session was revoked (logout, admin, reuse)
     │   │   └── RefreshReuse      a retired refresh token came back: the session is now revoked
     │   ├── NotARefreshToken      an access token (or a foreign one) presented to refresh
@@ -38,7 +45,8 @@ wire strings). The tree:
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 
 class GatepassError(Exception):
@@ -55,6 +63,11 @@ class InvalidRequest(GatepassError):
     default_description = "the request is malformed"
 
 
+class WeakPassword(InvalidRequest):
+    code = "weak_password"
+    default_description = "the password does not meet the password policy"
+
+
 class InvalidLink(InvalidRequest):
     code = "invalid_link"
     default_description = "the link is invalid, has been used or has expired"
@@ -63,6 +76,48 @@ class InvalidLink(InvalidRequest):
 class InvalidCredentials(GatepassError):
     code = "invalid_credentials"
     default_description = "invalid credentials"
+
+
+class SecondFactorRefused(InvalidCredentials):
+    """The password was right, but the account needs a second factor and this surface (a
+    dialect) cannot carry one: the surface answers with its own wrong-credentials shape."""
+
+    code = "mfa_required"
+    default_description = "this account requires a second factor"
+
+
+class MfaRequired(GatepassError):
+    """`extra` (the `mfa_token` and the `methods`) goes into the native error body."""
+
+    code = "mfa_required"
+    default_description = "a second factor is required to complete the login"
+
+    def __init__(self, mfa_token: str, methods: list[str], description: str | None = None):
+        super().__init__(description)
+        self.extra: Mapping[str, Any] = {"mfa_token": mfa_token, "methods": methods}
+
+
+class MfaEnrolmentRequired(MfaRequired):
+    code = "mfa_enrollment_required"
+    default_description = (
+        "a second factor is required: enrol one with this mfa_token, then log in again"
+    )
+
+
+class SecondFactorUnsupported(GatepassError):
+    """The password was right, but this sign-in path cannot yet ask for the second factor the
+    account needs: no session is made (rather than one on the password alone)."""
+
+    code = "mfa_required"
+    default_description = (
+        "this account signs in with a second factor, which this page cannot ask for yet: "
+        "sign in through the native API or the console"
+    )
+
+
+class InvalidCode(GatepassError):
+    code = "invalid_code"
+    default_description = "the code is invalid"
 
 
 class UnknownPrincipal(InvalidCredentials):
@@ -149,6 +204,11 @@ class RefreshRevoked(InvalidGrant):
 class RefreshReuse(RefreshRevoked):
     code = "refresh_reuse"
     default_description = "refresh token reuse detected; the session has been revoked"
+
+
+class MfaTokenInvalid(InvalidGrant):
+    code = "mfa_token_invalid"
+    default_description = "the mfa_token is invalid, expired or already used"
 
 
 class NotARefreshToken(InvalidGrant):

@@ -102,10 +102,12 @@ class Issuer:
         resources: tuple[str, ...] = (),
         identity_scopes: frozenset[str] = frozenset(),
         session_id: str | None = None,
+        amr: tuple[str, ...] = (),
     ) -> IssuedTokens:
         """`identity_scopes`: OpenID Connect scopes the user consented to (added to what the
         principal's scopes grant); `session_id`: the id the new session must have (a code's
-        redemption names it in advance, so that a reuse can revoke it)."""
+        redemption names it in advance, so that a reuse can revoke it); `amr`: how the
+        principal proved itself (RFC 8176), kept by the session."""
         profile = self.profile(profile_name)
         try:
             granted = self.scopes.grant(
@@ -156,6 +158,7 @@ class Issuer:
                 external_subject=external.subject if external else None,
                 oauth_client_id=oauth_client,
                 resources=resources,
+                amr=amr,
             )
             await self.storage.create_session(session)
         issued = self.tokens(
@@ -179,6 +182,8 @@ class Issuer:
             details["oauth_client"] = oauth_client
         if resources:
             details["resources"] = list(resources)
+        if amr:
+            details["amr"] = list(amr)
         await self.audit.record(
             "login", "success", principal.name, ctx, target=principal.name, details=details
         )

@@ -72,16 +72,18 @@ class MasterKey:
         """A value stored beside the data: it tells a wrong master key from the right one."""
         return hmac.new(self.derive("check"), b"gatepass-master-key", hashlib.sha256).hexdigest()
 
-    def encrypt(self, plaintext: bytes, associated: bytes) -> bytes:
+    def encrypt(self, plaintext: bytes, associated: bytes, purpose: str = "signing-keys") -> bytes:
+        """AES-256-GCM under the sub-key for `purpose` (signing keys; TOTP secrets)."""
         nonce = secrets.token_bytes(_NONCE_BYTES)
-        return nonce + AESGCM(self.derive("signing-keys")).encrypt(nonce, plaintext, associated)
+        return nonce + AESGCM(self.derive(purpose)).encrypt(nonce, plaintext, associated)
 
-    def decrypt(self, blob: bytes, associated: bytes) -> bytes:
+    def decrypt(self, blob: bytes, associated: bytes, purpose: str = "signing-keys") -> bytes:
         nonce, sealed = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:]
         try:
-            return AESGCM(self.derive("signing-keys")).decrypt(nonce, sealed, associated)
+            return AESGCM(self.derive(purpose)).decrypt(nonce, sealed, associated)
         except InvalidTag:
-            raise MasterKeyError("a signing key cannot be decrypted with this master key") from None
+            what = "a signing key" if purpose == "signing-keys" else f"a {purpose} secret"
+            raise MasterKeyError(f"{what} cannot be decrypted with this master key") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,10 +23,13 @@ from gatepass.core.errors import (
     ExternalTokenRejected,
     GatepassError,
     InvalidCredentials,
+    InvalidGrant,
+    SecondFactorUnsupported,
     UnknownPrincipal,
 )
 from gatepass.core.external import ExternalIdentities, ExternalIdentity, tenant_descriptions
 from gatepass.core.issuance import External, Issuer
+from gatepass.core.mfa.service import PASSWORD_AMR, PendingLogin, SecondFactors
 from gatepass.core.models import (
     AuthMethod,
     Client,
@@ -57,8 +60,10 @@ class Logins:
         audit: AuditTrail,
         clock: Clock,
         external: ExternalIdentities | None = None,
+        mfa: SecondFactors | None = None,
     ) -> None:
         self.storage = storage
+        self.mfa = mfa
         self.limiter = limiter
         self.hashing = hashing
         self.digester = digester
@@ -85,6 +90,11 @@ class Logins:
         targets = parse_resources(resources)
         user = await self.check_password(identifier, password, ctx)
         principal = await self.principals.of_user(user)
+        amr = PASSWORD_AMR
+        if self.mfa is not None:
+            # Only a right password gets here: the second factor is no oracle for the first.
+            pending = PendingLogin(self.issuer.profile(profile), scope, targets, oauth_client)
+            amr = await self.mfa.after_password(user, principal, pending, ctx)
         return await self.issuer.issue(
             principal,
             requested,
@@ -93,6 +103,7 @@ class Logins:
             AuthMethod.PASSWORD,
             oauth_client=oauth_client,
             resources=targets,
+            amr=amr,
         )
 
     async def check_password(self, identifier: str, password: str, ctx: RequestContext) -> User:
@@ -117,6 +128,45 @@ class Logins:
             self.principals.invalidate_cached(PrincipalKind.USER, user.id)
         await self.limiter.success(account, ctx.ip)
         return user
+
+    async def check_single_factor(
+        self, identifier: str, password: str, ctx: RequestContext
+    ) -> User:
+        """`check_password` for a sign-in path that has no second step (the hosted /login
+        page, until it gets one): a user who needs a second factor is refused with
+        `SecondFactorUnsupported` (audited), never signed in on the password alone."""
+        user = await self.check_password(identifier, password, ctx)
+        if self.mfa is not None and await self.mfa.needs_second_factor(
+            user, await self.principals.of_user(user)
+        ):
+            await self.audit.record(
+                "login",
+                "failure",
+                user.username,
+                ctx,
+                target=user.username,
+                details={"method": AuthMethod.PASSWORD.value, "reason": "mfa_required"},
+            )
+            raise SecondFactorUnsupported()
+        return user
+
+    async def login_second_factor(
+        self, mfa_token: str, method: str, code: str, *, ctx: RequestContext
+    ) -> IssuedTokens:
+        """The second step of a password login that answered `mfa_required`."""
+        if self.mfa is None:
+            raise InvalidGrant("second factors are not configured")
+        user, pending, amr = await self.mfa.complete(mfa_token, method, code, ctx)
+        return await self.issuer.issue(
+            await self.principals.of_user(user),
+            parse_scope(pending.scope),
+            pending.profile,
+            ctx,
+            AuthMethod.PASSWORD,
+            oauth_client=pending.oauth_client,
+            resources=pending.resources,
+            amr=amr,
+        )
 
     async def login_client(
         self,

@@ -171,6 +171,9 @@ class Session:
     oauth_client_id: str | None = None
     # The registered APIs the session's tokens are for (RFC 8707); empty: gatepass's audience.
     resources: tuple[str, ...] = ()
+    # How the principal proved itself (RFC 8176 `amr`: "pwd", "otp", "mfa", ...); empty for
+    # machine credentials. Refreshed tokens carry the login's values (see core/mfa/factors.py).
+    amr: tuple[str, ...] = ()
 
     def active_at(self, now: float) -> bool:
         return self.revoked_at is None and now < self.expires_at

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from gatepass.core.account.records import AccountToken, LinkPurpose, Passkey
 from gatepass.core.external import TrustedIssuer
+from gatepass.core.mfa.models import MfaChallenge, OrgMfaPolicy, TotpFactor
 from gatepass.core.models import (
     ApiKey,
     AuditEvent,
@@ -255,6 +256,51 @@ class MetaStore(Protocol):
     async def set_meta(self, key: str, value: str) -> None: ...
 
 
+class MfaStore(Protocol):
+    """Second factors (issue 18). Every write that guards a single use (a TOTP step, a recovery
+    code, an mfa_token) is one conditional statement, so two racing requests cannot both win."""
+
+    async def put_totp(self, factor: TotpFactor) -> None:
+        """Store an unconfirmed factor, replacing the user's previous one."""
+        ...
+
+    async def get_totp(self, user_id: str) -> TotpFactor | None: ...
+    async def confirm_totp(
+        self, user_id: str, step: int, now: float, recovery_digests: Sequence[str]
+    ) -> bool:
+        """Confirm an unconfirmed factor at `step` and replace the recovery codes; False when
+        there is no unconfirmed factor (confirmed meanwhile, or removed)."""
+        ...
+
+    async def use_totp_step(self, user_id: str, step: int) -> bool:
+        """Record `step` as used if it is later than the last one; False otherwise (replay)."""
+        ...
+
+    async def use_recovery_code(self, user_id: str, digest: str, now: float) -> bool: ...
+    async def unused_recovery_codes(self, user_id: str) -> int: ...
+    async def delete_totp(self, user_id: str) -> bool:
+        """Remove the factor and its recovery codes."""
+        ...
+
+    async def delete_factors(self, user_id: str) -> list[str]:
+        """Remove every second factor of the user; the kinds that were confirmed."""
+        ...
+
+    async def confirmed_factor_kinds(self, user_id: str) -> set[str]:
+        """The kinds (`core.mfa.factors.FACTOR_KINDS`) of the user's confirmed factors."""
+        ...
+
+    async def add_mfa_challenge(self, challenge: MfaChallenge) -> None: ...
+    async def get_mfa_challenge(self, digest: str) -> MfaChallenge | None: ...
+    async def consume_mfa_challenge(self, digest: str) -> bool:
+        """Delete it; True for the one caller that did."""
+        ...
+
+    async def purge_mfa_challenges(self, now: float, batch: int = 1000) -> int: ...
+    async def get_org_mfa_policy(self, org_uid: str) -> OrgMfaPolicy: ...
+    async def set_org_mfa_policy(self, policy: OrgMfaPolicy) -> None: ...
+
+
 class Storage(
     OrgStore,
     RoleStore,
@@ -268,6 +314,7 @@ class Storage(
     IdentityLinkStore,
     ResourceStore,
     OidcStore,
+    MfaStore,
     Protocol,
 ):
     """Everything durable, behind one object."""

@@ -12,14 +12,7 @@ from __future__ import annotations
 from gatepass.core.cache import TtlCache
 from gatepass.core.clock import Clock
 from gatepass.core.errors import TokenRevoked
-from gatepass.core.models import (
-    Client,
-    Principal,
-    PrincipalKind,
-    Session,
-    User,
-    VerifiedToken,
-)
+from gatepass.core.models import Client, Principal, PrincipalKind, Session, User, VerifiedToken
 from gatepass.core.ports import Storage
 from gatepass.core.text import storable
 

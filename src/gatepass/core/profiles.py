@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from gatepass.core.mfa.factors import acr_for
 from gatepass.core.models import Principal, Session
 
 
@@ -27,6 +28,16 @@ class ClaimSource(StrEnum):
     TOKEN_USE = "token_use"  # "access" or "refresh"
     METADATA = "metadata"  # a client metadata entry, named by `key`
     OAUTH_CLIENT = "oauth_client"  # the OAuth client a session was issued to (RFC 9068 client_id)
+    AMR = "amr"  # the login's RFC 8176 methods (a list), for interactive logins only
+    ACR = "acr"  # gatepass's class for those methods (core/mfa/factors.py)
+
+
+class SecondFactorStep(StrEnum):
+    """What a surface does with a password login of an account that needs a second factor."""
+
+    CHALLENGE = "challenge"  # answer mfa_required with an mfa_token (native API, console)
+    GRANT_ERROR = "grant_error"  # OAuth password grant: invalid_grant, use the code flow
+    REFUSE = "refuse"  # dialects: the surface's own wrong-credentials answer
 
 
 class SubjectSource(StrEnum):
@@ -61,6 +72,7 @@ class TokenProfile:
     # False for surfaces whose clients cannot ask for scopes (the dialects): they never grant
     # a privileged scope, even if one were named (see `ScopePolicy.grant`).
     may_grant_privileged: bool = True
+    second_factor: SecondFactorStep = SecondFactorStep.REFUSE
 
     def __post_init__(self) -> None:
         # The csrf value is returned once and stored only as a digest, so a refreshed token
@@ -129,3 +141,7 @@ def _claim_value(
             return principal.metadata.get(mapping.key or "")
         case ClaimSource.OAUTH_CLIENT:
             return session.oauth_client_id if session else None
+        case ClaimSource.AMR:
+            return list(session.amr) if session and session.amr else None
+        case ClaimSource.ACR:
+            return acr_for(session.amr) if session else None

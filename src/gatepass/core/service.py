@@ -20,6 +20,7 @@ from gatepass.core.clock import Clock
 from gatepass.core.config import CoreConfig
 from gatepass.core.keymanager import KeyManager
 from gatepass.core.login import Logins
+from gatepass.core.mfa.service import SecondFactors
 from gatepass.core.principals import Principals
 from gatepass.core.profiles import TokenProfile
 from gatepass.core.sessions import Sessions
@@ -40,8 +41,10 @@ class AuthService:
         clock: Clock,
         config: CoreConfig,
         profiles: dict[str, TokenProfile],
+        mfa: SecondFactors | None = None,
     ) -> None:
         self.logins = logins
+        self.mfa = mfa  # second factors (core/mfa/): enrolment; None: password logins only
         self.sessions = sessions
         self.verifier = verifier
         self.principals = principals
@@ -55,6 +58,7 @@ class AuthService:
         # The operations the surfaces call, each decided in the module named above.
         self.login_password = logins.login_password
         self.check_password = logins.check_password
+        self.login_second_factor = logins.login_second_factor
         self.login_client = logins.login_client
         self.login_api_key = logins.login_api_key
         self.login_secret = logins.login_secret

@@ -26,6 +26,7 @@ from gatepass.http.context import Gate
 from gatepass.http.dialects import enabled_dialects
 from gatepass.http.forward_auth import ForwardAuth
 from gatepass.http.health import HealthApi
+from gatepass.http.mfa import MfaApi
 from gatepass.http.middleware import EdgeMiddleware
 from gatepass.http.native import NativeApi
 from gatepass.http.oauth2 import OAuthApi
@@ -47,6 +48,7 @@ def surfaces(gate: Gate) -> list[Surface]:
     dialects = enabled_dialects(gate)
     return [
         NativeApi(gate),
+        MfaApi(gate),
         AccountApi(gate),
         AccountPages(gate),
         HealthApi(gate),

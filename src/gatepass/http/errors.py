@@ -11,6 +11,7 @@ so that SDKs can raise a precise exception. The OAuth endpoints have their own t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from gatepass.core import errors as e
 from gatepass.http.wire import NO_STORE, WireError
@@ -19,11 +20,13 @@ from gatepass.http.wire import NO_STORE, WireError
 Row = tuple[type[e.GatepassError], int, str, str | None]
 
 
-def render_from(table: Sequence[Row], error: e.GatepassError) -> tuple[int, dict[str, str]] | None:
-    """(status, body) of the first row the error is an instance of; None when none is."""
-    for kind, status, code, fixed in table:
+def render_from(table: Sequence[Row], error: e.GatepassError) -> tuple[int, dict[str, Any]] | None:
+    """(status, body) of the first row the error is an instance of; None when none is. A row
+    with an empty wire code answers with the error's own code (`mfa_required`, ...)."""
+    for kind, status, table_code, fixed in table:
         if isinstance(error, kind):
-            body = {"error": code, "error_description": fixed or error.description}
+            code = table_code or error.code
+            body: dict[str, Any] = {"error": code, "error_description": fixed or error.description}
             if fixed is None and error.code != code:
                 body["reason"] = error.code  # e.g. refresh_reuse under invalid_grant
             return status, body
@@ -42,6 +45,9 @@ def retry_after(error: e.GatepassError) -> dict[str, str]:
 
 _TABLE: list[Row] = [
     (e.InvalidRequest, 400, "invalid_request", None),
+    (e.MfaRequired, 401, "", None),  # its own code: mfa_required / mfa_enrollment_required
+    (e.InvalidCode, 400, "invalid_code", None),
+    (e.SecondFactorUnsupported, 401, "mfa_required", None),
     (e.InvalidCredentials, 401, "invalid_credentials", "invalid credentials"),
     (e.InvalidScope, 400, "invalid_scope", None),
     (e.InvalidTarget, 400, "invalid_target", None),
@@ -59,12 +65,14 @@ _TABLE: list[Row] = [
 ]
 
 
-def native_error(error: e.GatepassError) -> tuple[int, dict[str, str], dict[str, str]]:
-    """(status, body, headers) for a core error on the native API."""
+def native_error(error: e.GatepassError) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """(status, body, headers) for a core error on the native API; an error's `extra`
+    members (an `mfa_token` and its `methods`) join the body."""
     found = render_from(_TABLE, error)
     if found is None:
         return 500, {"error": "server_error", "error_description": "unexpected error"}, {}
     status, body = found
+    body.update(getattr(error, "extra", {}))
     return status, body, _headers(error, body["error"])
 
 

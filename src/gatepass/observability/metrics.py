@@ -50,6 +50,12 @@ THROTTLED = Counter(
     "Login attempts refused by the throttle before any credential was checked",
 )
 LOCKOUTS = Counter("gatepass_login_lockouts", "Bans imposed by failed logins, by kind", ["kind"])
+MFA_EVENTS = Counter(
+    "gatepass_mfa_events",
+    "Second-factor events (enrolled, confirmed, challenge, verified, failed, "
+    "recovery_code_used, removed, reset), by event and method",
+    ["event", "method"],
+)
 REFRESHES = Counter(
     "gatepass_token_refreshes", "Successful token refreshes by surface", ["surface"]
 )

@@ -10,6 +10,7 @@ See docs/verify.md.
 
 from gatepass.verify.errors import (
     ExpiredToken,
+    InsufficientAuthentication,
     InsufficientScope,
     InvalidToken,
     JwksUnavailable,
@@ -21,6 +22,7 @@ from gatepass.verify.verifier import AccessToken, TokenVerifier
 __all__ = [
     "AccessToken",
     "ExpiredToken",
+    "InsufficientAuthentication",
     "InsufficientScope",
     "InvalidToken",
     "JwksCache",

@@ -4,6 +4,8 @@ VerificationError           the request cannot be let through (401 unless said o
 ├── InvalidToken            malformed, bad signature, unknown key, wrong issuer/audience/type
 │   └── ExpiredToken        past `exp` (plus leeway)
 ├── InsufficientScope       valid, but lacks a required scope (403)
+├── InsufficientAuthentication  valid, but the login was weaker than required: amr/acr (401,
+│                           RFC 9470's `insufficient_user_authentication`)
 └── JwksUnavailable         the issuer's keys could not be fetched (503)
 """
 
@@ -38,6 +40,14 @@ class InsufficientScope(VerificationError):
     def __init__(self, missing: frozenset[str]) -> None:
         super().__init__(f"missing scope(s): {' '.join(sorted(missing))}")
         self.missing = missing
+
+
+class InsufficientAuthentication(VerificationError):
+    """The login behind the token did not use the methods (`amr`) or reach the class (`acr`)
+    the API requires: the client should sign the user in again, more strongly (RFC 9470)."""
+
+    code = "insufficient_user_authentication"
+    default_description = "a stronger authentication is required"
 
 
 class JwksUnavailable(VerificationError):

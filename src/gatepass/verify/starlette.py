@@ -26,7 +26,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatepass.verify.errors import InsufficientScope, JwksUnavailable, VerificationError
+from gatepass.verify.errors import (
+    InsufficientAuthentication,
+    InsufficientScope,
+    JwksUnavailable,
+    VerificationError,
+)
 from gatepass.verify.verifier import AccessToken, TokenVerifier
 
 TOKEN_HEADERS = ("authorization", "authentication")  # cloudio clients use the latter
@@ -47,9 +52,15 @@ def presented_csrf(request: Request) -> str | None:
 
 
 def require_scopes(
-    *scopes: str, verifier: TokenVerifier | None = None, realm: str = "api"
+    *scopes: str,
+    verifier: TokenVerifier | None = None,
+    realm: str = "api",
+    require_mfa: bool = False,
+    acr_values: tuple[str, ...] = (),
 ) -> Dependency:
-    """A dependency returning the verified `AccessToken`, or raising `HTTPException`."""
+    """A dependency returning the verified `AccessToken`, or raising `HTTPException`.
+    `require_mfa` / `acr_values`: see `TokenVerifier.verify`; a weaker login is a 401 with
+    RFC 9470's `insufficient_user_authentication` challenge."""
 
     async def dependency(request: Request) -> AccessToken:
         chosen = verifier or request.app.state.gatepass_verifier
@@ -60,10 +71,14 @@ def require_scopes(
             )
         try:
             verified = await chosen.verify(
-                token, required_scopes=scopes, csrf=presented_csrf(request)
+                token,
+                required_scopes=scopes,
+                csrf=presented_csrf(request),
+                require_mfa=require_mfa,
+                acr_values=acr_values,
             )
         except VerificationError as exc:
-            raise _http_error(exc, realm, scopes) from None
+            raise _http_error(exc, realm, scopes, acr_values, require_mfa) from None
         request.state.gatepass_token = verified
         return verified
 
@@ -71,10 +86,16 @@ def require_scopes(
 
 
 def protect(
-    *scopes: str, verifier: TokenVerifier | None = None, realm: str = "api"
+    *scopes: str,
+    verifier: TokenVerifier | None = None,
+    realm: str = "api",
+    require_mfa: bool = False,
+    acr_values: tuple[str, ...] = (),
 ) -> Callable[[Handler], Handler]:
     """Decorate a Starlette endpoint; the token is at `request.state.gatepass_token`."""
-    dependency = require_scopes(*scopes, verifier=verifier, realm=realm)
+    dependency = require_scopes(
+        *scopes, verifier=verifier, realm=realm, require_mfa=require_mfa, acr_values=acr_values
+    )
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
@@ -87,11 +108,21 @@ def protect(
     return decorate
 
 
-def _http_error(error: VerificationError, realm: str, scopes: tuple[str, ...]) -> HTTPException:
+def _http_error(
+    error: VerificationError,
+    realm: str,
+    scopes: tuple[str, ...],
+    acr_values: tuple[str, ...] = (),
+    require_mfa: bool = False,
+) -> HTTPException:
     if isinstance(error, JwksUnavailable):
         return HTTPException(503, error.description, {"Retry-After": "10"})
     description = error.description.replace('"', "'")
     challenge = f'Bearer realm="{realm}", error="{error.code}", error_description="{description}"'
     if isinstance(error, InsufficientScope):
         challenge += f', scope="{" ".join(scopes)}"'
+    if isinstance(error, InsufficientAuthentication):
+        wanted = acr_values or (("urn:gatepass:acr:mfa",) if require_mfa else ())
+        if wanted:
+            challenge += f', acr_values="{" ".join(wanted)}"'
     return HTTPException(error.status, error.description, {"WWW-Authenticate": challenge})

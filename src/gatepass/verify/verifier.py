@@ -24,7 +24,13 @@ import httpx
 from gatepass.jose.claims import check_audience, check_issuer, check_lifetime, check_subject
 from gatepass.jose.header import OWN_TOKENS, pinned_algorithm, screen_header, verified_claims
 from gatepass.jose.refusal import Reason, Refused
-from gatepass.verify.errors import ExpiredToken, InsufficientScope, InvalidToken, VerificationError
+from gatepass.verify.errors import (
+    ExpiredToken,
+    InsufficientAuthentication,
+    InsufficientScope,
+    InvalidToken,
+    VerificationError,
+)
 from gatepass.verify.jwks import ASYMMETRIC_ALGORITHMS, JwksCache
 
 MAX_TOKEN_BYTES = OWN_TOKENS.max_bytes
@@ -71,6 +77,20 @@ class AccessToken:
         client_id = self.claims.get("client_id")
         return client_id if isinstance(client_id, str) else None
 
+    @property
+    def amr(self) -> frozenset[str]:
+        """How the user signed in (RFC 8176: `pwd`, `otp`, `mfa`, `hwk`, `swk`); empty for
+        machine credentials."""
+        amr = self.claims.get("amr")
+        if not isinstance(amr, list):
+            return frozenset()
+        return frozenset(value for value in amr if isinstance(value, str))
+
+    @property
+    def acr(self) -> str | None:
+        acr = self.claims.get("acr")
+        return acr if isinstance(acr, str) else None
+
 
 class TokenVerifier:
     """Verifies access tokens of one issuer for one audience.
@@ -116,9 +136,14 @@ class TokenVerifier:
         required_scopes: Iterable[str] = (),
         csrf: str | None = None,
         audience: str | None = None,
+        require_mfa: bool = False,
+        required_amr: Iterable[str] = (),
+        acr_values: Iterable[str] = (),
     ) -> AccessToken:
         """The verified token; `audience` overrides the verifier's for this call (an API
-        serving two registered URIs)."""
+        serving two registered URIs). `require_mfa`: the login used a second factor (`mfa`
+        in `amr`); `required_amr`: every one of these methods was used; `acr_values`: the
+        token's `acr` is one of these. Otherwise `InsufficientAuthentication`."""
         try:
             header = _header(token)
             key = await self.jwks.key(header["kid"])
@@ -130,7 +155,9 @@ class TokenVerifier:
         missing = frozenset(required_scopes) - AccessToken(claims).scopes
         if missing:
             raise InsufficientScope(missing)
-        return AccessToken(claims)
+        verified = AccessToken(claims)
+        _check_authentication(verified, require_mfa, required_amr, acr_values)
+        return verified
 
     def _check_claims(self, claims: dict[str, Any], csrf: str | None, audience: str) -> None:
         check_issuer(claims, self.issuer)
@@ -147,6 +174,22 @@ class TokenVerifier:
 
     async def aclose(self) -> None:
         await self.jwks.aclose()
+
+
+def _check_authentication(
+    token: AccessToken, require_mfa: bool, required_amr: Iterable[str], acr_values: Iterable[str]
+) -> None:
+    needed = frozenset(required_amr) | ({"mfa"} if require_mfa else frozenset())
+    lacking = needed - token.amr
+    if lacking:
+        raise InsufficientAuthentication(
+            f"the login did not use: {' '.join(sorted(lacking))} (sign in again with it)"
+        )
+    allowed = frozenset(acr_values)
+    if allowed and token.acr not in allowed:
+        raise InsufficientAuthentication(
+            f"the login's acr must be one of: {' '.join(sorted(allowed))}"
+        )
 
 
 def _header(token: str) -> dict[str, Any]:

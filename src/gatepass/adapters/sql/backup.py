@@ -2,8 +2,9 @@
 
 What moves: organizations, roles, users (with their password hashes), API clients (secret
 digests), API keys (digests), signing keys (still sealed under the master key), trusted
-issuers and the identities linked through them, registered APIs (resources), and the
-master-key check value. What does not:
+issuers and the identities linked through them, registered APIs (resources), second factors
+(TOTP secrets still sealed, recovery-code digests, org MFA policies), and the master-key check
+value. What does not:
 sessions, the denylist, throttle counters and the audit log — the target starts with everyone
 signed out and a fresh audit trail.
 
@@ -48,6 +49,10 @@ TABLES: tuple[sa.Table, ...] = (
     t.external_identities,
     t.resources,
     t.consents,
+    # Second factors (issue 18): the TOTP secrets stay sealed under the master key.
+    t.totp_factors,
+    t.recovery_codes,
+    t.org_mfa_policies,
     t.passkeys,
 )
 # Removed too by `--replace`: they refer to principals that are about to be replaced.
@@ -57,6 +62,7 @@ DEPENDENT_STATE: tuple[sa.Table, ...] = (
     t.revocations,
     t.authorization_codes,
     t.signin_sessions,
+    t.mfa_challenges,
     t.account_tokens,
 )
 

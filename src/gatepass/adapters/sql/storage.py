@@ -35,6 +35,7 @@ from gatepass.adapters.sql.engine import (
     write_transaction,
 )
 from gatepass.adapters.sql.external import SqlExternalStore
+from gatepass.adapters.sql.mfa import SqlMfaStore
 from gatepass.adapters.sql.oidc import SqlOidcStore
 from gatepass.adapters.sql.resources import SqlResourceStore
 from gatepass.core.models import (
@@ -63,7 +64,7 @@ def _key(text: str | None) -> str | None:
     return text.strip().casefold() if text else None
 
 
-class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlAccountStore):
+class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, SqlAccountStore):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -674,6 +675,7 @@ def _session_values(session: Session) -> dict[str, Any]:
         "external_subject": session.external_subject,
         "oauth_client_id": session.oauth_client_id,
         "resources": " ".join(session.resources) or None,
+        "amr": " ".join(session.amr) or None,
     }
 
 
@@ -703,6 +705,7 @@ def _session(row: Any) -> Session:
         external_subject=row.external_subject,
         oauth_client_id=row.oauth_client_id,
         resources=tuple(row.resources.split()) if row.resources else (),
+        amr=tuple(row.amr.split()) if row.amr else (),
     )
 
 

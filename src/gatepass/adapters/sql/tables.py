@@ -130,6 +130,7 @@ sessions = sa.Table(
     sa.Column("external_subject", String(512)),
     sa.Column("oauth_client_id", String(128)),  # 0002
     sa.Column("resources", Text()),  # 0006: space-separated resource URIs (RFC 8707)
+    sa.Column("amr", Text()),  # 0008: the login's RFC 8176 methods, space-separated
     sa.Index("ix_sessions_principal", "principal_kind", "principal_id"),
 )
 
@@ -296,6 +297,62 @@ consents = sa.Table(
     sa.Column("scopes", Text(), nullable=False),
     sa.Column("granted_at", Time, nullable=False),
     sa.Column("revoked_at", Time),
+)
+
+# Second factors (issue 18, 0008): a user's TOTP secret (sealed under the master key), its
+# recovery codes (keyed digests, single use), pending logins and enrolments behind an
+# `mfa_token` (by digest, single use), and each organization's MFA policy.
+totp_factors = sa.Table(
+    "totp_factors",
+    metadata,
+    sa.Column(
+        "user_id", String(64), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("secret_sealed", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("confirmed_at", Time),
+    sa.Column("last_step", sa.BigInteger),
+)
+
+recovery_codes = sa.Table(
+    "recovery_codes",
+    metadata,
+    sa.Column(
+        "user_id", String(64), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("digest", String(64), primary_key=True),
+    sa.Column("used_at", Time),
+)
+
+mfa_challenges = sa.Table(
+    "mfa_challenges",
+    metadata,
+    sa.Column("digest", String(64), primary_key=True),
+    sa.Column(
+        "user_id",
+        String(64),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("purpose", String(16), nullable=False),
+    sa.Column("profile", String(64), nullable=False),
+    sa.Column("password_digest", String(64), nullable=False),
+    sa.Column("scope", Text()),
+    sa.Column("resources", Text()),
+    sa.Column("oauth_client", String(256)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+)
+
+org_mfa_policies = sa.Table(
+    "org_mfa_policies",
+    metadata,
+    sa.Column(
+        "org_uid", String(128), sa.ForeignKey("orgs.uid", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("require_mfa", sa.Boolean, nullable=False),
+    sa.Column("dialects_without_mfa", sa.Boolean, nullable=False),
 )
 
 # Single-use links and ceremonies (issue 18, adapters/sql/account.py): password reset,

@@ -7,14 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gatepass.core.admin.base import AdminBase
-from gatepass.core.credentials import (
-    display_prefix,
-    generate_api_key,
-)
+from gatepass.core.credentials import display_prefix, generate_api_key
 from gatepass.core.errors import InvalidRequest, NotFound
-from gatepass.core.models import (
-    ApiKey,
-)
+from gatepass.core.models import ApiKey
 from gatepass.core.scopes import validate_scopes
 from gatepass.core.text import clip
 

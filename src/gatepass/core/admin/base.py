@@ -13,7 +13,10 @@ from gatepass.core.credentials import SecretDigester
 from gatepass.core.errors import InvalidRequest, NotFound
 from gatepass.core.external import ExternalIdentities
 from gatepass.core.keymanager import KeyManager
+from gatepass.core.mfa.admin import MfaAdmin
+from gatepass.core.mfa.service import SecondFactors
 from gatepass.core.models import User
+from gatepass.core.password_policy import PasswordPolicy
 from gatepass.core.passwords import HashingPool
 from gatepass.core.ports import Storage
 from gatepass.core.principals import Principals
@@ -54,8 +57,13 @@ class AdminBase:
         codec: TokenCodec,
         scopes: ScopePolicy,
         external: ExternalIdentities | None,
+        mfa: SecondFactors | None = None,
+        passwords: PasswordPolicy | None = None,
     ) -> None:
         self.storage = storage
+        # Every new password passes the policy (issue 18), whichever surface sets it.
+        self.passwords = passwords or PasswordPolicy()
+        self.mfa = MfaAdmin(mfa, self.get_user) if mfa is not None else None
         self.clock = clock
         self.audit_trail = audit
         self.hashing = hashing

@@ -8,15 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatepass.core.admin.base import AdminBase, jsonable
-from gatepass.core.credentials import (
-    generate_client_id,
-    generate_client_secret,
-)
+from gatepass.core.credentials import generate_client_id, generate_client_secret
 from gatepass.core.errors import Conflict, InvalidRequest, NotFound
-from gatepass.core.models import (
-    Client,
-    PrincipalKind,
-)
+from gatepass.core.models import Client, PrincipalKind
 from gatepass.core.oauth import DEFAULT_GRANT_TYPES, validate_grant_types
 from gatepass.core.scopes import validate_scopes
 from gatepass.core.text import clip

@@ -7,10 +7,7 @@ from dataclasses import replace
 
 from gatepass.core.admin.base import AdminBase, check_name
 from gatepass.core.errors import Conflict, NotFound
-from gatepass.core.models import (
-    Org,
-    Role,
-)
+from gatepass.core.models import Org, Role
 from gatepass.core.scopes import validate_scopes
 from gatepass.core.text import clip
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 from gatepass.core.admin.base import AdminBase
 from gatepass.core.dashboard import DashboardFigures, dashboard_figures
 from gatepass.core.errors import NotFound
-from gatepass.core.models import (
-    AuditEvent,
-    RequestContext,
-    Session,
-    SigningKeyRecord,
-)
+from gatepass.core.models import AuditEvent, RequestContext, Session, SigningKeyRecord
 from gatepass.core.ports import AuditQuery, SessionQuery
 from gatepass.core.text import clip
 

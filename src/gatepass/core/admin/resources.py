@@ -6,9 +6,7 @@ from collections.abc import Sequence
 
 from gatepass.core.admin.base import AdminBase
 from gatepass.core.errors import Conflict, InvalidRequest, NotFound
-from gatepass.core.models import (
-    Resource,
-)
+from gatepass.core.models import Resource
 from gatepass.core.resources import uri_problem
 from gatepass.core.scopes import validate_scopes
 from gatepass.core.text import clip

@@ -9,10 +9,7 @@ from typing import Any
 
 from gatepass.core.admin.base import AdminBase, check_name, jsonable
 from gatepass.core.errors import Conflict, InvalidRequest
-from gatepass.core.models import (
-    PrincipalKind,
-    User,
-)
+from gatepass.core.models import PrincipalKind, User
 from gatepass.core.scopes import validate_scopes
 from gatepass.core.text import clip
 
@@ -36,6 +33,10 @@ def _check_email(email: str | None) -> str | None:
 
 
 class Users(AdminBase):
+    async def _new_password(self, password: str, *context: str | None) -> str:
+        """The length bounds, then the password policy (core/password_policy.py)."""
+        return await self.passwords.check(check_password(password), context)
+
     async def add_user(
         self,
         username: str,
@@ -56,7 +57,11 @@ class Users(AdminBase):
             raise Conflict(f"user {clip(username)} already exists")
         if email and await self.storage.find_user(email):
             raise Conflict(f"a user with email {clip(email)} already exists")
-        password_hash = await self.hashing.hash(check_password(password)) if password else None
+        password_hash = (
+            await self.hashing.hash(await self._new_password(password, username, email))
+            if password
+            else None
+        )
         now = self.clock.now()
         user = User(
             id=str(uuid.uuid4()),
@@ -150,7 +155,9 @@ class Users(AdminBase):
 
     async def set_password(self, name_or_id: str, password: str, *, actor: str) -> None:
         user = await self.get_user(name_or_id)
-        new_hash = await self.hashing.hash(check_password(password))
+        new_hash = await self.hashing.hash(
+            await self._new_password(password, user.username, user.email)
+        )
         await self.storage.set_password_hash(user.id, new_hash, self.clock.now())
         self.principals.invalidate_cached(PrincipalKind.USER, user.id)
         await self._audit("admin.user.password", actor, user.username)

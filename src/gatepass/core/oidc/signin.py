@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from gatepass.core.audit import AuditTrail
 from gatepass.core.clock import Clock
 from gatepass.core.login import Logins
+from gatepass.core.mfa.factors import ACR_PASSWORD as ACR_PWD
 from gatepass.core.models import AuthMethod, RequestContext, User
 from gatepass.core.oidc.models import SigninSession
 from gatepass.core.ports import Storage
 
 AMR_PASSWORD = ("pwd",)  # RFC 8176
-ACR_PASSWORD = "urn:gatepass:acr:password"
+ACR_PASSWORD = ACR_PWD  # one vocabulary with access tokens (core/mfa/factors.py)
 MAX_COOKIE = 256
 
 
@@ -48,7 +49,8 @@ class SignIns:
     async def with_password(self, identifier: str, password: str, ctx: RequestContext) -> SignedIn:
         """The login path every surface uses (throttling, the hash bound, audit), then a new
         sign-in session. Failures raise `InvalidCredentials` (never saying which part)."""
-        user = await self.logins.check_password(identifier, password, ctx)
+        # No second step on this page yet: an account that needs one is refused (issue 18).
+        user = await self.logins.check_single_factor(identifier, password, ctx)
         return await self.open_for(user, AMR_PASSWORD, ACR_PASSWORD, AuthMethod.PASSWORD, ctx)
 
     async def open_for(

@@ -10,6 +10,7 @@ from gatepass.http.admin.audit import AuditHandlers
 from gatepass.http.admin.clients import ClientHandlers
 from gatepass.http.admin.issuers import IssuerHandlers
 from gatepass.http.admin.keys import SigningKeyHandlers
+from gatepass.http.admin.mfa import MfaHandlers
 from gatepass.http.admin.orgs import OrgHandlers
 from gatepass.http.admin.resources import ResourceHandlers
 from gatepass.http.admin.sessions import SessionHandlers
@@ -20,6 +21,7 @@ from gatepass.http.openapi import Endpoint
 class AdminApi(
     OrgHandlers,
     UserHandlers,
+    MfaHandlers,
     ClientHandlers,
     ApiKeyHandlers,
     ResourceHandlers,
@@ -33,6 +35,7 @@ class AdminApi(
             *self.org_endpoints(),
             *self.role_endpoints(),
             *self.user_endpoints(),
+            *self.mfa_endpoints(),
             *self.client_endpoints(),
             *self.api_key_endpoints(),
             *self.resource_endpoints(),

@@ -68,6 +68,8 @@ DONE = {
     "are gone.",
     "resource-created": "The API is registered: tokens asked for it now carry its URI as aud.",
     "resource-deleted": "The API is removed: no new token is issued for it.",
+    "mfa-reset": "Every second factor of the user is removed; they set one up again.",
+    "org-mfa-saved": "The organization's second-factor policy is saved.",
 }
 NOT_ADMIN = "This account is not a gatepass administrator."
 _TITLES = {400: "Bad request", 404: "Not found", 409: "Conflict", 429: "Too many attempts"}

@@ -89,6 +89,7 @@ class DirectoryPages(ConsoleBase):
             status=status,
             section="orgs",
             org=org,
+            mfa_policy=await admin.mfa.org_policy(org.uid) if admin.mfa else None,
             users=users[:PAGE_SIZE],
             more_users=len(users) > PAGE_SIZE,
             clients=await admin.list_clients(org=org.uid),

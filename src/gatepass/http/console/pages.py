@@ -1,7 +1,8 @@
 """The admin console at `/console`: `Console` composed from its areas, static files and the
 route table.
 
-The areas, one module each: sign-in (`signin.py`), users with their API keys and identity
+The areas, one module each: sign-in (`signin.py`, its second factor step in `mfa.py` with a
+user's factors and an org's MFA policy), users with their API keys and identity
 links (`users.py`), clients (`clients.py`), API keys and signing keys (`keys.py`), the
 dashboard, sessions and the audit log (`activity.py`), orgs and roles (`directory.py`), trusted
 issuers (`issuers.py`), registered APIs (`resources.py`); what they share is in `base.py`.
@@ -28,6 +29,7 @@ from gatepass.http.console.clients import ClientPages
 from gatepass.http.console.directory import DirectoryPages
 from gatepass.http.console.issuers import IssuerPages
 from gatepass.http.console.keys import KeyPages
+from gatepass.http.console.mfa import MfaPages
 from gatepass.http.console.resources import ResourcePages
 from gatepass.http.console.signin import SignInPages
 from gatepass.http.console.users import UserPages
@@ -43,6 +45,7 @@ class Console(
     DirectoryPages,
     IssuerPages,
     ResourcePages,
+    MfaPages,
 ):
     # ------------------------------------------------------------------ static files
 
@@ -67,6 +70,7 @@ class Console(
             ("/console/dashboard/live", "GET", self.dashboard_live),
             ("/console/login", "GET", self.login_form),
             ("/console/login", "POST", self.login),
+            ("/console/login/mfa", "POST", self.login_mfa),
             ("/console/logout", "POST", self.logout),
             ("/console/users", "GET", self.users),
             ("/console/users", "POST", self.create_user),
@@ -75,6 +79,7 @@ class Console(
             ("/console/users/{user}/disable", "POST", self.disable_user),
             ("/console/users/{user}/enable", "POST", self.enable_user),
             ("/console/users/{user}/delete", "POST", self.delete_user),
+            ("/console/users/{user}/mfa/reset", "POST", self.reset_user_mfa),
             ("/console/users/{user}/api-keys", "POST", self.create_api_key),
             ("/console/users/{user}/identities", "POST", self.link_identity),
             ("/console/users/{user}/identities/remove", "POST", self.unlink_identity),
@@ -92,6 +97,7 @@ class Console(
             ("/console/orgs/{uid}", "GET", self.org),
             ("/console/orgs/{uid}", "POST", self.rename_org),
             ("/console/orgs/{uid}/delete", "POST", self.delete_org),
+            ("/console/orgs/{uid}/mfa", "POST", self.save_org_mfa),
             ("/console/roles", "GET", self.roles),
             ("/console/roles", "POST", self.create_role),
             ("/console/roles/new", "GET", self.new_role),

@@ -10,7 +10,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatepass.app.profiles import CONSOLE
-from gatepass.core.errors import InvalidCredentials, InvalidScope, Overloaded, RateLimited
+from gatepass.core.errors import (
+    InvalidCredentials,
+    InvalidScope,
+    MfaEnrolmentRequired,
+    MfaRequired,
+    Overloaded,
+    RateLimited,
+)
 from gatepass.core.scopes import ADMIN_SCOPE
 from gatepass.http.console.base import (
     NOT_ADMIN,
@@ -20,6 +27,7 @@ from gatepass.http.console.base import (
     done_notice,
     redirect,
 )
+from gatepass.http.console.mfa import mfa_step_page
 from gatepass.http.console.session import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -97,6 +105,22 @@ class SignInPages(ConsoleBase):
             response = self.refusal(request, Refused(403, "Not allowed", NOT_ADMIN), None)
             clear_cookie(response, LOGIN_COOKIE, secure_cookies(request, self.settings.issuer))
             return response
+        except MfaEnrolmentRequired:
+            return self._login_page(
+                request,
+                status=403,
+                error="This account must set up a second factor before it can sign in: "
+                "enrol one with the native API (see docs/mfa.md), then sign in again.",
+                username=username,
+            )
+        except MfaRequired as step:
+            return mfa_step_page(
+                self,
+                request,
+                mfa_token=str(step.extra["mfa_token"]),
+                methods=[m for m in step.extra["methods"] if m in ("totp", "recovery_code")],
+                next_path=safe_next(form.get("next")),
+            )
         except InvalidCredentials:
             return self._login_page(
                 request,

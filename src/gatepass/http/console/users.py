@@ -108,6 +108,9 @@ class UserPages(ConsoleBase):
             status=status,
             section="users",
             user=user,
+            mfa=await admin.mfa.factors.status(user.id)
+            if admin.mfa
+            else {"factors": [], "recovery_codes_left": 0},
             sessions=await admin.list_sessions(user.id, limit=PAGE_SIZE),
             keys=await admin.list_api_keys(user.id),
             identities=[
