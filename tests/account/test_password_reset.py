@@ -176,6 +176,10 @@ async def test_a_short_password_keeps_the_link_usable(
     await make_user("reset-f", email="reset-f@example.test")
     await forgot(client, runtime, "reset-f@example.test")
     token = link_token(mailbox.wait_for("reset-f@example.test")[0])
+    common = await client.post(
+        "/auth/password/reset", json={"token": token, "password": "password123"}
+    )
+    assert (common.status_code, common.json()["reason"]) == (400, "weak_password")
     short = await client.post("/auth/password/reset", json={"token": token, "password": "x"})
     assert (short.status_code, short.json()["error"]) == (400, "invalid_request")
     done = await client.post(

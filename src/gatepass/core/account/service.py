@@ -155,8 +155,11 @@ class AccountService:
     async def reset_password(self, secret: str, password: str, ctx: RequestContext) -> int:
         """Set a new password with a reset link; every session of the user ends. Returns the
         number of sessions ended."""
-        new_hash = await self.hashing.hash(check_password(password))
         try:
+            # The link is checked first (the policy may name the user), spent last: a
+            # refused password leaves it usable.
+            pending = await self._link_user(LinkPurpose.PASSWORD_RESET, secret, spend=False)
+            new_hash = await self.hashing.hash(await self._acceptable(password, pending))
             user = await self._link_user(LinkPurpose.PASSWORD_RESET, secret, spend=True)
         except InvalidLink as error:
             await self._audit("password.reset", "failure", None, ctx, None, error.code)
@@ -226,8 +229,11 @@ class AccountService:
 
     async def accept_invitation(self, secret: str, password: str, ctx: RequestContext) -> User:
         """Choose the first password with an invitation link; the address is then verified."""
-        new_hash = await self.hashing.hash(check_password(password))
         try:
+            # The link is checked first (the policy may name the user), spent last: a
+            # refused password leaves it usable.
+            pending = await self._link_user(LinkPurpose.INVITATION, secret, spend=False)
+            new_hash = await self.hashing.hash(await self._acceptable(password, pending))
             user = await self._link_user(LinkPurpose.INVITATION, secret, spend=True)
         except InvalidLink as error:
             await self._audit("invitation.accept", "failure", None, ctx, None, error.code)
@@ -313,7 +319,7 @@ class AccountService:
             )
             raise InvalidCredentials("the current password is wrong")
         await self.limiter.success(throttle, ctx.ip)
-        new_hash = await self.hashing.hash(check_password(new))
+        new_hash = await self.hashing.hash(await self._acceptable(new, user))
         user = await self._set_password(user, new_hash, proven_email=None)
         ended = 0
         if end_other_sessions:
@@ -357,6 +363,12 @@ class AccountService:
         if user is None or user.disabled:
             raise NotFound("no such user")
         return user
+
+    async def _acceptable(self, password: str, user: User) -> str:
+        """The length bounds, then the deployment's password policy (as for an admin)."""
+        return await self.admin.passwords.check(
+            check_password(password), (user.username, user.email)
+        )
 
     async def _link_user(self, purpose: LinkPurpose, secret: str, *, spend: bool) -> User:
         token = await (self.links.spend if spend else self.links.peek)(purpose, secret)
