@@ -40,6 +40,9 @@ class SoftAuthenticator:
     sign_count: int = 0
     user_handle: bytes = b""
 
+    def credential_id_b64(self) -> str:
+        return b64url(self.credential_id)
+
     def _client_data(self, kind: str, challenge: str, origin: str | None) -> bytes:
         return json.dumps(
             {

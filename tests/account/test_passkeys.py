@@ -4,6 +4,7 @@ user verification, counter, spent ceremonies, other users' credentials)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -237,3 +238,57 @@ async def test_malformed_credentials_are_refused_in_the_native_shape(
     assert (
         await client.post("/auth/webauthn/login/verify", json={"state": "x"})
     ).status_code == 400
+
+
+async def password_login(client: httpx.AsyncClient, username: str) -> httpx.Response:
+    return await client.post("/auth/login", json={"username": username, "password": PASSWORD})
+
+
+async def test_a_passkey_is_a_second_factor_after_the_password(
+    client: httpx.AsyncClient, runtime: Container, make_user: UserFactory, device: SoftAuthenticator
+) -> None:
+    await make_user("pk-mfa")
+    await register(client, await bearer(client, "pk-mfa"), device)
+    first = await password_login(client, "pk-mfa")
+    assert first.status_code == 401
+    assert (first.json()["error"], first.json()["methods"]) == ("mfa_required", ["webauthn"])
+    mfa_token = first.json()["mfa_token"]
+    start = await client.post("/auth/webauthn/mfa/options", json={"mfa_token": mfa_token})
+    assert start.status_code == 200, start.text
+    options = start.json()["options"]
+    assert [c["id"] for c in options["allowCredentials"]] == [device.credential_id_b64()]
+    assert options["userVerification"] == "preferred"
+    # User presence is enough after a password: the passkey is the second factor.
+    assertion = device.get(options, user_verified=False)
+    code = json.dumps({"state": start.json()["state"], "credential": assertion})
+    done = await client.post(
+        "/auth/login/mfa", json={"mfa_token": mfa_token, "method": "webauthn", "code": code}
+    )
+    assert done.status_code == 200, done.text
+    claims = (await runtime.auth.verify_signature(done.json()["access_token"])).claims
+    assert claims["amr"] == ["hwk", "mfa", "pwd"]
+    assert claims["acr"] == "urn:gatepass:acr:mfa"
+
+
+async def test_another_users_passkey_is_no_second_factor(
+    client: httpx.AsyncClient, make_user: UserFactory, device: SoftAuthenticator
+) -> None:
+    await make_user("pk-victim")
+    await make_user("pk-attacker")
+    await register(client, await bearer(client, "pk-victim"), device)
+    attacker_device = SoftAuthenticator(origin=ORIGIN, rp_id="testserver")
+    await register(client, await bearer(client, "pk-attacker"), attacker_device)
+    mfa_token = (await password_login(client, "pk-victim")).json()["mfa_token"]
+    start = (await client.post("/auth/webauthn/mfa/options", json={"mfa_token": mfa_token})).json()
+    code = json.dumps(
+        {"state": start["state"], "credential": attacker_device.get(start["options"])}
+    )
+    refused = await client.post(
+        "/auth/login/mfa", json={"mfa_token": mfa_token, "method": "webauthn", "code": code}
+    )
+    assert (refused.status_code, refused.json()["error"]) == (401, "invalid_credentials")
+    assert (
+        await client.post(
+            "/auth/login/mfa", json={"mfa_token": mfa_token, "method": "webauthn", "code": "{"}
+        )
+    ).status_code == 401

@@ -46,6 +46,7 @@ from gatepass.core.issuance import Issuer
 from gatepass.core.keymanager import KeyManager
 from gatepass.core.keys import MasterKey, MasterKeyError
 from gatepass.core.login import Logins
+from gatepass.core.mfa.factors import AMR_HARDWARE_KEY, METHOD_WEBAUTHN
 from gatepass.core.mfa.service import MfaConfig, SecondFactors
 from gatepass.core.models import ServerInfo
 from gatepass.core.oauth import GrantServices, OAuthService
@@ -327,6 +328,18 @@ async def _assemble(
     info = ServerInfo(
         name="gatepass", instance_id=instance_id, version=__version__, started_at=clock.now()
     )
+    passkeys = PasskeyService(
+        users=storage,
+        store=storage,
+        digester=digester,
+        limiter=login_limiter,
+        audit=AuditTrail(storage.audit, clock),
+        clock=clock,
+        rp=relying_party(settings.issuer, issuer_domain(settings.issuer)),
+    )
+    # A passkey is also a second factor after a password (core/mfa/factors.py's registry).
+    mfa.verifiers[METHOD_WEBAUTHN] = passkeys.second_factor
+    mfa.method_amr[METHOD_WEBAUTHN] = (AMR_HARDWARE_KEY,)
     return Container(
         info=info,
         settings=settings,
@@ -350,15 +363,7 @@ async def _assemble(
             mail_limiter=shared.mail_limiter,
             clock=clock,
         ),
-        passkeys=PasskeyService(
-            users=storage,
-            store=storage,
-            digester=digester,
-            limiter=login_limiter,
-            audit=AuditTrail(storage.audit, clock),
-            clock=clock,
-            rp=relying_party(settings.issuer, issuer_domain(settings.issuer)),
-        ),
+        passkeys=passkeys,
         clock=clock,
         profiles=profiles,
         fetcher=fetcher,

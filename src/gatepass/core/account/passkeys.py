@@ -274,6 +274,24 @@ class PasskeyService:
             raise AccountDisabled()
         return Assertion(user=user, passkey=passkey, user_verified=verified.user_verified)
 
+    async def second_factor(self, user: User, code: str, ctx: RequestContext) -> bool:
+        """The `webauthn` method of /auth/login/mfa: `code` is the JSON text of
+        `{"state", "credential"}` from a ceremony of `authentication_options(user)`."""
+        try:
+            answer = json.loads(code)
+        except ValueError:
+            return False
+        if not isinstance(answer, dict):
+            return False
+        state, credential = answer.get("state"), answer.get("credential")
+        if not isinstance(state, str) or not isinstance(credential, dict):
+            return False
+        try:
+            await self.authenticate(state[:512], credential, ctx, user_id=user.id)
+        except InvalidCredentials:
+            return False
+        return True
+
     # ------------------------------------------------------------ management
 
     async def list(self, user_id: str) -> list[Passkey]:

@@ -93,6 +93,13 @@ class CeremonyVerifyRequest(BaseModel):
     scope: str | None = Field(default=None, max_length=4096)
 
 
+class MfaOptionsRequest(BaseModel):
+    """The `mfa_token` of a password login answered `mfa_required` with `webauthn`."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+    mfa_token: str = Field(max_length=256)
+
+
 class RenameRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
     name: str = Field(max_length=256)
@@ -287,6 +294,15 @@ class AccountApi:
         return json_response(ceremony_body(ceremony), 200, NO_STORE)
 
     @native_errors
+    async def mfa_options(self, request: Request) -> Response:
+        body = validated(MfaOptionsRequest, await self._json(request))
+        runtime = self.gate.ready
+        assert runtime.auth.mfa is not None  # always wired (app/container.py)
+        user = await runtime.auth.mfa.login_user(body.mfa_token)
+        ceremony = await runtime.passkeys.authentication_options(user)
+        return json_response(ceremony_body(ceremony), 200, NO_STORE)
+
+    @native_errors
     async def login_verify(self, request: Request) -> Response:
         body = validated(CeremonyVerifyRequest, await self._json(request))
         ctx = self._ctx(request)
@@ -431,6 +447,13 @@ class AccountApi:
                 "Sign in with a passkey",
                 request=CeremonyVerifyRequest,
                 responses={200: Doc("Tokens issued", TokenResponse), **_ERRORS},
+            ),
+            post(
+                "/auth/webauthn/mfa/options",
+                self.mfa_options,
+                "A passkey as the second factor: options for the user of an mfa_token",
+                request=MfaOptionsRequest,
+                responses={200: Doc("Options", CeremonyResponse), **bad, 401: _ERRORS[401]},
             ),
             Endpoint(
                 "/auth/webauthn/passkeys",
