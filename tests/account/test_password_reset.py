@@ -221,3 +221,22 @@ async def test_bad_input_is_the_native_error_shape(client: httpx.AsyncClient) ->
     for body in ({"token": "x"}, {"token": "", "password": NEW_PASSWORD}):
         answer = await client.post("/auth/password/reset", json=body)
         assert answer.status_code == 400, body
+
+
+async def test_housekeeping_deletes_expired_links(
+    client: httpx.AsyncClient,
+    runtime: Container,
+    make_user: UserFactory,
+    mailbox: Mailbox,
+    clock: FrozenClock,
+) -> None:
+    await make_user("reset-p", email="reset-p@example.test")
+    await forgot(client, runtime, "reset-p@example.test")
+    mailbox.wait_for("reset-p@example.test")
+    await runtime.purge()
+    async with runtime.storage.engine.connect() as conn:
+        assert len((await conn.execute(sa.select(t.account_tokens))).all()) == 1
+    clock.advance(1801)
+    await runtime.purge()
+    async with runtime.storage.engine.connect() as conn:
+        assert (await conn.execute(sa.select(t.account_tokens))).all() == []

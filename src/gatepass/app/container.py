@@ -121,6 +121,10 @@ class Container:
         challenges = await self.storage.purge_mfa_challenges(now, settings.purge_batch)
         if challenges:
             PURGED.labels("mfa_challenges").inc(challenges)
+        # Expired reset/invitation/verification links and WebAuthn ceremonies (issue 18).
+        links = await self.storage.purge_account_tokens(now, settings.purge_batch)
+        if links:
+            PURGED.labels("account_tokens").inc(links)
         return report
 
     async def close(self) -> None:
