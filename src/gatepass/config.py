@@ -11,7 +11,9 @@ setting and the loader read one table.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import logging
 import os
 import re
 import tomllib
@@ -24,7 +26,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
+    SerializationInfo,
     ValidationError,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -37,18 +42,18 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from gatepass.config_layers import ENV_PREFIX, Layer, from_env, from_mapping
 from gatepass.core.keys import MasterKey, MasterKeyError
 from gatepass.core.scopes import is_scope_token
 from gatepass.core.text import clip
+from gatepass.dialect_settings import DIALECT_NAMES, DialectSettings
+from gatepass.durations import Duration
+from gatepass.durations import format_duration as format_duration  # re-exported
+from gatepass.durations import parse_duration as parse_duration  # re-exported
 
-ENV_PREFIX = "GATEPASS_"
-ALL_DIALECTS = ("osais", "cloudio", "unduit", "datarhei", "xpay")
+ALL_DIALECTS = DIALECT_NAMES
 
-# At most 15 digits: beyond that a number is no duration anyone means (and Python refuses to
-# convert literals over 4,300 digits with an error of its own).
-_DURATION = re.compile(r"^\s*(\d{1,15})\s*(ms|s|m|h|d|w)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
+logger = logging.getLogger("gatepass.config")
 
 _PROBLEM_SEPARATOR = "\n"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -65,31 +70,6 @@ class ConfigError(Exception):
 
 def _escaped(found: re.Match[str]) -> str:
     return f"\\x{ord(found.group()):02x}"
-
-
-def parse_duration(value: object) -> float:
-    """Accept seconds as a number, or a string such as `90s`, `15m`, `72h`, `30d`."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 900, '15m', '72h' or '30d'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
-    else:
-        raise ValueError(f"invalid duration {clip(value)!r}: use e.g. 900, '15m', '72h' or '30d'")
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
-    return seconds
-
-
-def format_duration(seconds: float) -> str:
-    """The inverse of `parse_duration` for whole units: 259200 -> '72h' (osais's `duration`)."""
-    whole = int(seconds)
-    if whole and whole % 3600 == 0:
-        return f"{whole // 3600}h"
-    if whole and whole % 60 == 0:
-        return f"{whole // 60}m"
-    return f"{whole}s"
 
 
 # The scheme of each database gatepass can use: SQLAlchemy's name for the database, then the
@@ -169,9 +149,6 @@ def _parse_list(value: object) -> tuple[str, ...]:
     if isinstance(value, list | tuple):
         return tuple(str(part) for part in value)
     raise ValueError("expected a comma-separated list")
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 def _control_character(value: object) -> str | None:
@@ -329,19 +306,10 @@ class Settings(BaseSettings):
     trusted_proxies: StrList = ()
     dialects: Dialects = frozenset()
 
-    # Dialect token lifetimes and optional failure delays (defaults from docs/dialects/)
-    osais_token_ttl: Duration = 72 * 3600
-    cloudio_jwt_ttl: Duration = 12 * 3600
-    unduit_token_ttl: Duration = 4 * 3600
-    unduit_refresh_ttl: Duration = 14 * 86400
-    datarhei_access_ttl: Duration = 600
-    datarhei_refresh_ttl: Duration = 86400
-    xpay_token_ttl: Duration = 24 * 3600
-    osais_failure_delay: Duration = 0
-    cloudio_failure_delay: Duration = 0
-    unduit_failure_delay: Duration = 0
-    datarhei_failure_delay: Duration = 0
-    xpay_failure_delay: Duration = 0
+    # Each dialect's own block (`[dialects.<name>]`, see gatepass.dialect_settings) is not a
+    # field: `dialects` above stays the set switched on, and `_build` validates the blocks and
+    # attaches them (`dialect_settings`); `model_dump` shows both in the file's shape.
+    _dialect_settings: DialectSettings = PrivateAttr(default_factory=DialectSettings)
 
     # External identity providers
     issuers: tuple[IssuerConfig, ...] = ()
@@ -475,11 +443,23 @@ class Settings(BaseSettings):
     def master_key_file(self) -> Path:
         return self.home / "master.key"
 
+    @property
+    def dialect_settings(self) -> DialectSettings:
+        """Each dialect's block (`[dialects.<name>]`), whether or not it is switched on."""
+        return self._dialect_settings
+
+    @field_serializer("dialects")
+    def _dialects_as_in_the_file(
+        self, enabled: frozenset[str], info: SerializationInfo
+    ) -> dict[str, Any]:
+        # The shape of the file: `[dialects] enabled = [...]` and one table per dialect.
+        blocks = self._dialect_settings.model_dump(mode=info.mode)
+        return {"enabled": sorted(enabled), **blocks}
+
     def with_overrides(self, **changes: Any) -> Settings:
-        """A copy with some settings changed and validated again (tests and the CLI use it)."""
-        data = self.model_dump()
-        data.update(changes)
-        return _build(data, env={})
+        """A copy with some settings changed and validated again (tests and the CLI use it);
+        `changes` are named as in the config file (the deprecated flat names included)."""
+        return _build(from_mapping(self.model_dump()).over(from_mapping(changes)))
 
 
 def _scale_problems(settings: Settings) -> list[str]:
@@ -512,34 +492,50 @@ def _mail_problems(settings: Settings) -> list[str]:
     return []
 
 
-def _build(data: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
+def _build(layer: Layer) -> Settings:
+    """Validate the settings and the dialect blocks; every problem of both, one line each."""
+    if layer.problems:  # unknown names: nothing else is worth reporting until they are fixed
+        raise ConfigError(layer.problems)
+    problems: list[str] = []
     try:
         # Settings sources read the process environment; we pass values explicitly instead so
         # that `load` is a pure function of its arguments.
-        return Settings.model_validate(dict(data))
+        settings = Settings.model_validate(layer.values)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, env)) from None
+        problems.extend(_describe(exc, layer))
+    try:
+        blocks = DialectSettings.model_validate(layer.blocks)
+    except ValidationError as exc:
+        problems.extend(_describe(exc, layer, within=("dialects",)))
+    if problems:
+        raise ConfigError(problems)
+    settings._dialect_settings = blocks
+    return settings
 
 
-def _describe(exc: ValidationError, env: Mapping[str, str]) -> list[str]:
+def _describe(exc: ValidationError, layer: Layer, within: tuple[str, ...] = ()) -> list[str]:
     problems = []
     for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"]) or "settings"
+        loc = (*within, *(str(part) for part in error["loc"]))
+        field = ".".join(loc) or "settings"
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             problems.append(f"unknown setting '{field}'")
-            continue
-        if not error["loc"]:  # a problem of the settings as a whole (several fields)
+        elif len(loc) == len(within):  # a problem of the settings as a whole (several fields)
             problems.extend(message.split(_PROBLEM_SEPARATOR))
-            continue
-        origin = f"{ENV_PREFIX}{field.upper()}" if f"{ENV_PREFIX}{field.upper()}" in env else field
-        problems.append(f"{origin}: {message}")
+        elif len(loc) == len(within) + 1 and within:  # of one dialect's block: name each field
+            problems.extend(_block_problem(field, line, layer) for line in message.split("\n"))
+        else:
+            problems.append(f"{layer.written.get(field, field)}: {message}")
     return problems
 
 
-# Variables that are not settings: the config file's path, and the defaults of `gatepass login`
-# (which talks to a remote server and reads no settings).
-_ENV_ONLY = {"CONFIG", "REMOTE_URL", "REMOTE_USERNAME"}
+def _block_problem(block: str, line: str, layer: Layer) -> str:
+    """`token_ttl must be positive` -> `dialects.xpay.token_ttl must be positive`, or by the
+    deprecated name the operator used (`xpay_token_ttl must be positive`)."""
+    name, _, rest = line.partition(" ")
+    setting = f"{block}.{name}"
+    return f"{layer.aliases.get(setting, setting)} {rest}"
 
 
 def load_settings(
@@ -547,27 +543,30 @@ def load_settings(
 ) -> Settings:
     """Build settings from a TOML file (if any) overlaid with `GATEPASS_*` variables."""
     env = dict(os.environ if env is None else env)
-    data: dict[str, Any] = {}
-    problems: list[str] = []
+    layer = Layer()
     path = config_file or (Path(env["GATEPASS_CONFIG"]) if env.get("GATEPASS_CONFIG") else None)
     if path is not None:
         try:
-            data.update(tomllib.loads(path.read_text()))
+            layer = from_mapping(tomllib.loads(path.read_text()))
         except FileNotFoundError:
-            problems.append(f"config file {path} does not exist")
+            layer.problems.append(f"config file {path} does not exist")
         except tomllib.TOMLDecodeError as exc:
-            problems.append(f"config file {path} is not valid TOML: {exc}")
-    known = set(Settings.model_fields)
-    for name, value in env.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        key = name[len(ENV_PREFIX) :].lower()
-        if key.upper() in _ENV_ONLY:
-            continue
-        if key not in known:
-            problems.append(f"unknown setting {name}")
-            continue
-        data[key] = value
-    if problems:
-        raise ConfigError(problems)
-    return _build(data, env)
+            layer.problems.append(f"config file {path} is not valid TOML: {exc}")
+    layer = layer.over(from_env(env, set(Settings.model_fields)))
+    settings = _build(layer)
+    for line in layer.deprecations:  # once per start, on stderr until logging is configured
+        logger.warning(line)
+    return settings
+
+
+def value_sources(config_file: Path | None, env: Mapping[str, str]) -> dict[str, str]:
+    """Where each setting that is not a default came from, `file` or `env`, by its name in
+    the file (`access_token_ttl`, `dialects`, `dialects.datarhei.failure_delay`)."""
+    layer = Layer()
+    path = config_file or (Path(env["GATEPASS_CONFIG"]) if env.get("GATEPASS_CONFIG") else None)
+    if path is not None:
+        with contextlib.suppress(OSError, tomllib.TOMLDecodeError):  # reported already
+            layer = from_mapping(tomllib.loads(path.read_text()))
+    sources = dict.fromkeys(layer.written, "file")
+    sources.update(dict.fromkeys(from_env(env, set(Settings.model_fields)).written, "env"))
+    return sources

@@ -6,10 +6,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from limits.aio.storage import MemoryStorage
+from limits.aio.storage import MemoryStorage as LimitsMemoryStorage
 from limits.aio.storage import Storage as LimitsStorage
 
 from gatepass.adapters.memory import MemoryDenylist, MemoryKnownAddresses
+from gatepass.adapters.memory_storage import MemoryStorage
 from gatepass.adapters.redis import (
     RedisDenylist,
     RedisKnownAddresses,
@@ -24,7 +25,7 @@ from gatepass.adapters.sql.migrate import migrate
 from gatepass.adapters.sql.storage import SqlStorage, open_storage
 from gatepass.adapters.throttle import LimitsLoginLimiter, ThrottlePolicy
 from gatepass.core.clock import FrozenClock
-from gatepass.core.ports import Denylist, KnownAddresses
+from gatepass.core.ports import Denylist, KnownAddresses, Storage
 from tests.backends import PG_URL, migrated_pg_schema, pg_schema, redis_link
 
 # Denylist contract times: an hour ahead of the wall clock, so Redis (which also expires its
@@ -60,10 +61,28 @@ async def sql_storage(
             await store.close()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStorage]:
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
+    """Every storage backend. A test that uses SQL itself is marked `sql_rows`, and runs over
+    the SQL backends only (`pytest_collection_modifyitems` below)."""
+    if request.param == "memory":
+        yield MemoryStorage()
+        return
     async with sql_storage(request.param, tmp_path) as store:
         yield store
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Deselected rather than skipped: the memory storage has no rows to reach with SQL, so
+    # such a test is not one that could not run here, it is one that does not apply.
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker("sql_rows") is not None and _param(item, "storage") == "memory"
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres", "redis", "redis+postgres"])
@@ -107,7 +126,7 @@ class LimiterFactory:
 async def limiters(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[LimiterFactory]:
     kind = request.param
     if kind == "memory":
-        memory, known = MemoryStorage(), MemoryKnownAddresses()
+        memory, known = LimitsMemoryStorage(), MemoryKnownAddresses()
         yield LimiterFactory(lambda: (memory, known))
     elif kind == "redis":
         async with redis_link() as link:
@@ -155,6 +174,11 @@ async def known_addresses(
     else:
         async with sql_storage(kind, tmp_path) as store:
             yield SqlKnownAddresses(store.engine, store.stamps)
+
+
+def _param(item: pytest.Item, name: str) -> object:
+    callspec = getattr(item, "callspec", None)
+    return None if callspec is None else callspec.params.get(name)
 
 
 def _redis_stores(link: RedisLink) -> tuple[LimitsStorage, KnownAddresses]:

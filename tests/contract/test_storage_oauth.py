@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from gatepass.adapters.sql import tables as t
@@ -21,6 +22,7 @@ async def test_client_grant_types_round_trip(storage):
     assert await storage.get_client(chosen.client_id) == changed
 
 
+@pytest.mark.sql_rows
 async def test_clients_from_before_the_migration_keep_client_credentials(storage):
     values = {
         "client_id": "d" * 40,

@@ -9,6 +9,8 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from gatepass.core.oidc.models import AuthorizationCode, Consent, SigninSession
 from tests.contract.test_storage import NOW, client, user
 
@@ -170,3 +172,22 @@ async def test_purge_drops_expired_codes_and_sign_ins(storage):
     assert await storage.get_signin_session(old_signin.id) is None
     assert await storage.get_signin_session(new_signin.id) == new_signin
     assert await storage.purge_oidc(NOW) == 0
+
+
+async def test_purge_deletes_at_most_batch_rows_in_all(storage):
+    for _ in range(3):
+        await storage.add_authorization_code(code(expires_at=NOW - 1))
+        await storage.add_signin_session(signin(expires_at=NOW - 1))
+    assert [await storage.purge_oidc(NOW, 4) for _ in range(3)] == [4, 2, 0]
+
+
+@pytest.mark.sql_rows
+async def test_housekeeping_counts_sign_ins_with_sessions(storage):
+    from gatepass.adapters.sql.denylist import SqlDenylist
+    from gatepass.core.housekeeping import purge_expired
+
+    await storage.add_authorization_code(code(expires_at=NOW - 1))
+    await storage.add_signin_session(signin(expires_at=NOW - 1))
+    report = await purge_expired(storage, SqlDenylist(storage.engine), NOW, batch=10, max_rows=10)
+    assert report.as_dict()["sessions"] == 2
+    assert report.complete

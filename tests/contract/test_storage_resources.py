@@ -46,6 +46,7 @@ async def test_session_resources_round_trip(storage):
         assert await storage.get_session(item.id) == item
 
 
+@pytest.mark.sql_rows
 async def test_sessions_from_before_the_migration_are_for_gatepass(storage):
     old = session()
     await storage.create_session(old)

@@ -1,48 +1,64 @@
-"""The hosted /login page has no second step yet (issue 18): an account that needs a second
-factor is refused there with a clear message and no sign-in session, never signed in on its
-password alone; a wrong password keeps the usual answer."""
+"""The hosted /login asks an account with a second factor for it (issue 17 × issue 18): the
+browser sign-in is no way around MFA, and the ID token says how the user signed in."""
 
 from __future__ import annotations
 
-from gatepass.core.mfa.models import OrgMfaPolicy
-from gatepass.core.ports import AuditQuery
-from gatepass.http.oidc.pages import SIGNIN_COOKIE
-from tests.mfa.helpers import confirmed_factor
-from tests.oidc.conftest import sign_in
+from urllib.parse import unquote
 
-SIGNIN = SIGNIN_COOKIE + "="
-MESSAGE = (
-    "this account signs in with a second factor, which this page cannot ask for yet: "
-    "sign in through the native API or the console"
+import jwt
+
+from gatepass.core.mfa import totp
+from tests.mfa.helpers import confirmed_factor
+from tests.oidc.conftest import (
+    Pkce,
+    auth_params,
+    hidden,
+    query_of,
+    redeem,
+    sign_in,
 )
 
 
-async def test_a_user_with_an_authenticator_gets_no_password_only_session(
-    browser, runtime, alice, clock
+async def test_a_second_factor_is_asked_before_single_sign_on(
+    browser, runtime, clock, alice, cli_rp
 ):
-    await confirmed_factor(runtime, clock, "alice")
-    response = await sign_in(browser)
-    assert response.status_code == 401
-    assert MESSAGE in response.text
-    assert not [c for c in response.headers.get_list("set-cookie") if c.startswith(SIGNIN)]
-    events = await runtime.storage.audit.query(AuditQuery(event="login"))
-    assert [e.details["reason"] for e in events if e.outcome == "failure"] == ["mfa_required"]
-    wrong = await sign_in(browser, password="wrong password")
+    secret = await confirmed_factor(runtime, clock, "alice")
+    pkce = Pkce.new()
+    start = await browser.get("/oauth/authorize", params=auth_params(cli_rp, pkce))
+    return_to = start.headers["location"].split("return_to=", 1)[1]
+    page = await sign_in(browser, unquote(return_to))
+    assert page.status_code == 200
+    assert "Confirm it is you" in page.text
+    assert "gatepass_signin" not in page.headers.get("set-cookie", "")
+    # Not signed in yet: the authorization request still needs the sign-in.
+    pending = await browser.get("/oauth/authorize", params=auth_params(cli_rp, pkce))
+    assert pending.headers["location"].startswith("/login?")
+    wrong = await browser.post(
+        "/login/mfa",
+        data={
+            "csrf": hidden(page.text, "csrf"),
+            "return_to": hidden(page.text, "return_to"),
+            "mfa_token": hidden(page.text, "mfa_token"),
+            "method": "totp",
+            "code": "00000000",
+        },
+    )
     assert wrong.status_code == 401
-    assert MESSAGE not in wrong.text
-
-
-async def test_a_user_under_policy_without_a_factor_is_refused_too(browser, runtime, alice):
-    await runtime.admin.add_org("acme", None, actor="test")
-    await runtime.admin.update_user("alice", org="acme", actor="test")
-    await runtime.storage.set_org_mfa_policy(OrgMfaPolicy("acme", require_mfa=True))
-    response = await sign_in(browser)
-    assert response.status_code == 401
-    assert MESSAGE in response.text
-
-
-async def test_a_password_only_user_signs_in_as_before(browser, alice):
-    response = await sign_in(browser)
-    assert response.status_code == 200
-    assert MESSAGE not in response.text
-    assert [c for c in response.headers.get_list("set-cookie") if c.startswith(SIGNIN)]
+    assert "gatepass_signin" not in wrong.headers.get("set-cookie", "")
+    done = await browser.post(
+        "/login/mfa",
+        data={
+            "csrf": hidden(wrong.text, "csrf"),
+            "return_to": hidden(wrong.text, "return_to"),
+            "mfa_token": hidden(wrong.text, "mfa_token"),
+            "method": "totp",
+            "code": totp.code_at(secret, clock.now()),
+        },
+    )
+    assert done.status_code == 303, done.text
+    callback = await browser.get(done.headers["location"])
+    tokens = await redeem(browser, cli_rp, query_of(callback)["code"], pkce.verifier)
+    assert tokens.status_code == 200
+    claims = jwt.decode(tokens.json()["id_token"], options={"verify_signature": False})
+    assert claims["amr"] == ["mfa", "otp", "pwd"]
+    assert claims["acr"] == "urn:gatepass:acr:mfa"

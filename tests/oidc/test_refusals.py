@@ -438,7 +438,8 @@ async def test_revoking_consent_ends_the_clients_sessions(browser, alice, web_rp
     tokens = (await redeem(browser, web_rp, code)).json()
     [view] = await oidc_admin.list_consents(user="alice")
     assert (view.username, view.client_name) == ("alice", "Notes Web")
-    assert view.consent.scopes == frozenset({"openid", "profile", "email"})
+    # No API scope named: the client's registered ones (but privileged) were asked for.
+    assert view.consent.scopes == frozenset({"openid", "profile", "email", "notes:read"})
     assert await oidc_admin.revoke_consent("alice", web_rp.client_id, actor="test") == 1
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert (await browser.get("/oauth/userinfo", headers=bearer)).status_code == 401

@@ -11,10 +11,12 @@ refusal is the scope rule, not a broken login). The surfaces are enumerated from
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jwt
@@ -27,6 +29,7 @@ from gatepass.core.clock import FrozenClock
 from gatepass.core.errors import InvalidScope
 from gatepass.core.models import AuthMethod, RequestContext
 from gatepass.core.oauth import GRANT_TYPES, JWT_BEARER, TOKEN_EXCHANGE
+from gatepass.core.oidc.clients import OidcAdmin
 from gatepass.core.scopes import ADMIN_SCOPE
 from gatepass.http.app import create_app
 from gatepass.http.dialects import DIALECTS
@@ -38,6 +41,7 @@ OSAIS_ID = "b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8"
 HELD = {ADMIN_SCOPE, "docs:read"}
 DEFAULT = {"docs:read"}  # what a login that names no scope gets: everything but privileged
 JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
+WEB_CALLBACK = "https://web.example/callback"
 
 
 @dataclass
@@ -48,6 +52,7 @@ class World:
     ops: tuple[str, str]  # a client holding gatepass:admin (client_credentials)
     app: tuple[str, str]  # a client allowed every other grant
     osais_secret: str
+    web: tuple[str, str]  # a first-party OpenID Connect client that may ask for HELD
 
 
 @pytest.fixture
@@ -93,6 +98,13 @@ async def world(
             metadata={"domain": "http://192.0.2.1:3022"},
             actor="test",
         )
+        web = await OidcAdmin(admin).add_client(
+            "web",
+            redirect_uris=[WEB_CALLBACK],
+            scopes=sorted(HELD),
+            first_party=True,
+            actor="test",
+        )
         yield World(
             rt,
             idp,
@@ -100,6 +112,7 @@ async def world(
             (ops.client.client_id, ops.client_secret),
             (app.client.client_id, app.client_secret),
             osais.client_secret,
+            (web.client.client_id, web.client_secret),
         )
     finally:
         await rt.close()
@@ -215,8 +228,26 @@ async def _refresh_grant(client: httpx.AsyncClient, world: World, extra: dict[st
     return await client.post("/oauth/token", data=form, auth=world.app)
 
 
+async def _authorization_code(client: httpx.AsyncClient, world: World, extra: dict[str, Any]):
+    """The browser sign-in (issue 17): /login, then /oauth/authorize asking for `extra`'s
+    scope (none: the client's registered scopes but the privileged), then the code."""
+    page = await client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    form = {"username": "root", "password": PASSWORD, "csrf": csrf.group(1)}
+    assert (await client.post("/login", data=form)).status_code == 200
+    params = {"response_type": "code", "client_id": world.web[0], "redirect_uri": WEB_CALLBACK}
+    params.update(extra)
+    answer = await client.get("/oauth/authorize", params=params)
+    assert answer.status_code == 303, answer.text
+    code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": WEB_CALLBACK}
+    return await client.post("/oauth/token", data=form, auth=world.web)
+
+
 # Every grant the token endpoint knows (RFC 6749 / 7523 / 8693).
 OAUTH: dict[str, Login] = {
+    "authorization_code": _authorization_code,
     "client_credentials": _client_credentials,
     "password": _password_grant,
     "refresh_token": _refresh_grant,

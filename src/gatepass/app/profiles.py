@@ -84,11 +84,12 @@ def dialect_profiles(settings: Settings) -> list[TokenProfile]:
 
 
 def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
+    blocks = settings.dialect_settings
     return [
         # osais: one long-lived token per client login, `username` = the client's domain.
         TokenProfile(
             name=OSAIS,
-            access_ttl=settings.osais_token_ttl,
+            access_ttl=blocks.osais.token_ttl,
             access_claims=(
                 ClaimMapping("username", ClaimSource.METADATA, "domain"),
                 ClaimMapping("token", ClaimSource.PRINCIPAL_ID),
@@ -97,7 +98,7 @@ def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
         # cloudio: a server-side session bound to a csrf value the client sends on every call.
         TokenProfile(
             name=CLOUDIO,
-            access_ttl=settings.cloudio_jwt_ttl,
+            access_ttl=blocks.cloudio.jwt_ttl,
             csrf_bound=True,
             access_claims=(
                 ClaimMapping("session", ClaimSource.SESSION_ID),
@@ -109,9 +110,9 @@ def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
         # is the company_id of a principal in no organization.
         TokenProfile(
             name=UNDUIT,
-            access_ttl=settings.unduit_token_ttl,
-            refresh_ttl=settings.unduit_refresh_ttl,
-            session_lifetime=settings.unduit_refresh_ttl,
+            access_ttl=blocks.unduit.token_ttl,
+            refresh_ttl=blocks.unduit.refresh_ttl,
+            session_lifetime=blocks.unduit.refresh_ttl,
             refresh_accepts_access=True,
             access_claims=(
                 ClaimMapping("id", ClaimSource.PRINCIPAL_ID),
@@ -122,9 +123,9 @@ def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
         # datarhei: Core's claims; the refresh token is reused until it expires (no rotation).
         TokenProfile(
             name=DATARHEI,
-            access_ttl=settings.datarhei_access_ttl,
-            refresh_ttl=settings.datarhei_refresh_ttl,
-            session_lifetime=settings.datarhei_refresh_ttl,
+            access_ttl=blocks.datarhei.access_ttl,
+            refresh_ttl=blocks.datarhei.refresh_ttl,
+            session_lifetime=blocks.datarhei.refresh_ttl,
             rotate_refresh=False,
             subject=SubjectSource.NAME,
             access_claims=(
@@ -137,7 +138,7 @@ def _dialect_profiles(settings: Settings) -> list[TokenProfile]:
             ),
         ),
         # xpay: a session ("ticket") and one token; clients log in again when it expires.
-        TokenProfile(name=XPAY, access_ttl=settings.xpay_token_ttl),
+        TokenProfile(name=XPAY, access_ttl=blocks.xpay.token_ttl),
     ]
 
 
@@ -166,8 +167,12 @@ def _oauth_profiles(settings: Settings) -> list[TokenProfile]:
             refresh_ttl=settings.refresh_token_ttl,
             session_lifetime=settings.session_max_lifetime,
             access_claims=client_id,
+            second_factor=SecondFactorStep.CHALLENGE,
         ),
         TokenProfile(
-            name=OIDC_NO_REFRESH, access_ttl=settings.access_token_ttl, access_claims=client_id
+            name=OIDC_NO_REFRESH,
+            access_ttl=settings.access_token_ttl,
+            access_claims=client_id,
+            second_factor=SecondFactorStep.CHALLENGE,
         ),
     ]

@@ -28,10 +28,11 @@ from typer.core import TyperGroup
 from gatepass.adapters.sql.backup import BackupError
 from gatepass.adapters.sql.engine import DatabaseUnusable
 from gatepass.app.container import Container, SetupError, open_container
-from gatepass.config import ConfigError, Settings, load_settings, parse_duration
+from gatepass.config import ConfigError, Settings, load_settings
 from gatepass.core.errors import GatepassError
 from gatepass.core.keys import MasterKeyError
 from gatepass.core.text import clip
+from gatepass.durations import parse_duration
 from gatepass.views import iso
 
 T = TypeVar("T")

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import tomllib
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -25,7 +22,7 @@ from gatepass.cli.common import (
     state,
 )
 from gatepass.cli.doctor import FAIL, Check, diagnose
-from gatepass.config import ENV_PREFIX, Settings, safe_url
+from gatepass.config import Settings, safe_url, value_sources
 
 config_app = typer.Typer(help="The effective configuration.", no_args_is_help=True)
 
@@ -42,7 +39,8 @@ def register(app: typer.Typer) -> None:
 
 
 def effective_settings(config: Settings) -> dict[str, Any]:
-    """Every setting as JSON-friendly values, secrets masked."""
+    """Every setting as JSON-friendly values, secrets masked; the dialects in the file's shape
+    (`{"enabled": [...], "datarhei": {"failure_delay": 0, ...}, ...}`)."""
     data = config.model_dump(mode="json")
     for name in SECRET_SETTINGS:
         if data.get(name):
@@ -50,27 +48,31 @@ def effective_settings(config: Settings) -> dict[str, Any]:
     for name in URL_SETTINGS:
         if data.get(name):
             data[name] = safe_url(data[name])
-    if isinstance(data.get("dialects"), list):
-        data["dialects"] = sorted(data["dialects"])
+    return _whole_seconds(data)
+
+
+def _whole_seconds(data: dict[str, Any]) -> dict[str, Any]:
+    """Durations in whole seconds: 900, not 900.0 (in the dialects' tables too)."""
     for name, value in data.items():
         if isinstance(value, float) and value.is_integer():
-            data[name] = int(value)  # durations in whole seconds: 900, not 900.0
+            data[name] = int(value)
+        elif isinstance(value, dict):
+            _whole_seconds(value)
     return data
 
 
-def _sources(config_file: Path | None) -> dict[str, str]:
-    """Where each setting that is not a default came from: `env` or `file`."""
-    sources: dict[str, str] = {}
-    path = config_file or (
-        Path(os.environ["GATEPASS_CONFIG"]) if os.environ.get("GATEPASS_CONFIG") else None
-    )
-    if path is not None:
-        with contextlib.suppress(OSError, tomllib.TOMLDecodeError):  # reported already
-            sources.update(dict.fromkeys(tomllib.loads(path.read_text()), "file"))
-    for name in os.environ:
-        if name.startswith(ENV_PREFIX) and name != "GATEPASS_CONFIG":
-            sources[name[len(ENV_PREFIX) :].lower()] = "env"
-    return sources
+def _rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
+    """One row per setting, a dialect's fields as `dialects.datarhei.failure_delay`."""
+    rows: list[tuple[str, Any]] = []
+    for name, value in data.items():
+        if name == "dialects":
+            rows.append(("dialects", value["enabled"]))
+            for dialect, block in value.items():
+                if dialect != "enabled":
+                    rows.extend((f"dialects.{dialect}.{key}", item) for key, item in block.items())
+        else:
+            rows.append((name, value))
+    return rows
 
 
 @config_app.command("show")
@@ -82,11 +84,11 @@ def config_show(as_json: bool = JSON_OPTION) -> None:
     if as_json:
         emit_json(data)
         return
-    sources = _sources(state.config)
+    sources = value_sources(state.config, os.environ)
     grid = Table(title="Effective configuration", title_justify="left")
     for column in ("setting", "value", "source"):
         grid.add_column(column, overflow="fold")
-    for name, value in data.items():
+    for name, value in _rows(data):
         shown = "-" if value is None else value if isinstance(value, str) else _compact(value)
         grid.add_row(name, shown, sources.get(name, "default"))
     out.print(grid)

@@ -30,6 +30,7 @@ from gatepass.client.errors import (
     UnauthorizedClient,
     Unavailable,
 )
+from gatepass.client.options import ClientOptions
 from gatepass.client.sync import Client
 from gatepass.client.tokens import FileTokenStore, MemoryTokenStore, TokenSet, TokenStore
 
@@ -38,6 +39,7 @@ __all__ = [
     "AsyncClient",
     "Client",
     "ClientConfigurationError",
+    "ClientOptions",
     "Conflict",
     "ConnectionFailed",
     "ExternalTokenRejected",

@@ -2,70 +2,37 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from gatepass.client.auth import GatepassAuth
-from gatepass.client.base import BaseClient, timeout_of
-from gatepass.client.credentials import ExternalToken
+from gatepass.client.base import BaseClient
+from gatepass.client.errors import ClientConfigurationError
 from gatepass.client.flow import Flow, T, run_async
-from gatepass.client.tokens import TokenSet, TokenStore
+from gatepass.client.tokens import TokenSet
 
 
 class AsyncClient(BaseClient):
     """The asynchronous twin of `Client`: the same arguments, the same flows, awaited."""
 
-    def __init__(
+    _http: httpx.AsyncClient
+
+    def _connect(
         self,
-        base_url: str,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        api_key: str | None = None,
-        refresh_token: str | None = None,
-        external_token: ExternalToken | None = None,
-        scope: str | None = None,
-        resource: str | Sequence[str] | None = None,
-        tokens: TokenSet | None = None,
-        token_store: TokenStore | None = None,
-        refresh_margin: float = 30.0,
-        retries: int = 2,
-        backoff: float = 0.5,
-        max_retry_wait: float = 30.0,
-        clock: Callable[[], float] = time.time,
-        timeout: float | httpx.Timeout | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        verify: bool | str = True,
+        timeout: httpx.Timeout,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
+        verify: bool | str,
     ) -> None:
-        super().__init__(
-            base_url,
-            username=username,
-            password=password,
-            client_id=client_id,
-            client_secret=client_secret,
-            api_key=api_key,
-            refresh_token=refresh_token,
-            external_token=external_token,
-            scope=scope,
-            resource=resource,
-            tokens=tokens,
-            token_store=token_store,
-            refresh_margin=refresh_margin,
-            retries=retries,
-            backoff=backoff,
-            max_retry_wait=max_retry_wait,
-            clock=clock,
-        )
-        self._http = httpx.AsyncClient(
-            timeout=timeout_of(timeout), transport=transport, verify=verify
-        )
-        self.auth = GatepassAuth(self)
+        # Only a transport of the other kind alone is refused (httpx.MockTransport is both).
+        if isinstance(transport, httpx.BaseTransport) and not isinstance(
+            transport, httpx.AsyncBaseTransport
+        ):
+            raise ClientConfigurationError(
+                "transport must be an httpx.AsyncBaseTransport: "
+                "AsyncClient sends with httpx.AsyncClient"
+            )
+        self._http = httpx.AsyncClient(timeout=timeout, transport=transport, verify=verify)
 
     async def _run(self, flow: Flow[T]) -> T:
         return await run_async(flow, self._http, self._engine.state)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import fields
+from typing import Any, Self
 
 import httpx
 
-from gatepass.client.credentials import ExternalToken, basic_authorization, choose
+from gatepass.client.auth import GatepassAuth
+from gatepass.client.credentials import basic_authorization, choose
 from gatepass.client.errors import (
     ClientConfigurationError,
     InvalidGrant,
@@ -18,58 +18,61 @@ from gatepass.client.errors import (
     error_from_response,
 )
 from gatepass.client.flow import Engine, Flow, RetryPolicy, TokenState
-from gatepass.client.tokens import TokenSet, TokenStore
+from gatepass.client.options import ClientOptions, takes_options
+from gatepass.client.tokens import TokenSet
 
 DEFAULT_TIMEOUT = 10.0
 
 
 class BaseClient:
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        api_key: str | None = None,
-        refresh_token: str | None = None,
-        external_token: ExternalToken | None = None,
-        scope: str | None = None,
-        resource: str | Sequence[str] | None = None,
-        tokens: TokenSet | None = None,
-        token_store: TokenStore | None = None,
-        refresh_margin: float = 30.0,
-        retries: int = 2,
-        backoff: float = 0.5,
-        max_retry_wait: float = 30.0,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    """The URL and options of a client, its credentials and the token engine; the subclasses
+    add the HTTP client (sync or async) and the methods that run the flows with it."""
+
+    @takes_options(ClientOptions)
+    def __init__(self, base_url: str, options: ClientOptions) -> None:
         base = base_url.rstrip("/")
         if not base.startswith(("http://", "https://")):
             raise ClientConfigurationError(f"base_url must be an http(s) URL, not {base_url!r}")
         self.base_url = base
-        state = TokenState(base, token_store, tokens)
+        state = TokenState(base, options.token_store, options.tokens)
         credentials = choose(
-            username=username,
-            password=password,
-            client_id=client_id,
-            client_secret=client_secret,
-            api_key=api_key,
-            refresh_token=refresh_token,
-            external_token=external_token,
-            scope=scope,
+            username=options.username,
+            password=options.password,
+            client_id=options.client_id,
+            client_secret=options.client_secret,
+            api_key=options.api_key,
+            refresh_token=options.refresh_token,
+            external_token=options.external_token,
+            scope=options.scope,
             have_tokens=state.tokens is not None,
-            resource=resource,
+            resource=options.resource,
         )
         self._engine = Engine(
             base,
             credentials,
             state,
-            retry=RetryPolicy(retries=retries, backoff=backoff, max_wait=max_retry_wait),
-            refresh_margin=refresh_margin,
-            clock=clock,
+            retry=RetryPolicy(
+                retries=options.retries, backoff=options.backoff, max_wait=options.max_retry_wait
+            ),
+            refresh_margin=options.refresh_margin,
+            clock=options.clock,
         )
+        self._connect(timeout_of(options.timeout), options.transport, options.verify)
+        self.auth = GatepassAuth(self)
+
+    @classmethod
+    def from_options(cls, base_url: str, options: ClientOptions) -> Self:
+        """A client built from options made once (e.g. shared by a sync and an async one)."""
+        return cls(base_url, **{item.name: getattr(options, item.name) for item in fields(options)})
+
+    def _connect(
+        self,
+        timeout: httpx.Timeout,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
+        verify: bool | str,
+    ) -> None:
+        """Open the HTTP client this kind of client uses."""
+        raise NotImplementedError
 
     @property
     def tokens(self) -> TokenSet | None:

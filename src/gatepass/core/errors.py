@@ -15,7 +15,6 @@ wire strings). The tree:
     │   └── InvalidClient         OAuth client authentication failed
     ├── MfaRequired               right password; complete the login with a second factor
     │   └── MfaEnrolmentRequired  right password; the policy wants a factor enrolled first
-    ├── SecondFactorUnsupported   right password; this sign-in path has no second step yet
     ├── InvalidCode               a wrong, reused or malformed one-time or recovery code
     ├── UnauthorizedClient        OAuth: the client may not use this grant (or this token)
     ├── UnsupportedGrantType      OAuth: a grant type gatepass does not know
@@ -101,17 +100,6 @@ class MfaEnrolmentRequired(MfaRequired):
     code = "mfa_enrollment_required"
     default_description = (
         "a second factor is required: enrol one with this mfa_token, then log in again"
-    )
-
-
-class SecondFactorUnsupported(GatepassError):
-    """The password was right, but this sign-in path cannot yet ask for the second factor the
-    account needs: no session is made (rather than one on the password alone)."""
-
-    code = "mfa_required"
-    default_description = (
-        "this account signs in with a second factor, which this page cannot ask for yet: "
-        "sign in through the native API or the console"
     )
 
 

@@ -1,7 +1,8 @@
 """Housekeeping: deleting what can never be needed again, in bounded batches.
 
 Expired sessions (each one is a refresh-token family: its current and retired refresh tokens
-are judged against it), expired denylist entries, addresses no longer known to an account
+are judged against it; counted with them, the browser sign-in sessions and authorization codes
+of issue 17), expired denylist entries, addresses no longer known to an account
 (kept in the database; Redis expires its own) and, when a retention is set, old audit events.
 Every delete statement removes at most `batch` rows, so no statement holds locks for long, and
 one run removes at most `max_rows` rows per table, so a backlog is worked off over several runs
@@ -17,6 +18,7 @@ from typing import Protocol
 
 class Purgeable(Protocol):
     async def purge_sessions(self, now: float, batch: int = 1000) -> int: ...
+    async def purge_oidc(self, now: float, batch: int = 1000) -> int: ...
     async def purge_audit(self, before: float, batch: int = 1000) -> int: ...
 
 
@@ -57,6 +59,7 @@ async def purge_expired(
     sessions, done_sessions = await _drain(
         lambda n: storage.purge_sessions(now, n), batch, max_rows
     )
+    sign_ins, done_sign_ins = await _drain(lambda n: storage.purge_oidc(now, n), batch, max_rows)
     denied, done_denylist = await _drain(lambda n: denylist.purge(now, n), batch, max_rows)
     known, done_known = 0, True
     if known_addresses is not None:
@@ -66,8 +69,8 @@ async def purge_expired(
         audit, done_audit = await _drain(
             lambda n: storage.purge_audit(audit_before, n), batch, max_rows
         )
-    complete = done_sessions and done_denylist and done_known and done_audit
-    return PurgeReport(sessions, denied, known, audit, complete)
+    complete = done_sessions and done_sign_ins and done_denylist and done_known and done_audit
+    return PurgeReport(sessions + sign_ins, denied, known, audit, complete)
 
 
 async def _drain(

@@ -24,7 +24,6 @@ from gatepass.core.errors import (
     GatepassError,
     InvalidCredentials,
     InvalidGrant,
-    SecondFactorUnsupported,
     UnknownPrincipal,
 )
 from gatepass.core.external import ExternalIdentities, ExternalIdentity, tenant_descriptions
@@ -127,27 +126,6 @@ class Logins:
             await self.storage.set_password_hash(user.id, outcome.new_hash, self.clock.now())
             self.principals.invalidate_cached(PrincipalKind.USER, user.id)
         await self.limiter.success(account, ctx.ip)
-        return user
-
-    async def check_single_factor(
-        self, identifier: str, password: str, ctx: RequestContext
-    ) -> User:
-        """`check_password` for a sign-in path that has no second step (the hosted /login
-        page, until it gets one): a user who needs a second factor is refused with
-        `SecondFactorUnsupported` (audited), never signed in on the password alone."""
-        user = await self.check_password(identifier, password, ctx)
-        if self.mfa is not None and await self.mfa.needs_second_factor(
-            user, await self.principals.of_user(user)
-        ):
-            await self.audit.record(
-                "login",
-                "failure",
-                user.username,
-                ctx,
-                target=user.username,
-                details={"method": AuthMethod.PASSWORD.value, "reason": "mfa_required"},
-            )
-            raise SecondFactorUnsupported()
         return user
 
     async def login_second_factor(

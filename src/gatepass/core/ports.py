@@ -301,33 +301,6 @@ class MfaStore(Protocol):
     async def set_org_mfa_policy(self, policy: OrgMfaPolicy) -> None: ...
 
 
-class Storage(
-    OrgStore,
-    RoleStore,
-    UserStore,
-    ClientStore,
-    ApiKeyStore,
-    SessionStore,
-    KeyStore,
-    MetaStore,
-    IssuerStore,
-    IdentityLinkStore,
-    ResourceStore,
-    OidcStore,
-    MfaStore,
-    Protocol,
-):
-    """Everything durable, behind one object."""
-
-    audit: AuditLog
-
-    async def ping(self) -> None:
-        """Raise StorageUnavailable when the database cannot answer."""
-        ...
-
-    async def close(self) -> None: ...
-
-
 class AccountTokenStore(Protocol):
     """Single-use secrets (issue 18): reset, invitation and verification links, and WebAuthn
     challenges. Each is spent at most once, however many callers race for it."""
@@ -386,6 +359,34 @@ class Mailer(Protocol):
         """Render `template` with `values` and deliver it to `to`; MailUnavailable if the mail
         server refused it or could not be reached."""
         ...
+
+
+class Storage(
+    OrgStore,
+    RoleStore,
+    UserStore,
+    ClientStore,
+    ApiKeyStore,
+    SessionStore,
+    KeyStore,
+    MetaStore,
+    IssuerStore,
+    IdentityLinkStore,
+    ResourceStore,
+    OidcStore,
+    MfaStore,
+    AccountStore,
+    Protocol,
+):
+    """Everything durable, behind one object."""
+
+    audit: AuditLog
+
+    async def ping(self) -> None:
+        """Raise StorageUnavailable when the database cannot answer."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class Denylist(Protocol):

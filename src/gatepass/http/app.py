@@ -31,6 +31,7 @@ from gatepass.http.middleware import EdgeMiddleware
 from gatepass.http.native import NativeApi
 from gatepass.http.oauth2 import OAuthApi
 from gatepass.http.oidc import OidcApi
+from gatepass.http.oidc.cors import CorsMiddleware
 from gatepass.http.openapi import Doc, Endpoint, build_openapi
 from gatepass.http.wire import json_response
 from gatepass.observability.logs import configure_logging
@@ -118,6 +119,7 @@ def create_app(settings: Settings, *, runtime: Container | None = None) -> Starl
         exception_handlers={HTTPException: _http_exception},
     )
     app.state.gate = gate
+    app.add_middleware(CorsMiddleware, gate=gate)
     app.add_middleware(
         EdgeMiddleware,
         hsts=settings.issuer.startswith("https://"),

@@ -47,7 +47,6 @@ _TABLE: list[Row] = [
     (e.InvalidRequest, 400, "invalid_request", None),
     (e.MfaRequired, 401, "", None),  # its own code: mfa_required / mfa_enrollment_required
     (e.InvalidCode, 400, "invalid_code", None),
-    (e.SecondFactorUnsupported, 401, "mfa_required", None),
     (e.InvalidCredentials, 401, "invalid_credentials", "invalid credentials"),
     (e.InvalidScope, 400, "invalid_scope", None),
     (e.InvalidTarget, 400, "invalid_target", None),

@@ -164,18 +164,20 @@ class SqlOidcStore:
 
     @guarded
     async def purge_oidc(self, now: float, batch: int = 1000) -> int:
+        """At most `batch` rows in all: expired codes first, then sign-in sessions."""
         purged = 0
         async with write_transaction(self.engine) as conn:
             for table in (_codes, _signins):
+                if purged >= batch:
+                    break
+                key = table.primary_key.columns[0]
                 stale = (
-                    sa.select(table.primary_key.columns[0])
+                    sa.select(key)
                     .where(table.c.expires_at <= now)
-                    .limit(batch)
+                    .limit(batch - purged)
                     .scalar_subquery()
                 )
-                result = await conn.execute(
-                    table.delete().where(table.primary_key.columns[0].in_(stale))
-                )
+                result = await conn.execute(table.delete().where(key.in_(stale)))
                 purged += int(result.rowcount)
         return purged
 

@@ -13,11 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gatepass.core.audit import AuditTrail
-from gatepass.core.clock import Clock
+from gatepass.core.cache import TtlCache
 from gatepass.core.errors import InsufficientScope, InvalidGrant, InvalidToken, TokenRevoked
-from gatepass.core.issuance import Issuer
-from gatepass.core.keymanager import KeyManager
 from gatepass.core.login import Logins
 from gatepass.core.models import AuthMethod, Client, IssuedTokens, RequestContext, User
 from gatepass.core.oauth import REFRESH_TOKEN
@@ -29,15 +26,13 @@ from gatepass.core.oidc.id_token import IdTokenSigner
 from gatepass.core.oidc.models import Consent, SigninSession
 from gatepass.core.oidc.redirects import redirect_matches
 from gatepass.core.oidc.signin import SignedIn, SignIns
-from gatepass.core.ports import Denylist, Storage
-from gatepass.core.principals import Principals
-from gatepass.core.profiles import TokenProfile
 from gatepass.core.scopes import IDENTITY_SCOPES
 from gatepass.core.sessions import Sessions
-from gatepass.core.tokens import TokenCodec
-from gatepass.core.verification import TokenVerifier, session_key
+from gatepass.core.verification import session_key
 
 __all__ = ["AuthorizationRequest", "OidcConfig", "OidcService"]
+
+ORIGINS_TTL = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,42 +74,49 @@ class LogoutRequest:
 
 
 class OidcService:
-    def __init__(
-        self,
-        *,
-        storage: Storage,
-        clock: Clock,
-        logins: Logins,
-        issuer: Issuer,
-        principals: Principals,
-        sessions: Sessions,
-        verifier: TokenVerifier,
-        keys: KeyManager,
-        codec: TokenCodec,
-        audit: AuditTrail,
-        denylist: Denylist,
-        profiles: Mapping[str, TokenProfile],
-        issuer_url: str,
-        config: OidcConfig,
-    ) -> None:
-        self.storage = storage
-        self.clock = clock
-        self.tokens = issuer
-        self.principals = principals
+    """Built from the core parts it works through: `sessions` (and what it holds: storage,
+    the issuer, the verifier, principals, audit, the denylist, the core config) and `logins`
+    (the password check and the second factor)."""
+
+    def __init__(self, *, logins: Logins, sessions: Sessions, config: OidcConfig) -> None:
+        self.storage = sessions.storage
+        self.clock = sessions.clock
+        self.tokens = sessions.issuer
+        self.principals = sessions.principals
         self.sessions = sessions
-        self.verifier = verifier
-        self.audit = audit
-        self.denylist = denylist
-        self.profiles = profiles  # shared with the Issuer, never copied
-        self.issuer = issuer_url
+        self.verifier = sessions.verifier
+        self.audit = sessions.audit
+        self.denylist = sessions.denylist
+        self.profiles = sessions.profiles  # shared with the Issuer, never copied
+        self.issuer = sessions.config.issuer
+        self.privileged = sessions.config.privileged_scopes
         self.config = config
-        self.signins = SignIns(storage, logins, audit, clock, config.signin_ttl)
-        self.id_tokens = IdTokenSigner(codec, keys, issuer_url, config.id_token_ttl)
+        self.signins = SignIns(
+            storage=self.storage,
+            logins=logins,
+            principals=self.principals,
+            audit=self.audit,
+            clock=self.clock,
+            ttl=config.signin_ttl,
+            profile=self.tokens.profile(config.profile),
+        )
+        # The registered web origins, read at most once per `ORIGINS_TTL` (CORS is asked often).
+        self._origins: TtlCache[str, frozenset[str]] = TtlCache(self.clock, ORIGINS_TTL)
+        self.id_tokens = IdTokenSigner(
+            self.tokens.codec, self.tokens.keys, self.issuer, config.id_token_ttl
+        )
 
     # ------------------------------------------------------------------ authorization
 
     async def check(self, raw: Mapping[str, Sequence[str]]) -> AuthorizationRequest:
-        return await check_request(raw, self.principals.cached_client)
+        """The checked request. One that names no API scope asks for every scope the client
+        is registered for but the privileged ones, which come only when named (issue 22); the
+        consent page shows them, and the tokens carry those the user holds."""
+        request = await check_request(raw, self.principals.cached_client)
+        if not request.api_scopes:
+            defaults = request.client.scopes - self.privileged
+            request = replace(request, scopes=request.scopes | defaults)
+        return request
 
     async def authorize(self, request: AuthorizationRequest, cookie: str | None) -> Outcome:
         """What the request needs next, given the browser's sign-in cookie."""
@@ -148,6 +150,11 @@ class OidcService:
 
     async def sign_in(self, identifier: str, password: str, ctx: RequestContext) -> SignedIn:
         return await self.signins.with_password(identifier, password, ctx)
+
+    async def sign_in_second_factor(
+        self, mfa_token: str, method: str, code: str, ctx: RequestContext
+    ) -> SignedIn:
+        return await self.signins.with_second_factor(mfa_token, method, code, ctx)
 
     async def decide_consent(
         self, request: AuthorizationRequest, cookie: str | None, *, allow: bool
@@ -222,6 +229,7 @@ class OidcService:
             identity_scopes=record.scopes & IDENTITY_SCOPES,
             session_id=session_id,
             detail={"grant": "authorization_code", "signin_session": signin.id},
+            amr=record.amr,
         )
         if OPENID not in record.scopes:
             return issued
@@ -242,6 +250,20 @@ class OidcService:
         await self.audit.record(
             "oidc.code_reuse", "failure", None, ctx, details={"session": session_id}
         )
+
+    # ------------------------------------------------------------------ CORS
+
+    async def allows_origin(self, origin: str) -> bool:
+        """Whether a single-page app at `origin` may call the token, userinfo, revocation,
+        JWKS and discovery endpoints: a client registered it as a web origin."""
+        known = self._origins.get("all")
+        if known is None:
+            clients = await self.storage.list_clients()
+            known = frozenset(
+                origin for client in clients if not client.disabled for origin in client.web_origins
+            )
+            self._origins.put("all", known)
+        return origin in known
 
     # ------------------------------------------------------------------ userinfo
 

@@ -15,14 +15,16 @@ from dataclasses import dataclass
 
 from gatepass.core.audit import AuditTrail
 from gatepass.core.clock import Clock
+from gatepass.core.errors import InvalidGrant
 from gatepass.core.login import Logins
-from gatepass.core.mfa.factors import ACR_PASSWORD as ACR_PWD
+from gatepass.core.mfa.factors import acr_for
+from gatepass.core.mfa.service import PASSWORD_AMR, PendingLogin
 from gatepass.core.models import AuthMethod, RequestContext, User
 from gatepass.core.oidc.models import SigninSession
 from gatepass.core.ports import Storage
+from gatepass.core.principals import Principals
+from gatepass.core.profiles import TokenProfile
 
-AMR_PASSWORD = ("pwd",)  # RFC 8176
-ACR_PASSWORD = ACR_PWD  # one vocabulary with access tokens (core/mfa/factors.py)
 MAX_COOKIE = 256
 
 
@@ -38,31 +40,60 @@ def _digest(secret: str) -> str:
 
 class SignIns:
     def __init__(
-        self, storage: Storage, logins: Logins, audit: AuditTrail, clock: Clock, ttl: float
+        self,
+        *,
+        storage: Storage,
+        logins: Logins,
+        principals: Principals,
+        audit: AuditTrail,
+        clock: Clock,
+        ttl: float,
+        profile: TokenProfile,
     ) -> None:
         self.storage = storage
         self.logins = logins
+        self.principals = principals
         self.audit = audit
         self.clock = clock
         self.ttl = ttl
+        self.profile = profile  # its `second_factor` step: the hosted page asks for one
 
     async def with_password(self, identifier: str, password: str, ctx: RequestContext) -> SignedIn:
         """The login path every surface uses (throttling, the hash bound, audit), then a new
-        sign-in session. Failures raise `InvalidCredentials` (never saying which part)."""
-        # No second step on this page yet: an account that needs one is refused (issue 18).
-        user = await self.logins.check_single_factor(identifier, password, ctx)
-        return await self.open_for(user, AMR_PASSWORD, ACR_PASSWORD, AuthMethod.PASSWORD, ctx)
+        sign-in session. Failures raise `InvalidCredentials` (never saying which part); an
+        account with a second factor (or a policy wanting one) raises `MfaRequired` (or
+        `MfaEnrolmentRequired`) with the token for `with_second_factor`."""
+        user = await self.logins.check_password(identifier, password, ctx)
+        amr = PASSWORD_AMR
+        if self.logins.mfa is not None:
+            principal = await self.principals.of_user(user)
+            pending = PendingLogin(self.profile)
+            amr = await self.logins.mfa.after_password(user, principal, pending, ctx)
+        return await self._start(user, amr, ctx)
+
+    async def with_second_factor(
+        self, mfa_token: str, method: str, code: str, ctx: RequestContext
+    ) -> SignedIn:
+        """The second step of a sign-in that raised `MfaRequired`."""
+        if self.logins.mfa is None:
+            raise InvalidGrant("second factors are not configured")
+        user, _pending, amr = await self.logins.mfa.complete(mfa_token, method, code, ctx)
+        return await self._start(user, amr, ctx)
 
     async def open_for(
+        self, user: User, amr: tuple[str, ...], method: AuthMethod, ctx: RequestContext
+    ) -> SignedIn:
+        """A sign-in session for a user whose credential was checked elsewhere (a passkey,
+        core/account/passkeys.py)."""
+        return await self._start(user, amr, ctx, method)
+
+    async def _start(
         self,
         user: User,
         amr: tuple[str, ...],
-        acr: str | None,
-        method: AuthMethod,
         ctx: RequestContext,
+        method: AuthMethod = AuthMethod.PASSWORD,
     ) -> SignedIn:
-        """A new sign-in session for a user whose credential was just checked (a password
-        here, a passkey in core/account/passkeys.py)."""
         now = self.clock.now()
         secret = secrets.token_urlsafe(32)
         session = SigninSession(
@@ -71,7 +102,7 @@ class SignIns:
             secret_digest=_digest(secret),
             auth_time=now,
             amr=amr,
-            acr=acr,
+            acr=acr_for(amr),
             created_at=now,
             expires_at=now + self.ttl,
         )
@@ -82,7 +113,11 @@ class SignIns:
             user.username,
             ctx,
             target=user.username,
-            details={"method": method.value, "signin_session": session.id},
+            details={
+                "method": method.value,
+                "signin_session": session.id,
+                "amr": list(amr),
+            },
         )
         return SignedIn(session, f"{session.id}.{secret}")
 

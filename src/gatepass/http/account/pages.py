@@ -20,7 +20,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatepass.core.account.passkeys import ACR_PASSKEY, passkey_amr
+from gatepass.core.account.passkeys import passkey_amr
 from gatepass.core.errors import GatepassError, InvalidLink, InvalidRequest
 from gatepass.core.models import AuthMethod, RequestContext, User
 from gatepass.core.oidc.models import SigninSession
@@ -28,7 +28,8 @@ from gatepass.http.console.render import when
 from gatepass.http.console.session import Form, read_form, same_origin
 from gatepass.http.context import Gate
 from gatepass.http.errors import native_error
-from gatepass.http.oidc.endpoints import ACCOUNT_PATH, LOGIN_PATH, safe_return
+from gatepass.http.oidc.endpoints import LOGIN_PATH
+from gatepass.http.oidc.login import ACCOUNT_PATH, safe_return
 from gatepass.http.oidc.pages import (
     SIGNIN_COOKIE,
     Pages,
@@ -276,7 +277,6 @@ class AccountPages:
         signed = await runtime.oidc.signins.open_for(
             assertion.user,
             passkey_amr(assertion.user_verified),
-            ACR_PASSKEY,
             AuthMethod.PASSKEY,
             ctx,
         )

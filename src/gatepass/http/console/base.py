@@ -2,9 +2,10 @@
 rendering with the signed-in admin, the confirmation step, refusals as pages, redirects and the
 notices a redirect may name (`?done=`).
 
-The pages themselves live in `pages.py` (users, clients, keys, sessions, audit),
-`directory.py` (orgs, roles), `issuers.py` (trusted issuers) and `resources.py` (registered
-APIs); each is a `ConsoleBase`.
+The pages themselves live one area per module (`signin.py`, `users.py`, `clients.py`,
+`keys.py`, `activity.py`, `directory.py`, `issuers.py`, `resources.py`); each is a
+`ConsoleBase`, and `pages.py` composes them into `Console`. The links to a user's or client's
+page (`user_page`, `client_page`) and the way back from an action (`back_to`) are here.
 """
 
 from __future__ import annotations

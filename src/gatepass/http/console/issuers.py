@@ -4,7 +4,7 @@ The form is read into the same `IssuerConfig` the config file, the CLI (`gatepas
 and the admin API (`POST /admin/issuers`) use, then added with one `AdminService` call; what
 either refuses is shown on the form with what was typed kept. Issuers from the config file are
 listed too but can only be removed by editing the file (the service refuses, as for the API).
-Identity links are made and removed on a user's page (`pages.py`).
+Identity links are made and removed on a user's page (`users.py`).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ class DialectSurface:
         settings = gate.settings
         self.limit = settings.max_body_bytes
         self.proxies = settings.trusted_proxies
-        self.failure_delay = float(getattr(settings, f"{self.name}_failure_delay"))
+        self.failure_delay = settings.dialect_settings.block(self.name).failure_delay
 
     def context(self, request: Request, request_id: str | None = None) -> RequestContext:
         return request_context(request, self.name, self.proxies, request_id)

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatepass.app.profiles import OSAIS
-from gatepass.config import format_duration
 from gatepass.core import errors as e
+from gatepass.durations import format_duration
 from gatepass.http.dialects.base import DialectSurface, retry_after
 from gatepass.http.openapi import Doc, Endpoint
 from gatepass.http.wire import NO_STORE, WireError, json_response, parse_form, parse_json_object
@@ -95,7 +95,7 @@ class OsaisDialect(DialectSurface):
             "data": {
                 "token": issued.principal.id,
                 "authToken": issued.access_token,
-                "duration": format_duration(self.gate.settings.osais_token_ttl),
+                "duration": format_duration(self.gate.settings.dialect_settings.osais.token_ttl),
             }
         }
         return json_response(body, 201, NO_STORE)

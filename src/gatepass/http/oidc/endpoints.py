@@ -4,7 +4,7 @@
 - `GET|POST /oauth/authorize`: the authorization request; a code, the login page, the consent
   page, or an error (a page when the client or redirect URI cannot be trusted, else a redirect
   with `error`, `error_description`, `state` and `iss`).
-- `GET|POST /login`: the hosted sign-in form.
+- `GET|POST /login`, `POST /login/mfa`: the hosted sign-in form (`login.py`).
 - `POST /oauth/consent`: Allow / Deny.
 - `GET|POST /oauth/userinfo`: claims by scope, for a Bearer access token with `openid`.
 - `GET|POST /oauth/logout`: RP-initiated logout (the discovery's `end_session_endpoint`).
@@ -13,60 +13,40 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatepass.core.errors import GatepassError, InsufficientScope, InvalidCredentials, InvalidToken
+from gatepass.core.errors import GatepassError, InsufficientScope, InvalidToken
 from gatepass.core.oidc.authorize import AuthorizationRequest
 from gatepass.core.oidc.claims import in_words
 from gatepass.core.oidc.errors import AuthorizationError, ErrorPage
-from gatepass.core.oidc.service import CodeIssued, NeedsConsent, NeedsLogin, OidcService, Outcome
-from gatepass.http.console.session import Form, read_form, same_origin
-from gatepass.http.context import Gate
+from gatepass.core.oidc.service import CodeIssued, NeedsConsent, NeedsLogin, Outcome
+from gatepass.http.console.session import read_form
 from gatepass.http.errors import native_error
+from gatepass.http.oidc.login import HostedLogin, Refused
 from gatepass.http.oidc.pages import (
     SIGNIN_COOKIE,
-    Pages,
     clear_signin,
-    csrf_ok,
     csrf_value,
     redirect,
     set_csrf,
-    set_signin,
     with_params,
 )
 from gatepass.http.openapi import Doc, Endpoint
 from gatepass.http.wire import NO_STORE, WireError, bearer_token, json_response, request_context
 
 SURFACE = "oidc"
+HTML = "text/html"
 AUTHORIZE_PATH = "/oauth/authorize"
 USERINFO_PATH = "/oauth/userinfo"
 LOGOUT_PATH = "/oauth/logout"
 LOGIN_PATH = "/login"
-ACCOUNT_PATH = "/account"  # self-service (http/account/pages.py) signs in through /login
 CONSENT_PATH = "/oauth/consent"
-BAD_LOGIN = "The username or password is incorrect."  # never says which, or whether it exists
-CSRF_REFUSED = (
-    "This form did not come from gatepass's own page (its security token is missing or "
-    "wrong), so nothing was done. Go back to the application and start again."
-)
 
 
-class OidcApi:
-    def __init__(self, gate: Gate) -> None:
-        self.gate = gate
-        self.settings = gate.settings
-        self.issuer = gate.settings.issuer
-        self.limit = gate.settings.max_body_bytes
-        self.proxies = gate.settings.trusted_proxies
-        self.pages = Pages(self.issuer)
-
-    @property
-    def oidc(self) -> OidcService:
-        return self.gate.ready.oidc
-
+class OidcApi(HostedLogin):
     # ------------------------------------------------------------------ authorization
 
     async def authorize(self, request: Request) -> Response:
@@ -93,7 +73,7 @@ class OidcApi:
                 checked, request.cookies.get(SIGNIN_COOKIE), allow=form.get("decision") == "allow"
             )
             return self._outcome(request, outcome, raw)
-        except _Refused as refused:
+        except Refused as refused:
             return self.pages.error(refused.message, 403, "Request refused")
         except WireError as exc:
             return self.pages.error(exc.reason, exc.status)
@@ -149,71 +129,6 @@ class OidcApi:
         form = await read_form(request, self.limit)
         return dict(form.values)
 
-    # ------------------------------------------------------------------ hosted login
-
-    async def login_page(self, request: Request) -> Response:
-        return_to = safe_return(request.query_params.get("return_to"))
-        hint = _param_of(return_to, "login_hint") if return_to else None
-        return await self._login_form(request, return_to, hint or "", None, 200)
-
-    async def login(self, request: Request) -> Response:
-        try:
-            form = await self._checked_form(request)
-        except _Refused as refused:
-            return self.pages.error(refused.message, 403, "Request refused")
-        except WireError as exc:
-            return self.pages.error(exc.reason, exc.status)
-        return_to = safe_return(form.get("return_to"))
-        username = form.get("username")[:320]
-        ctx = request_context(request, SURFACE, self.proxies)
-        try:
-            signed = await self.oidc.sign_in(username, form.get("password")[:4096], ctx)
-        except InvalidCredentials:
-            return await self._login_form(request, return_to, username, BAD_LOGIN, 401)
-        except GatepassError as exc:
-            status, _body, headers = native_error(exc)
-            response = await self._login_form(request, return_to, username, exc.description, status)
-            if "Retry-After" in headers:
-                response.headers["Retry-After"] = headers["Retry-After"]
-            return response
-        response = (
-            redirect(return_to)
-            if return_to
-            else self.pages.message("Signed in", "You are signed in to gatepass.")
-        )
-        max_age = int(signed.session.expires_at - signed.session.created_at)
-        set_signin(response, signed.cookie, max_age, self.pages.secure(request))
-        return response
-
-    async def _login_form(
-        self, request: Request, return_to: str, username: str, error: str | None, status: int
-    ) -> Response:
-        client_name = None
-        client_id = _param_of(return_to, "client_id") if return_to else None
-        if client_id:
-            client = await self.gate.auth.cached_client(client_id)  # only its name is shown
-            client_name = client.name if client is not None else None
-        csrf = csrf_value(request)
-        page = self.pages.page(
-            "login.html",
-            status,
-            csrf=csrf,
-            return_to=return_to,
-            username=username,
-            error=error,
-            client_name=client_name,
-        )
-        return set_csrf(page, csrf, self.pages.secure(request))
-
-    async def _checked_form(self, request: Request) -> Form:
-        """A form posted from our own page: same origin, and the csrf value of our cookie."""
-        if not same_origin(request):
-            raise _Refused(CSRF_REFUSED)
-        form = await read_form(request, self.limit)
-        if not csrf_ok(request, form.get("csrf")):
-            raise _Refused(CSRF_REFUSED)
-        return form
-
     # ------------------------------------------------------------------ userinfo
 
     async def userinfo(self, request: Request) -> Response:
@@ -244,7 +159,7 @@ class OidcApi:
             else:
                 params = {k: v for k, v in request.query_params.items() if v != ""}
             logout = await self.oidc.check_logout(params)
-        except _Refused as refused:
+        except Refused as refused:
             return self.pages.error(refused.message, 403, "Request refused")
         except WireError as exc:
             return self.pages.error(exc.reason, exc.status)
@@ -276,7 +191,22 @@ class OidcApi:
     # ------------------------------------------------------------------ routes
 
     def endpoints(self) -> list[Endpoint]:
-        page = {200: Doc("An HTML page"), 303: Doc("A redirect")}
+        page = {
+            200: Doc("An HTML page (sign-in, consent, form_post)", media_type=HTML),
+            303: Doc("A redirect: to the client (a code or an error), or to /login"),
+            400: Doc(
+                "An error page: the client or redirect URI cannot be trusted", media_type=HTML
+            ),
+            403: Doc("An error page: a form without its csrf value", media_type=HTML),
+            413: Doc("An error page: the body is too large", media_type=HTML),
+            503: Doc("An error page: temporarily unavailable", media_type=HTML),
+        }
+        claims = {
+            200: Doc("The user's claims, by the token's scopes"),
+            401: Doc("No valid Bearer token", headers=("WWW-Authenticate",)),
+            403: Doc("The token lacks the openid scope", headers=("WWW-Authenticate",)),
+            503: Doc("Temporarily unavailable"),
+        }
         routes: list[Endpoint] = []
         for method in ("GET", "POST"):
             routes += [
@@ -296,7 +226,7 @@ class OidcApi:
                     self.userinfo,
                     "The signed-in user's claims, by the token's scopes",
                     "oidc",
-                    responses={200: Doc("Claims")},
+                    responses=claims,
                     bearer=True,
                     documented=method == "GET",
                 ),
@@ -332,6 +262,16 @@ class OidcApi:
                 documented=False,
             ),
             Endpoint(
+                LOGIN_PATH + "/mfa",
+                "POST",
+                self.login_second_factor,
+                "Sign in: the second factor (hosted page form)",
+                "oidc",
+                request_media_types=("application/x-www-form-urlencoded",),
+                responses=page,
+                documented=False,
+            ),
+            Endpoint(
                 CONSENT_PATH,
                 "POST",
                 self.consent,
@@ -343,12 +283,6 @@ class OidcApi:
             ),
         ]
         return routes
-
-
-class _Refused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _multi(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
@@ -369,29 +303,6 @@ def _query(raw: dict[str, list[str]], *, drop_prompt: str) -> str:
                     continue
             pairs.append((key, value))
     return AUTHORIZE_PATH + "?" + urlencode(pairs)
-
-
-def safe_return(target: str | None) -> str:
-    """Only the authorization endpoint, or the account page, may follow sign-in (no open
-    redirect)."""
-    if target == ACCOUNT_PATH:
-        return target
-    if (
-        target
-        and target.startswith(AUTHORIZE_PATH + "?")
-        and "\\" not in target
-        and len(target) <= 8192
-        and not urlsplit(target).netloc
-    ):
-        return target
-    return ""
-
-
-def _param_of(target: str, name: str) -> str | None:
-    for key, value in parse_qsl(urlsplit(target).query):
-        if key == name:
-            return value[:320]
-    return None
 
 
 def _bearer_error(status: int, error: str | None, description: str) -> Response:

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from gatepass.core.text import clip, clip_words
-from gatepass.http.console.render import PAGE_HEADERS, Renderer
+from gatepass.http.console.render import CONSOLE_CSP, PAGE_HEADERS, Renderer
 
 SIGNIN_COOKIE = "gatepass_signin"
 CSRF_COOKIE = "gatepass_oidc_csrf"
@@ -33,6 +33,13 @@ FORM_POST_CSP = (
     f"default-src 'none'; script-src 'sha256-{_SCRIPT_HASH}'; form-action *; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+
+# The console's policy without `form-action 'self'`: Chromium applies form-action to the
+# redirects that follow a form submission, so the sign-in and consent forms could never send
+# the browser on to the client's redirect URI (another origin). The forms' actions are fixed
+# by the server-rendered templates; scripts stay limited to 'self'.
+HOSTED_CSP = CONSOLE_CSP.replace("form-action 'self'; ", "")
+HOSTED_HEADERS = {**PAGE_HEADERS, "Content-Security-Policy": HOSTED_CSP}
 
 
 class Pages:
@@ -54,7 +61,7 @@ class Pages:
         self, template: str, status: int = 200, headers: Mapping[str, str] | None = None, **ctx: Any
     ) -> HTMLResponse:
         body = self.env.get_template(template).render(**ctx)
-        return HTMLResponse(body, status, headers={**PAGE_HEADERS, **(headers or {})})
+        return HTMLResponse(body, status, headers={**HOSTED_HEADERS, **(headers or {})})
 
     def error(self, message: str, status: int = 400, title: str = "Sign-in stopped") -> Response:
         return self.page("error.html", status, title=title, message=message)

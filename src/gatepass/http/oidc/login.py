@@ -1,0 +1,205 @@
+"""The hosted sign-in page: `GET|POST /login` (username or email, password), and the second
+factor (`POST /login/mfa`) for accounts that have one. Every form is checked to come from our
+own page (same origin, the csrf cookie's value); errors never say whether an account exists.
+After sign-in the browser goes back to the authorization request it came from, and nowhere
+else (`safe_return`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gatepass.core.errors import (
+    GatepassError,
+    InvalidCode,
+    InvalidCredentials,
+    MfaEnrolmentRequired,
+    MfaRequired,
+)
+from gatepass.core.oidc.service import OidcService
+from gatepass.core.oidc.signin import SignedIn
+from gatepass.http.console.session import Form, read_form, same_origin
+from gatepass.http.context import Gate
+from gatepass.http.errors import native_error
+from gatepass.http.oidc.pages import Pages, csrf_ok, csrf_value, redirect, set_csrf, set_signin
+from gatepass.http.wire import WireError, request_context
+
+SURFACE = "oidc"
+AUTHORIZE_PATH = "/oauth/authorize"
+ACCOUNT_PATH = "/account"  # self-service (http/account/pages.py) signs in through /login
+BAD_LOGIN = "The username or password is incorrect."  # never says which, or whether it exists
+BAD_CODE = "The code is incorrect. Try the newest code from your authenticator."
+CSRF_REFUSED = (
+    "This form did not come from gatepass's own page (its security token is missing or "
+    "wrong), so nothing was done. Go back to the application and start again."
+)
+
+
+class Refused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class HostedLogin:
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+        self.settings = gate.settings
+        self.issuer = gate.settings.issuer
+        self.limit = gate.settings.max_body_bytes
+        self.proxies = gate.settings.trusted_proxies
+        self.pages = Pages(self.issuer)
+
+    @property
+    def oidc(self) -> OidcService:
+        return self.gate.ready.oidc
+
+    # ------------------------------------------------------------------ hosted login
+
+    async def login_page(self, request: Request) -> Response:
+        return_to = safe_return(request.query_params.get("return_to"))
+        hint = param_of(return_to, "login_hint") if return_to else None
+        return await self._login_form(request, return_to, hint or "", None, 200)
+
+    async def login(self, request: Request) -> Response:
+        try:
+            form = await self._checked_form(request)
+        except Refused as refused:
+            return self.pages.error(refused.message, 403, "Request refused")
+        except WireError as exc:
+            return self.pages.error(exc.reason, exc.status)
+        return_to = safe_return(form.get("return_to"))
+        username = form.get("username")[:320]
+        ctx = request_context(request, SURFACE, self.proxies)
+        try:
+            signed = await self.oidc.sign_in(username, form.get("password")[:4096], ctx)
+        except InvalidCredentials:
+            return await self._login_form(request, return_to, username, BAD_LOGIN, 401)
+        except MfaEnrolmentRequired:
+            message = (
+                "This account must set up a second factor before it can sign in here. "
+                "Set one up with your administrator or the gatepass API, then sign in again."
+            )
+            return await self._login_form(request, return_to, username, message, 403)
+        except MfaRequired as exc:
+            return self._mfa_form(request, return_to, exc.extra, None, 200)
+        except GatepassError as exc:
+            return await self._refused_login(request, return_to, username, exc)
+        return self._signed_in(request, return_to, signed)
+
+    async def login_second_factor(self, request: Request) -> Response:
+        try:
+            form = await self._checked_form(request)
+        except Refused as refused:
+            return self.pages.error(refused.message, 403, "Request refused")
+        except WireError as exc:
+            return self.pages.error(exc.reason, exc.status)
+        return_to = safe_return(form.get("return_to"))
+        token, method = form.get("mfa_token")[:256], form.get("method")[:64]
+        ctx = request_context(request, SURFACE, self.proxies)
+        try:
+            signed = await self.oidc.sign_in_second_factor(
+                token, method, form.get("code")[:64], ctx
+            )
+        except (InvalidCode, InvalidCredentials):
+            pending = {"mfa_token": token, "methods": [method]}
+            return self._mfa_form(request, return_to, pending, BAD_CODE, 401)
+        except GatepassError as exc:
+            return await self._refused_login(request, return_to, "", exc)
+        return self._signed_in(request, return_to, signed)
+
+    def _mfa_form(
+        self,
+        request: Request,
+        return_to: str,
+        pending: Mapping[str, Any],
+        error: str | None,
+        status: int,
+    ) -> Response:
+        csrf = csrf_value(request)
+        page = self.pages.page(
+            "mfa.html",
+            status,
+            csrf=csrf,
+            return_to=return_to,
+            mfa_token=pending["mfa_token"],
+            methods=pending["methods"],
+            error=error,
+        )
+        return set_csrf(page, csrf, self.pages.secure(request))
+
+    async def _refused_login(
+        self, request: Request, return_to: str, username: str, exc: GatepassError
+    ) -> Response:
+        status, _body, headers = native_error(exc)
+        response = await self._login_form(request, return_to, username, exc.description, status)
+        if "Retry-After" in headers:
+            response.headers["Retry-After"] = headers["Retry-After"]
+        return response
+
+    def _signed_in(self, request: Request, return_to: str, signed: SignedIn) -> Response:
+        response = (
+            redirect(return_to)
+            if return_to
+            else self.pages.message("Signed in", "You are signed in to gatepass.")
+        )
+        max_age = int(signed.session.expires_at - signed.session.created_at)
+        set_signin(response, signed.cookie, max_age, self.pages.secure(request))
+        return response
+
+    async def _login_form(
+        self, request: Request, return_to: str, username: str, error: str | None, status: int
+    ) -> Response:
+        client_name = None
+        client_id = param_of(return_to, "client_id") if return_to else None
+        if client_id:
+            client = await self.gate.auth.cached_client(client_id)  # only its name is shown
+            client_name = client.name if client is not None else None
+        csrf = csrf_value(request)
+        page = self.pages.page(
+            "login.html",
+            status,
+            csrf=csrf,
+            return_to=return_to,
+            username=username,
+            error=error,
+            client_name=client_name,
+        )
+        return set_csrf(page, csrf, self.pages.secure(request))
+
+    async def _checked_form(self, request: Request) -> Form:
+        """A form posted from our own page: same origin, and the csrf value of our cookie."""
+        if not same_origin(request):
+            raise Refused(CSRF_REFUSED)
+        form = await read_form(request, self.limit)
+        if not csrf_ok(request, form.get("csrf")):
+            raise Refused(CSRF_REFUSED)
+        return form
+
+
+def safe_return(target: str | None) -> str:
+    """Only the authorization endpoint, or the account page, may follow sign-in (no open
+    redirect)."""
+    if target == ACCOUNT_PATH:
+        return target
+    if (
+        target
+        and target.startswith(AUTHORIZE_PATH + "?")
+        and "\\" not in target
+        and len(target) <= 8192
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return ""
+
+
+def param_of(target: str, name: str) -> str | None:
+    for key, value in parse_qsl(urlsplit(target).query):
+        if key == name:
+            return value[:320]
+    return None
