@@ -9,6 +9,7 @@ import re
 import httpx
 
 from gatepass.app.container import Container
+from gatepass.core.clock import FrozenClock
 from tests.account.smtp import Mailbox, link_of, link_token
 from tests.conftest import PASSWORD, UserFactory
 
@@ -181,3 +182,49 @@ async def test_signing_out_ends_the_browser_session(
     )
     assert out.status_code == 303
     assert (await client.get("/account")).status_code == 303
+
+
+async def test_set_up_and_remove_an_authenticator_app(
+    client: httpx.AsyncClient, make_user: UserFactory, clock: FrozenClock
+) -> None:
+    import pyotp
+
+    await make_user("page-g")
+    account = await signed_in(client, "page-g")
+    csrf = hidden(account.text, "csrf")
+    begun = await client.post("/account", data={"csrf": csrf, "action": "totp-begin"})
+    assert begun.status_code == 200
+    assert_page_headers(begun)
+    assert "<svg" in begun.text
+    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', begun.text)
+    assert secret is not None
+    wrong = await client.post(
+        "/account", data={"csrf": csrf, "action": "totp-confirm", "code": "000000"}
+    )
+    assert wrong.status_code in (400, 401)
+    confirmed = await client.post(
+        "/account",
+        data={
+            "csrf": csrf,
+            "action": "totp-confirm",
+            "code": pyotp.TOTP(secret.group(1)).at(clock.now()),
+        },
+    )
+    assert confirmed.status_code == 200
+    assert confirmed.text.count("<li><code>") == 10
+    # A password alone no longer signs in through the native API.
+    login = await client.post("/auth/login", json={"username": "page-g", "password": PASSWORD})
+    assert (login.status_code, login.json()["error"]) == (401, "mfa_required")
+    assert "An authenticator app (TOTP) is set up" in (await client.get("/account")).text
+    clock.advance(30)  # the next time step: a code is good once
+    removed = await client.post(
+        "/account",
+        data={
+            "csrf": csrf,
+            "action": "totp-remove",
+            "code": pyotp.TOTP(secret.group(1)).at(clock.now()),
+        },
+    )
+    assert removed.headers["location"] == "/account?done=totp-removed"
+    again = await client.post("/auth/login", json={"username": "page-g", "password": PASSWORD})
+    assert again.status_code == 200

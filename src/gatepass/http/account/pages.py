@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -28,6 +29,7 @@ from gatepass.http.console.render import when
 from gatepass.http.console.session import Form, read_form, same_origin
 from gatepass.http.context import Gate
 from gatepass.http.errors import native_error
+from gatepass.http.mfa import qr_svg
 from gatepass.http.oidc.endpoints import LOGIN_PATH
 from gatepass.http.oidc.login import ACCOUNT_PATH, safe_return
 from gatepass.http.oidc.pages import (
@@ -61,6 +63,7 @@ NOTICES = {
     "removed": "The passkey was removed.",
     "verification": "A link to verify your address is on its way.",
     "verified": "Your address is already verified.",
+    "totp-removed": "The authenticator app was removed.",
 }
 
 
@@ -134,11 +137,14 @@ class AccountPages:
         status: int = 200,
     ) -> Response:
         runtime = self.gate.ready
+        mfa = runtime.auth.mfa
+        factors = (await mfa.status(user.id))["factors"] if mfa is not None else []
         return self._page(
             request,
             "account.html",
             status,
             user=user,
+            totp="totp" in factors,
             notice=notice,
             error=error,
             sessions=await runtime.account.own_sessions(user.id),
@@ -159,6 +165,8 @@ class AccountPages:
             return self.pages.error(exc.reason, exc.status)
         action = form.get("action")
         try:
+            if action in ("totp-begin", "totp-confirm"):
+                return await self._totp(action, form, user, request)
             done = await self._act(action, form, user, signin, request)
         except GatepassError as error:
             status, _body, _headers = native_error(error)
@@ -196,10 +204,32 @@ class AccountPages:
         if action == "remove-passkey":
             await runtime.passkeys.remove(user, form.get("passkey_id")[:64], ctx)
             return "removed"
+        if action == "totp-remove" and runtime.auth.mfa is not None:
+            await runtime.auth.mfa.remove_totp(user.id, form.get("code")[:64], ctx)
+            return "totp-removed"
         if action == "sign-out":
             await runtime.oidc.end_session(request.cookies.get(SIGNIN_COOKIE), ctx)
             return "signed-out"
         raise InvalidRequest("unknown action")
+
+    async def _totp(self, action: str, form: Form, user: User, request: Request) -> Response:
+        """Enrol an authenticator app (mfa-totp's core): the QR code, then a first code, then
+        the recovery codes, shown once."""
+        mfa = self.gate.ready.auth.mfa
+        if mfa is None:
+            raise InvalidRequest("second factors are not configured")
+        ctx = self._ctx(request)
+        if action == "totp-begin":
+            enrolment = await mfa.begin_totp(user.id, ctx)
+            return self._page(
+                request,
+                "totp.html",
+                qr=Markup(qr_svg(enrolment.otpauth_uri)),  # noqa: S704  (segno's own SVG)
+                secret=enrolment.secret,
+                codes=None,
+            )
+        codes = await mfa.confirm_totp(user.id, form.get("code")[:64], ctx)
+        return self._page(request, "totp.html", qr=None, secret=None, codes=codes)
 
     async def passkey_options(self, request: Request) -> Response:
         return await self._json_call(request, self._passkey_options)
