@@ -283,3 +283,33 @@ async def test_remove_totp_needs_a_valid_code(client, make_user, clock):
     assert removed.status_code == 204
     # The password alone logs in again.
     assert (await tokens(client, "alice"))["access_token"]
+
+
+async def test_an_api_keys_token_cannot_manage_second_factors(client, make_user, runtime):
+    await make_user("alice")
+    key = await runtime.admin.add_api_key("alice", name="ci", actor="test")
+    logged = await client.post("/auth/login", json={"username": "alice", "api_key": key.api_key})
+    headers = bearer(logged.json()["access_token"])
+    for method, path, body in (
+        ("POST", "/auth/mfa/totp", None),
+        ("POST", "/auth/mfa/totp/confirm", {"code": "123456"}),
+        ("DELETE", "/auth/mfa/totp", {"code": "123456"}),
+    ):
+        answer = await client.request(method, path, headers=headers, json=body)
+        assert answer.status_code == 400, path
+        assert answer.json() == {
+            "error": "invalid_request",
+            "error_description": "second factors are managed from a password sign-in",
+        }
+
+
+async def test_enrolling_again_with_a_confirmed_authenticator_is_409(client, make_user, clock):
+    await make_user("alice")
+    _, codes = await enrol(client, clock, "alice")
+    done = await second_step(client, await mfa_token(client, "alice"), "recovery_code", codes[0])
+    answer = await client.post("/auth/mfa/totp", headers=bearer(done.json()["access_token"]))
+    assert answer.status_code == 409
+    assert answer.json() == {
+        "error": "conflict",
+        "error_description": "a TOTP authenticator is already set up: remove it first",
+    }

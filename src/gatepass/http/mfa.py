@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatepass.core.errors import InvalidRequest, InvalidToken
+from gatepass.core.mfa.factors import AMR_PASSWORD
 from gatepass.core.models import PrincipalKind
 from gatepass.http.context import Gate
 from gatepass.http.native import (
@@ -101,6 +102,10 @@ class MfaApi:
         principal, _ = await self.gate.auth.principal_for(verified)
         if principal.kind is not PrincipalKind.USER:
             raise InvalidRequest("only a user can have a second factor")
+        # An API key's token must not set up (or remove) the factor that guards the password.
+        amr = verified.claims.get("amr")
+        if not isinstance(amr, list) or AMR_PASSWORD not in amr:
+            raise InvalidRequest("second factors are managed from a password sign-in")
         return principal.id
 
     @native_errors

@@ -77,6 +77,14 @@ class ErrorResponse(BaseModel):
     error: str
     error_description: str
     reason: str | None = None
+    mfa_token: str | None = Field(
+        default=None,
+        description="with mfa_required / mfa_enrollment_required: completes the login at "
+        "/auth/login/mfa (or enrols), single use, 5 minutes",
+    )
+    methods: list[str] | None = Field(
+        default=None, description="with mfa_required: totp, recovery_code, webauthn"
+    )
 
 
 class SessionInfo(BaseModel):
