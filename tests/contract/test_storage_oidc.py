@@ -9,6 +9,8 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from gatepass.core.oidc.models import AuthorizationCode, Consent, SigninSession
 from tests.contract.test_storage import NOW, client, user
 
@@ -179,6 +181,7 @@ async def test_purge_deletes_at_most_batch_rows_in_all(storage):
     assert [await storage.purge_oidc(NOW, 4) for _ in range(3)] == [4, 2, 0]
 
 
+@pytest.mark.sql_rows
 async def test_housekeeping_counts_sign_ins_with_sessions(storage):
     from gatepass.adapters.sql.denylist import SqlDenylist
     from gatepass.core.housekeeping import purge_expired

@@ -10,7 +10,9 @@ from typing import Any
 
 import jwt
 import pytest
+import sqlalchemy as sa
 
+from gatepass.adapters.sql import tables as t
 from tests.oidc.conftest import (
     ISSUER,
     Pkce,
@@ -189,3 +191,28 @@ async def test_discovery_lists_exactly_what_is_supported(browser):
     assert {"sub", "email", "preferred_username", "at_hash", "sid"} <= set(doc["claims_supported"])
     jwks = (await browser.get(doc["jwks_uri"].removeprefix(ISSUER))).json()
     assert {key["alg"] for key in jwks["keys"]} == {"RS256", "ES256"}
+
+
+async def test_post_authorization_request(browser, alice, cli_rp):
+    pkce = Pkce.new()
+    await authorize_through(browser, auth_params(cli_rp, Pkce.new()), allow=None)  # signed in
+    params = auth_params(cli_rp, pkce)
+    response = await browser.post("/oauth/authorize", data=params)
+    assert response.status_code == 303
+    assert query_of(response)["state"] == params["state"]
+    tokens = await redeem(browser, cli_rp, query_of(response)["code"], pkce.verifier)
+    assert tokens.status_code == 200
+
+
+async def test_a_deployment_without_an_id_token_key_gets_one(browser, runtime, alice, cli_rp):
+    """Made before issue 17: only the access token key exists."""
+    async with runtime.storage.engine.begin() as conn:
+        await conn.execute(sa.delete(t.signing_keys).where(t.signing_keys.c.alg == "RS256"))
+    await runtime.keys.load()
+    assert runtime.keys.ring.active_for("RS256") is None
+    pkce = Pkce.new()
+    callback = await authorize_through(browser, auth_params(cli_rp, pkce), allow=None)
+    tokens = await redeem(browser, cli_rp, query_of(callback)["code"], pkce.verifier)
+    claims = await verify_id_token(browser, tokens.json()["id_token"], cli_rp.client_id)
+    assert claims["sub"] == alice.id
+    assert runtime.keys.ring.active_for("RS256") is not None

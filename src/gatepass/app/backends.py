@@ -8,6 +8,8 @@
   `SqlKnownAddresses`), so any number of processes sharing the database — uvicorn workers on
   SQLite, or hosts on PostgreSQL — see the same revocations, count failures together and agree
   on which addresses are known, at the cost of a query per check.
+- `memory_shared_state`: all of it in one process's memory, for the memory container
+  (`open_memory_container`: tests of the core that need no database).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from limits.aio.storage import MemoryStorage as LimitsMemoryStorage
+
+from gatepass.adapters.memory import MemoryDenylist, MemoryKnownAddresses
 from gatepass.adapters.sql.denylist import SqlDenylist
 from gatepass.adapters.sql.known_addresses import SqlKnownAddresses
 from gatepass.adapters.sql.limiter import SqlThrottleStorage
@@ -78,3 +83,9 @@ async def open_shared_state(
         await state.close()
         raise
     return state
+
+
+def memory_shared_state(clock: Clock, policy: ThrottlePolicy) -> SharedState:
+    known = MemoryKnownAddresses()
+    limiter = LimitsLoginLimiter(LimitsMemoryStorage(), policy, known, clock)
+    return SharedState(denylist=MemoryDenylist(), limiter=limiter, known_addresses=known)

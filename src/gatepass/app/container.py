@@ -6,15 +6,20 @@ with, and that a signing key exists — so a copied database without its master 
 start instead of failing on the first request.
 
 Over 500 lines because it is the one place where adapters meet the core: every service's
-wiring is here on purpose, so that no other module builds one.
+wiring is here on purpose, so that no other module builds one (`app/memory.py` reuses
+`wire_container` for the memory deployment).
 """
 
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic
+
+from typing_extensions import TypeVar
 
 from gatepass import __version__
 from gatepass.adapters.http_fetch import HttpJsonFetcher
@@ -73,10 +78,15 @@ class SetupError(Exception):
     """The deployment cannot start; the message says what to do."""
 
 
+# The storage a container holds: the SQL one of a deployment (the default, so that `Container`
+# means a deployment's), or the memory one of `open_memory_container` (tests of the core).
+S = TypeVar("S", bound=Storage, default=SqlStorage)
+
+
 @dataclass
-class Container:
+class Container(Generic[S]):
     settings: Settings
-    storage: SqlStorage
+    storage: S
     denylist: Denylist
     limiter: LoginLimiter
     hashing: HashingPool
@@ -229,7 +239,28 @@ async def _assemble(
             "the database is not initialised or not migrated: run `gatepass init` "
             "(or `gatepass migrate` after an upgrade)"
         )
+
+    async def shared_state() -> SharedState:
+        return await open_shared_state(settings, storage, clock, throttle_policy(settings))
+
     master = read_master_key(settings, create=initialize)
+    return await wire_container(
+        settings, storage, clock, master, initialize, shared_state, denylist, limiter
+    )
+
+
+async def wire_container(
+    settings: Settings,
+    storage: S,
+    clock: Clock,
+    master: MasterKey,
+    initialize: bool,
+    shared_state: Callable[[], Awaitable[SharedState]],
+    denylist: Denylist | None,
+    limiter: LoginLimiter | None,
+) -> Container[S]:
+    """Everything but the storage, over the storage given (`open_container` for the SQL
+    storage, `gatepass.app.memory` for the memory one)."""
     stored_check = await storage.get_meta(MASTER_KEY_CHECK)
     if stored_check is None:
         if not initialize:
@@ -277,7 +308,7 @@ async def _assemble(
         clock=clock,
         cache_ttl=settings.principal_cache_ttl,
     )
-    shared = await open_shared_state(settings, storage, clock, throttle_policy(settings))
+    shared = await shared_state()
     hashing = HashingPool(
         PasswordHasher(argon2_profile(settings)),
         settings.hash_workers,

@@ -70,6 +70,9 @@ def org_delete(uid: str, as_json: bool = JSON_OPTION) -> None:
     report(as_json, {"uid": uid, "deleted": True}, f"org {uid} deleted")
 
 
+# ---------------------------------------------------------------------- roles
+
+
 @role_app.command("add")
 def role_add(
     name: str,

@@ -68,10 +68,11 @@ class MemoryOidcStore:
         return True
 
     async def purge_oidc(self, now: float, batch: int = 1000) -> int:
+        """At most `batch` rows in all: expired codes first, then sign-in sessions."""
         purged = 0
         for table in (self._t.codes, self._t.signins):
-            stale = [key for key, row in table.items() if row.expires_at <= now][:batch]
-            for key in stale:
+            stale = [key for key, row in table.items() if row.expires_at <= now]
+            for key in stale[: batch - purged]:
                 del table[key]
-            purged += len(stale)
+                purged += 1
         return purged

@@ -32,6 +32,10 @@ def redirect_uri_problem(uri: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
         return f"{clip(uri)!r} is not a valid URI"
+    if parts.username is not None or parts.password is not None:
+        return f"{clip(uri)!r}: a redirect URI carries no user name or password"
+    if "*" in parts.netloc:
+        return f"{clip(uri)!r}: wildcards are not allowed; register each URI exactly"
     scheme = parts.scheme.lower()
     if scheme == "https" and parts.hostname:
         return None
@@ -51,6 +55,9 @@ def web_origin_problem(origin: str) -> str | None:
     if problem is not None:
         return problem.replace("redirect URI", "web origin")
     parts = urlsplit(origin)
+    if origin != origin.lower():
+        # Browsers send the origin in lower case; one registered otherwise would never match.
+        return f"{clip(origin)!r}: write a web origin in lower case"
     if parts.scheme not in ("https", "http") or parts.path or parts.query or parts.username:
         return (
             f"{clip(origin)!r}: a web origin is scheme://host[:port], such as https://app.example"
