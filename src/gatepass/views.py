@@ -32,6 +32,7 @@ from gatepass.core.models import (
     SigningKeyRecord,
     User,
 )
+from gatepass.core.oidc.clients import ConsentView
 
 
 def iso(epoch: float | None) -> str | None:
@@ -109,6 +110,13 @@ class ClientOut(BaseModel):
     disabled: bool
     created_at: str
     updated_at: str
+    # Browser sign-in (OpenID Connect, issue 17); empty lists and false for machine clients.
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    web_origins: list[str]
+    public: bool
+    first_party: bool
+    id_token_signed_response_alg: str
 
 
 def client_view(client: Client) -> dict[str, Any]:
@@ -122,6 +130,33 @@ def client_view(client: Client) -> dict[str, Any]:
         "disabled": client.disabled,
         "created_at": iso(client.created_at),
         "updated_at": iso(client.updated_at),
+        "redirect_uris": list(client.redirect_uris),
+        "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
+        "web_origins": list(client.web_origins),
+        "public": client.public,
+        "first_party": client.first_party,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
+    }
+
+
+class ConsentOut(BaseModel):
+    user_id: str
+    user: str | None
+    client_id: str
+    client_name: str | None
+    scopes: list[str]
+    granted_at: str
+
+
+def consent_view(view: ConsentView) -> dict[str, Any]:
+    """What a user allowed a third-party client (issue 17), with the names a person reads."""
+    return {
+        "user_id": view.consent.user_id,
+        "user": view.username,
+        "client_id": view.consent.client_id,
+        "client_name": view.client_name,
+        "scopes": sorted(view.consent.scopes),
+        "granted_at": iso(view.consent.granted_at),
     }
 
 

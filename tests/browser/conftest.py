@@ -56,13 +56,18 @@ class Deployment:
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = Path(os.environ.get("GATEPASS_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory, shots: Path) -> Iterator[Deployment]:
     home = tmp_path_factory.mktemp("console") / "var"
     env = gatepass_env(home)
     init = gatepass("init", "--admin", "admin", "--json", env=env)
     assert init.returncode == 0, init.stderr
-    shots = Path(os.environ.get("GATEPASS_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
-    shots.mkdir(parents=True, exist_ok=True)
     with Server(env) as server:
         yield Deployment(server, json.loads(init.stdout)["password"], shots)
 

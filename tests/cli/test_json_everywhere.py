@@ -29,6 +29,7 @@ import pytest
 from gatepass.app.container import open_container
 from gatepass.config import load_settings
 from gatepass.core.models import IssuedTokens, RequestContext
+from gatepass.core.oidc.models import Consent
 from tests.cli.tree import invoke, leaf_commands, option_names
 from tests.system.server import Server, free_port, gatepass_env
 
@@ -205,6 +206,51 @@ def _client_delete(w: World) -> Call:
         ["client", "delete", client_id],
         expect=_equals({"client_id": client_id, "deleted": True, "sessions_revoked": 0}),
     )
+
+
+def _oidc_client(w: World) -> str:
+    return str(
+        w.run(
+            "client", "add", w.name("app"), "--grant", "authorization_code",
+            "--redirect-uri", "https://app.example.com/callback",
+        )["client_id"]
+    )  # fmt: skip
+
+
+def _client_set_redirects(w: World) -> Call:
+    client_id = _oidc_client(w)
+
+    def check(document: Any) -> None:
+        assert document["client_id"] == client_id
+        assert document["redirect_uris"] == ["https://app.example.com/cb2"]
+        assert document["web_origins"] == ["https://app.example.com"]
+
+    return Call(
+        ["client", "set-redirects", client_id, "--redirect-uri", "https://app.example.com/cb2",
+         "--web-origin", "https://app.example.com"],
+        expect=check,
+    )  # fmt: skip
+
+
+def _consents_revoke(w: World) -> Call:
+    client_id = _oidc_client(w)
+    username = w.user()
+    env = w.env
+
+    async def allow() -> None:
+        runtime = await open_container(load_settings(env=env))
+        try:
+            user = await runtime.admin.get_user(username)
+            await runtime.storage.put_consent(
+                Consent(user.id, client_id, frozenset({"openid"}), granted_at=time.time())
+            )
+        finally:
+            await runtime.close()
+
+    asyncio.run(allow())
+    gone = {"user": username, "client_id": client_id, "revoked": True, "sessions_ended": 0}
+    return Call(["consents", "revoke", "--user", username, "--client", client_id],
+                expect=_equals(gone))  # fmt: skip
 
 
 def _role_delete(w: World) -> Call:
@@ -385,6 +431,9 @@ COMMANDS: dict[str, Callable[[World], Call]] = {
     "client list": lambda w: Call(["client", "list"]),
     "client show": lambda w: Call(["client", "show", w.client()]),
     "client set-grants": lambda w: Call(["client", "set-grants", w.client(), "--grant", "none"]),
+    "client set-redirects": _client_set_redirects,
+    "consents list": lambda w: Call(["consents", "list", "--client", _oidc_client(w)]),
+    "consents revoke": _consents_revoke,
     "client rotate-secret": lambda w: Call(["client", "rotate-secret", w.client()]),
     "client disable": _client_disable,
     "client enable": _client_enable,

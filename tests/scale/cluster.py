@@ -92,10 +92,15 @@ def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> Any:
 def servers(env: dict[str, str], count: int, workers: int = 1) -> Iterator[list[Server]]:
     started: list[Server] = []
     try:
+        # All started before any is waited for: their start-ups overlap.
         for _ in range(count):
-            started.append(Server(env, workers=workers))
+            started.append(Server(env, workers=workers, wait=False))
+        for server in started:
+            server.wait_ready()
         yield started
     finally:
+        for server in started:
+            server.terminate()
         for server in started:
             server.stop()
 

@@ -51,20 +51,33 @@ class PortTaken(RuntimeError):
 
 
 class Server:
-    def __init__(self, env: dict[str, str], port: int | None = None, workers: int = 1) -> None:
+    """`gatepass serve` on 127.0.0.1. With `wait=False` the process is started but not waited
+    for: start several that way, then `wait_ready()` each, so that their start-ups (mostly
+    imports, CPU-bound) overlap instead of running one after the other."""
+
+    def __init__(
+        self, env: dict[str, str], port: int | None = None, workers: int = 1, *, wait: bool = True
+    ) -> None:
+        self._fixed_port = port
+        self._start(env, port or free_port(), workers)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
         # A port from free_port() is free when chosen, not when bound: a test on another
         # xdist worker may take it meanwhile. Then start once more on another port.
-        for attempt in (1, 2):
-            self._start(env, port or free_port(), workers)
-            try:
-                self._wait_ready(timeout=30)
-                return
-            except PortTaken:
-                self._log_handle.close()
-                if port is not None or attempt == 2:
-                    raise
+        try:
+            self._wait_ready(timeout=30)
+        except PortTaken:
+            self._log_handle.close()
+            if self._fixed_port is not None:
+                raise
+            self._start(self._env, free_port(), self._workers)
+            self._wait_ready(timeout=30)
 
     def _start(self, env: dict[str, str], port: int, workers: int) -> None:
+        self._env, self._workers = env, workers
+        self._terminating = False
         self.port = port
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(env["GATEPASS_HOME"]).parent / f"server-{self.port}.log"
@@ -106,9 +119,16 @@ class Server:
         self.stop()
         raise RuntimeError(f"server not ready in {timeout}s: {self.log.read_text()[-2000:]}")
 
+    def terminate(self) -> None:
+        """Ask the server to stop (once: uvicorn takes a second SIGTERM as "force") without
+        waiting, so that several stop at the same time; `stop()` then waits."""
+        if self.process.poll() is None and not self._terminating:
+            self._terminating = True
+            self.process.send_signal(signal.SIGTERM)
+
     def stop(self) -> int:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:

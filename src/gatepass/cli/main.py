@@ -19,6 +19,7 @@ from gatepass.cli import (
     audit,
     backup,
     clients,
+    consents,
     invitations,
     issuers,
     keys,
@@ -67,6 +68,7 @@ orgs.register_roles(app)
 keys.register(app)
 sessions.register(app)
 audit.register(app)
+consents.register(app)
 tokens.register(app)
 issuers.register(app, users.user_app)
 mfa.register(orgs.org_app, users.user_app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from gatepass.http.admin.apikeys import ApiKeyHandlers
 from gatepass.http.admin.audit import AuditHandlers
 from gatepass.http.admin.clients import ClientHandlers
+from gatepass.http.admin.consents import ConsentHandlers
 from gatepass.http.admin.issuers import IssuerHandlers
 from gatepass.http.admin.keys import SigningKeyHandlers
 from gatepass.http.admin.mfa import MfaHandlers
@@ -23,6 +24,7 @@ class AdminApi(
     UserHandlers,
     MfaHandlers,
     ClientHandlers,
+    ConsentHandlers,
     ApiKeyHandlers,
     ResourceHandlers,
     SessionHandlers,
@@ -37,6 +39,7 @@ class AdminApi(
             *self.user_endpoints(),
             *self.mfa_endpoints(),
             *self.client_endpoints(),
+            *self.consent_endpoints(),
             *self.api_key_endpoints(),
             *self.resource_endpoints(),
             *self.session_endpoints(),

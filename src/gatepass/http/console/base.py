@@ -69,6 +69,10 @@ DONE = {
     "are gone.",
     "resource-created": "The API is registered: tokens asked for it now carry its URI as aud.",
     "resource-deleted": "The API is removed: no new token is issued for it.",
+    "signin-client-created": "The client is created. It is public: it has no secret, PKCE "
+    "proves it instead.",
+    "redirects-saved": "The redirect URIs and web origins are saved.",
+    "consent-revoked": "The consent is revoked; the client's sessions for the user ended.",
     "mfa-reset": "Every second factor of the user is removed; they set one up again.",
     "org-mfa-saved": "The organization's second-factor policy is saved.",
 }

@@ -1,5 +1,6 @@
-"""Console pages for API clients: list, register (the secret shown once), a client's page,
-rotate the secret, disable/enable/delete (confirmed).
+"""Console pages for clients: list, register (the secret shown once), a client's page,
+rotate the secret, disable/enable/delete (confirmed). The browser sign-in part of a client
+(redirect URIs, consents) is in `signin_clients.py`.
 """
 
 from __future__ import annotations
@@ -8,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatepass.core.errors import GatepassError
+from gatepass.core.oidc.clients import ID_TOKEN_ALGS
 from gatepass.core.text import clip
 from gatepass.http.console.base import (
     PAGE_SIZE,
-    ConsoleBase,
     client_page,
     console_page,
     done_notice,
@@ -20,10 +21,11 @@ from gatepass.http.console.base import (
     scope_list,
 )
 from gatepass.http.console.session import ConsoleSession, Form
+from gatepass.http.console.signin_clients import SigninClientPages
 from gatepass.http.errors import native_error
 
 
-class ClientPages(ConsoleBase):
+class ClientPages(SigninClientPages):
     # ------------------------------------------------------------------ clients
 
     @console_page()
@@ -63,11 +65,20 @@ class ClientPages(ConsoleBase):
             values=values,
             error=error,
             orgs=await self.gate.admin.list_orgs(),
+            id_token_algs=ID_TOKEN_ALGS,
         )
 
     @console_page(change=True)
     async def create_client(self, request: Request, session: ConsoleSession) -> Response:
         form = session.form
+        if form.get("signin") == "yes":  # browser sign-in: redirect URIs, public or not, …
+            made = await self.create_signin_client(session, form)
+            if isinstance(made, str):
+                return await self._client_form(session, values=form, error=made, status=400)
+            client_id, name, secret = made
+            if not secret:
+                return redirect(client_page(client_id) + "?done=signin-client-created")
+            return self._client_secret_page(session, client_id, name, secret, status=201)
         try:
             created = await self.gate.admin.add_client(
                 form.get("name").strip(),
@@ -108,6 +119,9 @@ class ClientPages(ConsoleBase):
             session,
             section="clients",
             client=client,
+            consents=await self.client_consents(client.client_id),
+            redirects=Form(),
+            redirects_error="",
             notice=done_notice(request),
         )
 

@@ -91,6 +91,8 @@ class Console(
             ("/console/clients/{client_id}/disable", "POST", self.disable_client),
             ("/console/clients/{client_id}/enable", "POST", self.enable_client),
             ("/console/clients/{client_id}/delete", "POST", self.delete_client),
+            ("/console/clients/{client_id}/redirects", "POST", self.save_redirects),
+            ("/console/consents/revoke", "POST", self.revoke_consent),
             ("/console/orgs", "GET", self.orgs),
             ("/console/orgs", "POST", self.create_org),
             ("/console/orgs/new", "GET", self.new_org),

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from gatepass.config import parse_duration
 from gatepass.core.errors import GatepassError
+from gatepass.core.oidc.clients import OidcAdmin
 from gatepass.core.text import clip
 from gatepass.http.console.base import (
     PAGE_SIZE,
@@ -120,6 +121,7 @@ class UserPages(ConsoleBase):
             issuers=issuers,
             link=link,
             link_error=link_error,
+            consents=await OidcAdmin(admin).list_consents(user=user.id),
             notice=done_notice(request),
             lifetimes=list(LIFETIMES),
             now=self.gate.auth.clock.now(),
