@@ -39,17 +39,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under xdist (`scripts/test` runs `-n 2 --dist loadgroup`), the tests of a module that
     share an expensive module-scoped fixture (a server, a cluster, Chromium) all go to one
     worker; spread over two, each worker would start the fixture again. Found from the
-    fixtures themselves, so a new module-scoped fixture is grouped without a list to keep."""
+    fixtures themselves, so a new module-scoped fixture is grouped without a list to keep.
+
+    A parametrized shared fixture (tests/scale/test_multiprocess.py: one cluster on Redis, one
+    on the database alone) is set up once per parameter anyway, so each parameter is a group
+    of its own: the two halves of such a module can run on both workers at once."""
     for item in items:
         definitions = getattr(item, "_fixtureinfo", None)
         if definitions is None:
             continue
-        if any(
-            fixture.scope in SHARED_SCOPES
-            for fixtures in definitions.name2fixturedefs.values()
-            for fixture in fixtures
-        ):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+        shared = [
+            name
+            for name, fixtures in definitions.name2fixturedefs.items()
+            if any(fixture.scope in SHARED_SCOPES for fixture in fixtures)
+        ]
+        if not shared:
+            continue
+        group = item.nodeid.split("::")[0]
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None:
+            group += "".join(
+                f"[{name}={callspec.indices[name]}]"
+                for name in sorted(shared)
+                if name in callspec.indices
+            )
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.hookimpl(tryfirst=True)

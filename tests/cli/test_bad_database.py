@@ -167,10 +167,13 @@ def bad_settings(tmp: Path) -> dict[str, Bad]:
 CASES = sorted(bad_settings(Path("tmp")))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A real export file and its master key (so that `import` gets as far as the database),
-    and the environment every bad setting is added to."""
+    and the environment every bad setting is added to. In-process and cheap: session-scoped
+    rather than module-scoped, so that the module is not one xdist group (tests/conftest.py)
+    and its tests, a minute of real processes on CI, spread over both workers, each making
+    this once."""
     require_service("PostgreSQL", PG.host or "127.0.0.1", PG.port or 5432)
     tmp = tmp_path_factory.mktemp("bad-database")
     (tmp / "notes.txt").write_text("not a database\n")
