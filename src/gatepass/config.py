@@ -321,6 +321,19 @@ class Settings(BaseSettings):
     console_enabled: bool = True
     console_session_ttl: Duration = 3600
 
+    # Mail and self-service accounts (issue 18): see docs/account.md
+    smtp_url: str | None = Field(default=None, repr=False)  # smtp://USER:PASS@HOST:587, smtps://
+    smtp_from: str | None = None  # e.g. "gatepass <no-reply@example.com>"
+    smtp_starttls: Literal["required", "opportunistic", "off"] = "required"
+    smtp_timeout: Duration = 10
+    mail_templates_dir: Path | None = None
+    password_reset_ttl: Duration = 1800
+    invitation_ttl: Duration = 7 * 86400
+    email_verification_ttl: Duration = 86400
+    mail_requests_per_account: int = Field(default=3, ge=1)
+    mail_requests_per_address: int = Field(default=10, ge=1)
+    mail_request_window: Duration = 900
+
     # Operations (issue 11)
     log_format: Literal["json", "logfmt", "plain"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -456,11 +469,27 @@ def _scale_problems(settings: Settings) -> list[str]:
             problems.append("database_schema needs a PostgreSQL database_url")
         elif not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", settings.database_schema):
             problems.append("database_schema must be a plain identifier (letters, digits, _)")
+    problems.extend(_mail_problems(settings))
     if settings.redis_url is not None and not re.match(
         r"^(redis|rediss|unix)://", settings.redis_url
     ):
         problems.append("redis_url must start with redis://, rediss:// or unix://")
     return problems
+
+
+def _mail_problems(settings: Settings) -> list[str]:
+    if settings.smtp_url is None:
+        return []
+    # Imported here: the SMTP client is loaded only by deployments that send mail.
+    from gatepass.adapters.mail import SmtpSettingsError, smtp_target
+
+    try:
+        smtp_target(settings.smtp_url, settings.smtp_from, settings.smtp_starttls)
+    except SmtpSettingsError as exc:
+        return [str(exc)]
+    if settings.mail_templates_dir is not None and not settings.mail_templates_dir.is_dir():
+        return [f"mail_templates_dir {settings.mail_templates_dir} is not a directory"]
+    return []
 
 
 def _build(layer: Layer) -> Settings:

@@ -72,6 +72,7 @@ class UserOut(BaseModel):
     id: str
     username: str
     email: str | None
+    email_verified: bool
     display_name: str | None
     org: str | None
     roles: list[str]
@@ -87,6 +88,7 @@ def user_view(user: User) -> dict[str, Any]:
         "id": user.id,
         "username": user.username,
         "email": user.email,
+        "email_verified": user.email_verified,
         "display_name": user.display_name,
         "org": user.org_uid,
         "roles": list(user.roles),

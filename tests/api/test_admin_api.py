@@ -306,13 +306,26 @@ async def test_sessions_can_be_listed_and_revoked(client, admin, make_user):
 
 
 async def test_signing_key_rotation(client, admin):
+    # Two keys before: the ES256 access-token key and the RS256 ID-token key (issue 17).
     before = (await client.get("/admin/signing-keys", headers=admin)).json()["items"]
+    assert sorted((k["alg"], k["status"]) for k in before) == [
+        ("ES256", "active"),
+        ("RS256", "active"),
+    ]
     rotated = await client.post("/admin/signing-keys/rotate", headers=admin)
     assert rotated.status_code == 201
+    assert rotated.json()["alg"] == "ES256"  # the answer is the new access-token key
     after = (await client.get("/admin/signing-keys", headers=admin)).json()["items"]
+    # Rotation replaces both: each old key retires, one new key of each algorithm is active.
+    old_kids = {k["kid"] for k in before}
+    new_id_token_keys = [
+        k["kid"] for k in after if k["alg"] == "RS256" and k["kid"] not in old_kids
+    ]
+    assert len(new_id_token_keys) == 1
     assert {k["kid"]: k["status"] for k in after} == {
-        before[0]["kid"]: "retired",
+        **{k["kid"]: "retired" for k in before},
         rotated.json()["kid"]: "active",
+        new_id_token_keys[0]: "active",
     }
     # The admin's token (signed by the old key) keeps working.
     assert (await client.get("/admin/users", headers=admin)).status_code == 200

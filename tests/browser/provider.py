@@ -34,6 +34,7 @@ class Provider:
     env: dict[str, str]
     user_id: str
     shots: Path
+    admin_password: str
 
     @property
     def issuer(self) -> str:
@@ -43,6 +44,17 @@ class Provider:
         done = gatepass(*args, "--json", env=self.env, input=input)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
+
+    def admin(self, method: str, path: str) -> httpx.Response:
+        """The admin API, as the `admin` user made by `gatepass init`."""
+        login = httpx.post(
+            f"{self.issuer}/auth/login",
+            json={"username": "admin", "password": self.admin_password, "scope": "gatepass:admin"},
+            timeout=10,
+        )
+        assert login.status_code == 200, login.text
+        bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        return httpx.request(method, f"{self.issuer}{path}", headers=bearer, timeout=10)
 
     def add_client(self, name: str, *flags: str) -> tuple[str, str | None]:
         """`gatepass client add NAME --grant authorization_code … --json` → (id, secret)."""
@@ -64,7 +76,8 @@ def start_provider(home: Path, shots: Path) -> tuple[Provider, Server]:
     )  # fmt: skip
     assert user.returncode == 0, user.stderr
     server = Server(env, port=port)
-    return Provider(server, env, json.loads(user.stdout)["id"], shots), server
+    admin_password = json.loads(init.stdout)["password"]
+    return Provider(server, env, json.loads(user.stdout)["id"], shots, admin_password), server
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,9 @@ ARGUMENTS = {
     "role add": ["x", "--scope", "a"],
     "client set-grants": ["x", "--grant", "none"],
     "issuer add": ["https://idp.example.com/", "--audience", "api"],
+    # Both refuse, before any database, a call that would change nothing (issues 17 and 18).
+    "client set-redirects": ["x", "--redirect-uri", "https://app.example.com/callback"],
+    "org set": ["x", "--require-mfa"],
 }
 
 

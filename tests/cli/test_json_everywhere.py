@@ -326,6 +326,30 @@ def _import(w: World) -> Call:
     return Call(["import", str(path)], env=other, expect=expect)
 
 
+def _user_invite(w: World) -> Call:
+    """The invitation goes to a real SMTP server, stopped once the mail is read."""
+    from tests.account.smtp import smtp_server
+
+    server = smtp_server()
+    mailbox, port = server.__enter__()
+    address = f"{w.name('invitee')}@example.test"
+    mail = {
+        "GATEPASS_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "GATEPASS_SMTP_FROM": "no-reply@example.test",
+        "GATEPASS_SMTP_STARTTLS": "off",
+    }
+
+    def expect(document: Any) -> None:
+        try:
+            assert document["username"] == document["invitation_sent_to"] == address
+            assert (document["has_password"], document["email_verified"]) == (False, False)
+            assert len(mailbox.wait_for(address)) == 1
+        finally:
+            server.__exit__(None, None, None)
+
+    return Call(["user", "invite", address, "--role", "admin"], env=mail, expect=expect)
+
+
 def _logout(w: World) -> Call:
     w.remote_login()
     return Call(
@@ -401,6 +425,7 @@ COMMANDS: dict[str, Callable[[World], Call]] = {
     "user mfa show": lambda w: Call(["user", "mfa", "show", w.user()]),
     "user mfa reset": lambda w: Call(["user", "mfa", "reset", w.user()]),
     "user link": _user_link,
+    "user invite": _user_invite,
     "user unlink": _user_unlink,
     "client add": lambda w: Call(["client", "add", w.name("client")]),
     "client list": lambda w: Call(["client", "list"]),

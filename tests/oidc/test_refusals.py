@@ -479,3 +479,31 @@ async def test_after_sign_in_only_the_authorization_endpoint_is_a_destination(br
     )
     assert response.status_code == 200  # signed in, and stays here
     assert "You are signed in" in response.text
+
+
+async def test_refresh_tokens_rotate_and_a_reused_one_ends_the_session(browser, alice, web_rp):
+    code = await code_for(browser, web_rp, scope="openid offline_access")
+    first = (await redeem(browser, web_rp, code)).json()
+
+    async def refresh(token: str):
+        return await browser.post(
+            "/oauth/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": token,
+                "client_id": web_rp.client_id,
+                "client_secret": web_rp.client_secret,
+            },
+        )
+
+    rotated = await refresh(first["refresh_token"])
+    assert rotated.status_code == 200
+    assert rotated.json()["refresh_token"] != first["refresh_token"]
+    reused = await refresh(first["refresh_token"])
+    assert reused.status_code == GRANT_REFUSED
+    assert reused.json()["error"] == "invalid_grant"
+    assert reused.json()["reason"] == "refresh_reuse"
+    # The whole session is gone: the rotated token and its access token too.
+    assert (await refresh(rotated.json()["refresh_token"])).status_code == GRANT_REFUSED
+    bearer = {"Authorization": f"Bearer {rotated.json()['access_token']}"}
+    assert (await browser.get("/oauth/userinfo", headers=bearer)).status_code == 401

@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
+from gatepass.adapters.sql.migrate import HEAD_REVISION
 from gatepass.cli.doctor import diagnose
 from gatepass.cli.main import app
 from gatepass.config import load_settings, safe_url
@@ -55,9 +56,12 @@ def test_doctor_on_a_healthy_sqlite_deployment(home, monkeypatch):
     code, rows = doctor()
     assert code == 0
     assert statuses(rows) == HEALTHY
-    assert rows["schema"][1] == "migrated (revision 0006)"
+    assert rows["schema"][1] == f"migrated (revision {HEAD_REVISION})"
     assert rows["master key"][1] == f"from {home / 'master.key'}; matches the database"
-    assert rows["signing keys"][1].startswith("1 decrypt; active ")
+    # init makes two keys: the ES256 access-token key (the active one named here) and the
+    # RS256 key that signs only OpenID Connect ID tokens (issue 17).
+    assert rows["signing keys"][1].startswith("2 decrypt; active ")
+    assert rows["signing keys"][1].endswith(" (ES256)")
     assert rows["dialects"][1] == (
         "osais: POST /api/v1/public/client/login; xpay: POST /client/authenticate"
     )
@@ -99,8 +103,9 @@ def test_doctor_with_the_wrong_master_key(home, monkeypatch):
 def test_doctor_with_a_signing_key_that_does_not_decrypt(home):
     assert invoke("init").exit_code == 0
     with sqlite3.connect(home / "gatepass.db") as db:
-        (kid,) = db.execute("SELECT kid FROM signing_keys").fetchone()
-        db.execute("UPDATE signing_keys SET private_encrypted = ?", (b"\0" * 64,))
+        # Break one of the two keys init makes: doctor names exactly that one.
+        (kid,) = db.execute("SELECT kid FROM signing_keys ORDER BY kid").fetchone()
+        db.execute("UPDATE signing_keys SET private_encrypted = ? WHERE kid = ?", (b"\0" * 64, kid))
     code, rows = doctor()
     assert code == 1
     assert rows["signing keys"] == ("fail", f"cannot decrypt: {kid}")

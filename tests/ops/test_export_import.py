@@ -159,6 +159,7 @@ def test_sqlite_export_imports_into_postgresql_with_identical_logins(
         "totp_factors": 0,
         "recovery_codes": 0,
         "org_mfa_policies": 0,
+        "passkeys": 0,
     }
     # secrets stay secret: no plaintext credential is in the document
     text = export.read_text()

@@ -92,7 +92,12 @@ class LimitsLoginLimiter:
         policy: ThrottlePolicy,
         known_addresses: KnownAddresses,
         clock: Clock,
+        *,
+        namespace: str = "",
     ) -> None:
+        """`namespace` keeps a second limiter on the same storage (mail requests) apart:
+        its address counts and bans never touch the login limiter's."""
+        self._namespace = namespace
         self._storage = storage
         # Checked once: isinstance against a runtime Protocol is slow on a hot path.
         self._ban_lookup = storage if isinstance(storage, BanLookup) else None
@@ -106,7 +111,7 @@ class LimitsLoginLimiter:
         self._renew_before = policy.known_for - min(_RENEW_EVERY, policy.known_for / 2)
 
     async def check(self, account: str, address: str | None, *, known: bool = False) -> None:
-        address = address_key(address)
+        address = self._address(address)
         known_ban = f"ban:pair:{_pair(account, address)}"
         stranger_bans = [f"ban:acct:{account}"] + ([f"ban:addr:{address}"] if address else [])
         # Almost every attempt meets no ban at all: one lookup of every ban that could apply
@@ -123,7 +128,7 @@ class LimitsLoginLimiter:
     async def failure(
         self, account: str, address: str | None, *, known: bool = False
     ) -> list[Lockout]:
-        address = address_key(address)
+        address = self._address(address)
         if known or await self._is_known(account, address):
             pair = _pair(account, address)
             if not await self._count(self._address_item, "pair", pair):
@@ -142,7 +147,7 @@ class LimitsLoginLimiter:
         return lockouts
 
     async def success(self, account: str, address: str | None, *, known: bool = False) -> None:
-        address = address_key(address)
+        address = self._address(address)
         now = self._clock.now()
         until = await self._known_until(account, address)
         if known or (until is not None and until > now):
@@ -155,6 +160,10 @@ class LimitsLoginLimiter:
             and (until is None or until < now + self._renew_before)
         ):
             await self._known.remember(account, address, now, self.policy.known_for)
+
+    def _address(self, address: str | None) -> str | None:
+        counted = address_key(address)
+        return self._namespace + counted if counted and self._namespace else counted
 
     async def _known_until(self, account: str, address: str | None) -> float | None:
         if address is None or self.policy.known_for <= 0:

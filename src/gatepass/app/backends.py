@@ -35,6 +35,9 @@ class SharedState:
     denylist: Denylist
     limiter: LoginLimiter
     known_addresses: KnownAddresses
+    # Requests that send mail (password reset, verification), counted as the login limiter
+    # counts failures, under their own policy (issue 18).
+    mail_limiter: LoginLimiter
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Raises StorageUnavailable unless Redis answers; None when no Redis is configured.
     ping_redis: Callable[[], Awaitable[None]] | None = None
@@ -42,6 +45,21 @@ class SharedState:
     async def close(self) -> None:
         for close in self.closers:
             await close()
+
+
+MAIL_NAMESPACE = "mail:"
+
+
+def mail_policy(settings: Settings) -> ThrottlePolicy:
+    window = settings.mail_request_window
+    return ThrottlePolicy(
+        failures_per_account=settings.mail_requests_per_account,
+        failures_per_address=settings.mail_requests_per_address,
+        window=window,
+        ban=window,
+        ban_max=max(window, 86400),
+        known_for=0,  # no client is trusted to ask for more mail than another
+    )
 
 
 async def open_shared_state(
@@ -54,6 +72,9 @@ async def open_shared_state(
             denylist=SqlDenylist(storage.engine, storage.stamps),
             limiter=LimitsLoginLimiter(throttle, policy, known, clock),
             known_addresses=known,
+            mail_limiter=LimitsLoginLimiter(
+                throttle, mail_policy(settings), known, clock, namespace=MAIL_NAMESPACE
+            ),
         )
     # Imported here so that deployments without Redis never load the client.
     from gatepass.adapters.redis import (
@@ -68,12 +89,23 @@ async def open_shared_state(
     link = RedisLink(settings.redis_url, settings.redis_key_prefix)
     denylist = SharedDenylist(RedisDenylist(link), SqlDenylist(storage.engine), clock)
     known_in_redis = RedisKnownAddresses(link)
+    redis_throttle = RedisThrottleStorage(link)
     state = SharedState(
         denylist=denylist,
         limiter=FailClosedLoginLimiter(
-            LimitsLoginLimiter(RedisThrottleStorage(link), policy, known_in_redis, clock), link
+            LimitsLoginLimiter(redis_throttle, policy, known_in_redis, clock), link
         ),
         known_addresses=known_in_redis,
+        mail_limiter=FailClosedLoginLimiter(
+            LimitsLoginLimiter(
+                redis_throttle,
+                mail_policy(settings),
+                known_in_redis,
+                clock,
+                namespace=MAIL_NAMESPACE,
+            ),
+            link,
+        ),
         closers=[denylist.close, link.close],
         ping_redis=link.ping,
     )
@@ -87,5 +119,9 @@ async def open_shared_state(
 
 def memory_shared_state(clock: Clock, policy: ThrottlePolicy) -> SharedState:
     known = MemoryKnownAddresses()
-    limiter = LimitsLoginLimiter(LimitsMemoryStorage(), policy, known, clock)
-    return SharedState(denylist=MemoryDenylist(), limiter=limiter, known_addresses=known)
+    counts = LimitsMemoryStorage()
+    limiter = LimitsLoginLimiter(counts, policy, known, clock)
+    mail = LimitsLoginLimiter(counts, policy, known, clock, namespace=MAIL_NAMESPACE)
+    return SharedState(
+        denylist=MemoryDenylist(), limiter=limiter, known_addresses=known, mail_limiter=mail
+    )

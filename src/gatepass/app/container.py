@@ -38,7 +38,10 @@ from gatepass.adapters.throttle import ThrottlePolicy
 from gatepass.app.backends import SharedState, open_shared_state
 from gatepass.app.oidc import oidc_config
 from gatepass.app.profiles import OAUTH_PROFILES, build_profiles
-from gatepass.config import IssuerConfig, Settings
+from gatepass.config import IssuerConfig, Settings, issuer_domain
+from gatepass.core.account.background import Background
+from gatepass.core.account.passkeys import PasskeyService, relying_party
+from gatepass.core.account.service import AccountConfig, AccountService
 from gatepass.core.admin import AdminService
 from gatepass.core.audit import AuditTrail
 from gatepass.core.clock import Clock, SystemClock
@@ -51,6 +54,7 @@ from gatepass.core.issuance import Issuer
 from gatepass.core.keymanager import KeyManager
 from gatepass.core.keys import MasterKey, MasterKeyError
 from gatepass.core.login import Logins
+from gatepass.core.mfa.factors import AMR_HARDWARE_KEY, METHOD_WEBAUTHN
 from gatepass.core.mfa.service import MfaConfig, SecondFactors
 from gatepass.core.models import ServerInfo
 from gatepass.core.oauth import GrantServices, OAuthService
@@ -60,7 +64,7 @@ from gatepass.core.oauth.revocation import Revocation
 from gatepass.core.oidc.service import OidcConfig, OidcService
 from gatepass.core.password_policy import PasswordPolicy
 from gatepass.core.passwords import Argon2Profile, HashingPool, PasswordHasher
-from gatepass.core.ports import Denylist, LoginLimiter, Storage
+from gatepass.core.ports import AccountStore, Denylist, LoginLimiter, Mailer, Storage
 from gatepass.core.principals import Principals
 from gatepass.core.profiles import TokenProfile
 from gatepass.core.scopes import ScopePolicy
@@ -95,6 +99,8 @@ class Container(Generic[S]):
     admin: AdminService
     oauth: OAuthService
     oidc: OidcService
+    account: AccountService
+    passkeys: PasskeyService
     clock: Clock
     info: ServerInfo
     profiles: dict[str, TokenProfile] = field(default_factory=dict)
@@ -128,9 +134,14 @@ class Container(Generic[S]):
         challenges = await self.storage.purge_mfa_challenges(now, settings.purge_batch)
         if challenges:
             PURGED.labels("mfa_challenges").inc(challenges)
+        # Expired reset/invitation/verification links and WebAuthn ceremonies (issue 18).
+        links = await self.storage.purge_account_tokens(now, settings.purge_batch)
+        if links:
+            PURGED.labels("account_tokens").inc(links)
         return report
 
     async def close(self) -> None:
+        await self.account.background.drain()  # mail a request already promised
         self.hashing.close()
         if self.fetcher is not None:
             await self.fetcher.close()
@@ -315,7 +326,7 @@ async def wire_container(
         settings.hash_queue,
         observer=PoolMetrics(),
     )
-    observed_limiter = ObservedLimiter(limiter or shared.limiter)
+    observed_limiter = login_limiter = ObservedLimiter(limiter or shared.limiter)
     digester = SecretDigester(master.derive("secret-digest"))
     mfa = SecondFactors(
         storage=storage,
@@ -355,6 +366,18 @@ async def wire_container(
     info = ServerInfo(
         name="gatepass", instance_id=instance_id, version=__version__, started_at=clock.now()
     )
+    passkeys = PasskeyService(
+        users=storage,
+        store=storage,
+        digester=digester,
+        limiter=login_limiter,
+        audit=AuditTrail(storage.audit, clock),
+        clock=clock,
+        rp=relying_party(settings.issuer, issuer_domain(settings.issuer)),
+    )
+    # A passkey is also a second factor after a password (core/mfa/factors.py's registry).
+    mfa.verifiers[METHOD_WEBAUTHN] = passkeys.second_factor
+    mfa.method_amr[METHOD_WEBAUTHN] = (AMR_HARDWARE_KEY,)
     return Container(
         info=info,
         settings=settings,
@@ -367,6 +390,18 @@ async def wire_container(
         admin=core.admin,
         oauth=core.oauth,
         oidc=core.oidc,
+        account=wire_account(
+            settings,
+            core,
+            storage,
+            storage,
+            hashing=hashing,
+            digester=digester,
+            limiter=login_limiter,
+            mail_limiter=shared.mail_limiter,
+            clock=clock,
+        ),
+        passkeys=passkeys,
         clock=clock,
         profiles=profiles,
         fetcher=fetcher,
@@ -485,6 +520,55 @@ def wire_core(
         revocation=Revocation(verifier, sessions, storage),
     )
     return Core(auth=auth, admin=admin, oauth=oauth, oidc=oidc)
+
+
+def wire_account(
+    settings: Settings,
+    core: Core,
+    storage: Storage,
+    store: AccountStore,
+    *,
+    hashing: HashingPool,
+    digester: SecretDigester,
+    limiter: LoginLimiter,
+    mail_limiter: LoginLimiter,
+    clock: Clock,
+) -> AccountService:
+    """Self-service accounts (issue 18) over the core's sessions and principals."""
+    return AccountService(
+        storage=storage,
+        store=store,
+        hashing=hashing,
+        digester=digester,
+        limiter=limiter,
+        mail_limiter=mail_limiter,
+        sessions=core.auth.sessions,
+        principals=core.auth.principals,
+        audit=AuditTrail(storage.audit, clock),
+        admin=core.admin,
+        mailer=open_mailer(settings),
+        config=AccountConfig(
+            issuer=settings.issuer,
+            site=issuer_domain(settings.issuer),
+            reset_ttl=settings.password_reset_ttl,
+            invitation_ttl=settings.invitation_ttl,
+            verification_ttl=settings.email_verification_ttl,
+        ),
+        clock=clock,
+        background=Background(),
+    )
+
+
+def open_mailer(settings: Settings) -> Mailer | None:
+    """The SMTP mailer, or None when no mail server is configured (the settings' own check has
+    already refused a URL that cannot work)."""
+    if settings.smtp_url is None:
+        return None
+    # Imported here so that deployments without mail never load the SMTP client.
+    from gatepass.adapters.mail import MailTemplates, SmtpMailer, smtp_target
+
+    target = smtp_target(settings.smtp_url, settings.smtp_from, settings.smtp_starttls)
+    return SmtpMailer(target, MailTemplates(settings.mail_templates_dir), settings.smtp_timeout)
 
 
 def mfa_config(settings: Settings) -> MfaConfig:

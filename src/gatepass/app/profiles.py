@@ -53,7 +53,12 @@ def build_profiles(settings: Settings) -> dict[str, TokenProfile]:
             access_ttl=settings.access_token_ttl,
             refresh_ttl=settings.refresh_token_ttl,
             session_lifetime=settings.session_max_lifetime,
-            access_claims=AUTHN_CLAIMS,
+            # amr/acr, and OIDC's names for a user's address and whether they proved it theirs.
+            access_claims=(
+                *AUTHN_CLAIMS,
+                ClaimMapping("email", ClaimSource.EMAIL),
+                ClaimMapping("email_verified", ClaimSource.EMAIL_VERIFIED),
+            ),
             second_factor=SecondFactorStep.CHALLENGE,
         ),
         *dialect_profiles(settings),

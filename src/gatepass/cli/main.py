@@ -20,6 +20,7 @@ from gatepass.cli import (
     backup,
     clients,
     consents,
+    invitations,
     issuers,
     keys,
     login,
@@ -71,6 +72,7 @@ consents.register(app)
 tokens.register(app)
 issuers.register(app, users.user_app)
 mfa.register(orgs.org_app, users.user_app)
+invitations.register(users.user_app)
 resources.register(app)
 ops.register(app)
 backup.register(app)

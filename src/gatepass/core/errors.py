@@ -6,7 +6,8 @@ wire strings). The tree:
 
     GatepassError
     ├── InvalidRequest            malformed or missing input
-    │   └── WeakPassword          a new password the password policy refuses
+    │   ├── WeakPassword          a new password the password policy refuses
+    │   └── InvalidLink           a reset/invitation/verification link unknown, used or expired
     ├── InvalidCredentials        wrong secret; the parent of every failed authentication
     │   ├── UnknownPrincipal      no such user/client/key (only osais may reveal this)
     │   ├── AccountDisabled       principal exists but is disabled
@@ -37,6 +38,7 @@ wire strings). The tree:
     ├── NotFound / Conflict       admin operations
     ├── ExternalTokenRejected     an external identity provider's token was refused
     ├── UpstreamUnavailable       an external identity provider could not be reached
+    ├── MailUnavailable           the mail server refused a message or could not be reached
     └── StorageUnavailable        the database or Redis is down
 """
 
@@ -63,6 +65,11 @@ class InvalidRequest(GatepassError):
 class WeakPassword(InvalidRequest):
     code = "weak_password"
     default_description = "the password does not meet the password policy"
+
+
+class InvalidLink(InvalidRequest):
+    code = "invalid_link"
+    default_description = "the link is invalid, has been used or has expired"
 
 
 class InvalidCredentials(GatepassError):
@@ -220,6 +227,11 @@ class ExternalTokenRejected(GatepassError):
 class UpstreamUnavailable(GatepassError):
     code = "upstream_unavailable"
     default_description = "the identity provider could not be reached"
+
+
+class MailUnavailable(GatepassError):
+    code = "mail_unavailable"
+    default_description = "the mail server could not be reached; try again later"
 
 
 class StorageUnavailable(GatepassError):

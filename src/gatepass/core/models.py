@@ -22,6 +22,7 @@ class AuthMethod(StrEnum):
     CLIENT_SECRET = "client_secret"
     API_KEY = "api_key"
     EXTERNAL = "external"
+    PASSKEY = "passkey"  # a discoverable WebAuthn credential, without a password (issue 18)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +52,20 @@ class User:
     password_hash: str | None
     created_at: float
     updated_at: float
+    # The address (as written) whose link the user followed. Kept as the address rather than
+    # a flag so that changing `email` un-verifies it without every writer remembering to.
+    verified_email: str | None = None
 
     def evolve(self, **changes: Any) -> User:
         return replace(self, **changes)
+
+    @property
+    def email_verified(self) -> bool:
+        return bool(self.email) and _folded(self.email) == _folded(self.verified_email)
+
+
+def _folded(address: str | None) -> str | None:
+    return address.strip().casefold() if address else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +134,7 @@ class Principal:
     email: str | None = None
     display_name: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    email_verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)

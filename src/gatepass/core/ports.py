@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gatepass.core.account.records import AccountToken, LinkPurpose, Passkey
 from gatepass.core.external import TrustedIssuer
 from gatepass.core.mfa.models import MfaChallenge, OrgMfaPolicy, TotpFactor
 from gatepass.core.models import (
@@ -300,6 +301,66 @@ class MfaStore(Protocol):
     async def set_org_mfa_policy(self, policy: OrgMfaPolicy) -> None: ...
 
 
+class AccountTokenStore(Protocol):
+    """Single-use secrets (issue 18): reset, invitation and verification links, and WebAuthn
+    challenges. Each is spent at most once, however many callers race for it."""
+
+    async def add_account_token(self, token: AccountToken) -> None: ...
+    async def find_account_token(
+        self, digest: str, purpose: LinkPurpose, now: float
+    ) -> AccountToken | None:
+        """The token if unspent and unexpired at `now` (a page shows its form only then)."""
+        ...
+
+    async def spend_account_token(
+        self, digest: str, purpose: LinkPurpose, now: float
+    ) -> AccountToken | None:
+        """Mark the token spent and return it, if it was unspent and unexpired at `now`; else
+        None. Atomic: of two concurrent callers with the same secret, one gets the token."""
+        ...
+
+    async def spend_account_tokens_of(self, user_id: str, purpose: LinkPurpose, now: float) -> int:
+        """Spend every outstanding token of `purpose` of the user (a newer one was used)."""
+        ...
+
+    async def purge_account_tokens(self, now: float, batch: int = 1000) -> int:
+        """Delete at most `batch` tokens that expired at or before `now`."""
+        ...
+
+
+class PasskeyStore(Protocol):
+    async def add_passkey(self, passkey: Passkey) -> None:
+        """Raise Conflict when the credential id is already registered."""
+        ...
+
+    async def list_passkeys(self, user_id: str) -> list[Passkey]: ...
+    async def get_passkey(self, credential_id: str) -> Passkey | None: ...
+    async def record_passkey_use(
+        self, passkey_id: str, *, seen_count: int, new_count: int, now: float
+    ) -> bool:
+        """Store the authenticator's new signature counter, only if the stored one is still
+        `seen_count` (False: another sign-in with the same counter won the race)."""
+        ...
+
+    async def rename_passkey(self, user_id: str, passkey_id: str, name: str) -> bool: ...
+    async def delete_passkey(self, user_id: str, passkey_id: str) -> bool: ...
+    async def delete_passkeys_of(self, user_id: str) -> int: ...
+
+
+class AccountStore(AccountTokenStore, PasskeyStore, Protocol):
+    """What self-service accounts store, beside the users themselves."""
+
+
+class Mailer(Protocol):
+    """Outgoing mail (adapters/mail.py). Templates are the adapter's: the core names one and
+    gives the values it shows."""
+
+    async def send(self, to: str, template: str, values: Mapping[str, Any]) -> None:
+        """Render `template` with `values` and deliver it to `to`; MailUnavailable if the mail
+        server refused it or could not be reached."""
+        ...
+
+
 class Storage(
     OrgStore,
     RoleStore,
@@ -314,6 +375,7 @@ class Storage(
     ResourceStore,
     OidcStore,
     MfaStore,
+    AccountStore,
     Protocol,
 ):
     """Everything durable, behind one object."""

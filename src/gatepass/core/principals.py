@@ -64,6 +64,7 @@ class Principals:
             scopes=user.scopes | await self.scopes_of_roles(user.roles),
             email=user.email,
             display_name=user.display_name,
+            email_verified=user.email_verified,
         )
 
     @staticmethod

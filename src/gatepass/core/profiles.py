@@ -22,6 +22,8 @@ class ClaimSource(StrEnum):
     PRINCIPAL_ID = "principal_id"
     PRINCIPAL_NAME = "principal_name"
     EMAIL = "email"
+    # Whether the user followed a link sent to `email` (issue 18); left out when no email.
+    EMAIL_VERIFIED = "email_verified"
     LIFETIME = "lifetime"  # the token's own lifetime in seconds
     TOKEN_USE = "token_use"  # "access" or "refresh"
     METADATA = "metadata"  # a client metadata entry, named by `key`
@@ -129,6 +131,8 @@ def _claim_value(
             return principal.name
         case ClaimSource.EMAIL:
             return principal.email
+        case ClaimSource.EMAIL_VERIFIED:
+            return principal.email_verified if principal.email else None
         case ClaimSource.LIFETIME:
             return int(lifetime)
         case ClaimSource.TOKEN_USE:

@@ -18,6 +18,8 @@ from gatepass import __version__
 from gatepass.app.container import Container, open_container
 from gatepass.config import Settings, load_settings
 from gatepass.core.errors import GatepassError
+from gatepass.http.account.api import AccountApi
+from gatepass.http.account.pages import AccountPages
 from gatepass.http.admin import AdminApi
 from gatepass.http.console import Console
 from gatepass.http.context import Gate
@@ -48,6 +50,8 @@ def surfaces(gate: Gate) -> list[Surface]:
     return [
         NativeApi(gate),
         MfaApi(gate),
+        AccountApi(gate),
+        AccountPages(gate),
         HealthApi(gate),
         OAuthApi(gate),
         OidcApi(gate),

@@ -38,7 +38,7 @@ def retry_after(error: e.GatepassError) -> dict[str, str]:
     wait = getattr(error, "retry_after", None)
     if wait is not None:
         return {"Retry-After": str(wait)}
-    if isinstance(error, e.StorageUnavailable | e.UpstreamUnavailable):
+    if isinstance(error, e.StorageUnavailable | e.UpstreamUnavailable | e.MailUnavailable):
         return {"Retry-After": "1"}
     return {}
 
@@ -59,6 +59,7 @@ _TABLE: list[Row] = [
     (e.Conflict, 409, "conflict", None),
     (e.ExternalTokenRejected, 401, "invalid_token", None),
     (e.UpstreamUnavailable, 503, "temporarily_unavailable", None),
+    (e.MailUnavailable, 503, "temporarily_unavailable", None),
     (e.StorageUnavailable, 503, "temporarily_unavailable", None),
 ]
 

@@ -46,7 +46,11 @@ class MfaLoginRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
     mfa_token: str = Field(max_length=256)
     method: Literal["totp", "recovery_code", "webauthn"]
-    code: str = CODE
+    code: str = Field(
+        max_length=16384,
+        description="a 6-digit TOTP code, a recovery code, or for `webauthn` the JSON text "
+        '`{"state", "credential"}` (see /auth/webauthn/mfa/options)',
+    )
 
 
 class EnrolRequest(BaseModel):

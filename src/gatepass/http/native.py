@@ -101,6 +101,7 @@ class MeResponse(BaseModel):
     client_id: str | None = None
     name: str | None = None
     email: str | None = None
+    email_verified: bool | None = None
     display_name: str | None = None
     org: str | None = None
     scopes: list[str]
@@ -236,7 +237,10 @@ class NativeApi:
         body: dict[str, Any] = {"kind": principal.kind.value, "id": principal.id}
         if principal.kind is PrincipalKind.USER:
             body.update(
-                username=principal.name, email=principal.email, display_name=principal.display_name
+                username=principal.name,
+                email=principal.email,
+                email_verified=principal.email_verified,
+                display_name=principal.display_name,
             )
         else:
             body.update(client_id=principal.id, name=principal.display_name)

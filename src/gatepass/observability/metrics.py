@@ -100,6 +100,11 @@ STORAGE_ERRORS = Counter(
     "Failed calls to the database or Redis (connection lost, timeout)",
     ["backend"],
 )
+MAIL_SENT = Counter(
+    "gatepass_mail_sent",
+    "Mail handed to the SMTP server, by template and outcome",
+    ["template", "outcome"],
+)
 PURGED = Counter(
     "gatepass_purged_rows", "Expired rows deleted by housekeeping, by table", ["table"]
 )

@@ -13,6 +13,7 @@ Protocols' methods and fails for any this class lacks.
 
 from __future__ import annotations
 
+from gatepass.adapters.memory_storage.account import MemoryAccountStore
 from gatepass.adapters.memory_storage.federation import MemoryFederationStore
 from gatepass.adapters.memory_storage.mfa import MemoryMfaStore
 from gatepass.adapters.memory_storage.oidc import MemoryOidcStore
@@ -23,7 +24,12 @@ from gatepass.core.ports import AuditLog
 
 
 class MemoryStorage(
-    MemoryPrincipalStore, MemorySessionStore, MemoryFederationStore, MemoryOidcStore, MemoryMfaStore
+    MemoryPrincipalStore,
+    MemorySessionStore,
+    MemoryFederationStore,
+    MemoryOidcStore,
+    MemoryMfaStore,
+    MemoryAccountStore,
 ):
     def __init__(self) -> None:
         self._t = Tables()

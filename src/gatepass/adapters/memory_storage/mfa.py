@@ -63,11 +63,16 @@ class MemoryMfaStore:
     async def delete_factors(self, user_id: str) -> list[str]:
         kinds = sorted(await self.confirmed_factor_kinds(user_id))
         await self.delete_totp(user_id)
+        for key in [key for key, p in self._t.passkeys.items() if p.user_id == user_id]:
+            del self._t.passkeys[key]
         return kinds
 
     async def confirmed_factor_kinds(self, user_id: str) -> set[str]:
         factor = self._t.totp.get(user_id)
-        return {"totp"} if factor is not None and factor.confirmed_at is not None else set()
+        kinds = {"totp"} if factor is not None and factor.confirmed_at is not None else set()
+        if any(p.user_id == user_id for p in self._t.passkeys.values()):
+            kinds.add("webauthn")
+        return kinds
 
     async def add_mfa_challenge(self, challenge: MfaChallenge) -> None:
         unique(challenge.digest in self._t.challenges)

@@ -130,7 +130,7 @@ class MemoryPrincipalStore:
             return False
         # What the SQL schema deletes with the user: ON DELETE CASCADE, and what
         # `SqlStorage.delete_user` deletes itself (consents, sign-in sessions).
-        for table in (t.api_keys, t.signins, t.challenges):
+        for table in (t.api_keys, t.signins, t.challenges, t.account_tokens, t.passkeys):
             for key in [key for key, row in table.items() if row.user_id == user_id]:
                 del table[key]
         for pair in [pair for pair, owner in t.identities.items() if owner == user_id]:

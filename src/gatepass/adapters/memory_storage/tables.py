@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gatepass.core.account.records import AccountToken, Passkey
 from gatepass.core.errors import Conflict
 from gatepass.core.mfa.models import MfaChallenge, OrgMfaPolicy, TotpFactor
 from gatepass.core.models import (
@@ -53,6 +54,8 @@ class Tables:
     recovery: dict[tuple[str, str], float | None] = field(default_factory=dict)  # -> used_at
     challenges: dict[str, MfaChallenge] = field(default_factory=dict)
     mfa_policies: dict[str, OrgMfaPolicy] = field(default_factory=dict)
+    account_tokens: dict[str, AccountToken] = field(default_factory=dict)  # by digest
+    passkeys: dict[str, Passkey] = field(default_factory=dict)  # by id
 
 
 def unique(taken: bool) -> None:

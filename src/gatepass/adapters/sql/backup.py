@@ -53,14 +53,17 @@ TABLES: tuple[sa.Table, ...] = (
     t.totp_factors,
     t.recovery_codes,
     t.org_mfa_policies,
+    t.passkeys,
 )
 # Removed too by `--replace`: they refer to principals that are about to be replaced.
+# Outstanding account links are not exported: a restored deployment asks for new ones.
 DEPENDENT_STATE: tuple[sa.Table, ...] = (
     t.sessions,
     t.revocations,
     t.authorization_codes,
     t.signin_sessions,
     t.mfa_challenges,
+    t.account_tokens,
 )
 
 # progress(table, total) -> advance(count)

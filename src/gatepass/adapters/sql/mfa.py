@@ -111,6 +111,8 @@ class SqlMfaStore:
     async def delete_factors(self, user_id: str) -> list[str]:
         kinds = sorted(await self.confirmed_factor_kinds(user_id))
         await self.delete_totp(user_id)
+        async with self.engine.begin() as conn:  # passkeys are a factor too (issue 18)
+            await conn.execute(t.passkeys.delete().where(t.passkeys.c.user_id == user_id))
         return kinds
 
     @guarded
@@ -118,9 +120,12 @@ class SqlMfaStore:
         stmt = sa.select(_TOTP.user_id).where(
             _TOTP.user_id == user_id, _TOTP.confirmed_at.is_not(None)
         )
+        passkey = sa.select(t.passkeys.c.id).where(t.passkeys.c.user_id == user_id).limit(1)
         async with self.engine.connect() as conn:
             found = (await conn.execute(stmt)).first()
-        return {"totp"} if found is not None else set()
+            has_passkey = (await conn.execute(passkey)).first() is not None
+        kinds = {"totp"} if found is not None else set()
+        return kinds | {"webauthn"} if has_passkey else kinds
 
     @guarded
     async def add_mfa_challenge(self, challenge: MfaChallenge) -> None:

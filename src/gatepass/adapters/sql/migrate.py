@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions; a new migration must update it
 # (tests/contract/test_migrations.py checks it is Alembic's head).
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 VERSION_TABLE = "alembic_version"  # Alembic's default, which migrations/env.py keeps
 _ADVISORY_LOCK_ID = 0x6761746570617373  # "gatepass"
 

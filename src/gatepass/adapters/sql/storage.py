@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatepass.adapters.sql import tables as t
+from gatepass.adapters.sql.account import SqlAccountStore
 from gatepass.adapters.sql.audit import BufferedAuditLog, SqlAuditLog
 from gatepass.adapters.sql.changes import (
     ChangeStamps,
@@ -63,7 +64,7 @@ def _key(text: str | None) -> str | None:
     return text.strip().casefold() if text else None
 
 
-class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore):
+class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, SqlAccountStore):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -548,6 +549,7 @@ def _user_values(user: User) -> dict[str, Any]:
         "password_hash": user.password_hash,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
+        "verified_email": user.verified_email,
     }
 
 
@@ -564,6 +566,7 @@ def _user(row: Any) -> User:
         password_hash=row.password_hash,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        verified_email=row.verified_email,
     )
 
 

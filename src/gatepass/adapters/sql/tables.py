@@ -55,6 +55,8 @@ users = sa.Table(
     sa.Column("password_hash", Text()),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
+    # 0009: the address whose verification link the user followed (see User.email_verified)
+    sa.Column("verified_email", String(320)),
 )
 
 clients = sa.Table(
@@ -351,4 +353,48 @@ org_mfa_policies = sa.Table(
     ),
     sa.Column("require_mfa", sa.Boolean, nullable=False),
     sa.Column("dialects_without_mfa", sa.Boolean, nullable=False),
+)
+
+# Single-use links and ceremonies (issue 18, adapters/sql/account.py): password reset,
+# invitation and email verification links, and WebAuthn challenges. Only a keyed digest of the
+# secret is stored; a row is spent by setting `used_at`, at most once.
+account_tokens = sa.Table(
+    "account_tokens",
+    metadata,
+    sa.Column("digest", String(128), primary_key=True),
+    sa.Column("purpose", String(32), nullable=False),
+    sa.Column(
+        "user_id",
+        String(64),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        index=True,
+    ),
+    sa.Column("email", String(320)),
+    sa.Column("data", Text()),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("used_at", Time),
+)
+
+# WebAuthn credentials (passkeys), issue 18: the public key and the last signature counter.
+passkeys = sa.Table(
+    "passkeys",
+    metadata,
+    sa.Column("id", String(64), primary_key=True),
+    sa.Column(
+        "user_id",
+        String(64),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("credential_id", String(1400), nullable=False, unique=True),
+    sa.Column("public_key", Text(), nullable=False),
+    sa.Column("sign_count", sa.BigInteger, nullable=False),
+    sa.Column("transports", Text(), nullable=False),
+    sa.Column("aaguid", String(64), nullable=False),
+    sa.Column("name", String(256), nullable=False),
+    sa.Column("backed_up", sa.Boolean, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("last_used_at", Time),
 )

@@ -180,6 +180,12 @@ class SecondFactors:
         await self._audit("mfa.verified", "success", user.username, ctx, details={"method": method})
         return user, challenge, second_factor_amr(PASSWORD_AMR, self.method_amr[method])
 
+    async def login_user(self, mfa_token: str) -> User:
+        """The user a login mfa_token (from `mfa_required`) stands for, without spending it
+        (a passkey's options are made for that user's credentials)."""
+        _, user = await self._live_challenge(mfa_token, ChallengePurpose.LOGIN)
+        return user
+
     async def enrolment_user(self, mfa_token: str) -> str:
         """The user an enrolment mfa_token (from `mfa_enrollment_required`) stands for."""
         _, user = await self._live_challenge(mfa_token, ChallengePurpose.ENROL)

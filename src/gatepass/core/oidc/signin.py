@@ -80,7 +80,20 @@ class SignIns:
         user, _pending, amr = await self.logins.mfa.complete(mfa_token, method, code, ctx)
         return await self._start(user, amr, ctx)
 
-    async def _start(self, user: User, amr: tuple[str, ...], ctx: RequestContext) -> SignedIn:
+    async def open_for(
+        self, user: User, amr: tuple[str, ...], method: AuthMethod, ctx: RequestContext
+    ) -> SignedIn:
+        """A sign-in session for a user whose credential was checked elsewhere (a passkey,
+        core/account/passkeys.py)."""
+        return await self._start(user, amr, ctx, method)
+
+    async def _start(
+        self,
+        user: User,
+        amr: tuple[str, ...],
+        ctx: RequestContext,
+        method: AuthMethod = AuthMethod.PASSWORD,
+    ) -> SignedIn:
         now = self.clock.now()
         secret = secrets.token_urlsafe(32)
         session = SigninSession(
@@ -101,7 +114,7 @@ class SignIns:
             ctx,
             target=user.username,
             details={
-                "method": AuthMethod.PASSWORD.value,
+                "method": method.value,
                 "signin_session": session.id,
                 "amr": list(amr),
             },

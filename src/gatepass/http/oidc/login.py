@@ -31,6 +31,7 @@ from gatepass.http.wire import WireError, request_context
 
 SURFACE = "oidc"
 AUTHORIZE_PATH = "/oauth/authorize"
+ACCOUNT_PATH = "/account"  # self-service (http/account/pages.py) signs in through /login
 BAD_LOGIN = "The username or password is incorrect."  # never says which, or whether it exists
 BAD_CODE = "The code is incorrect. Try the newest code from your authenticator."
 CSRF_REFUSED = (
@@ -182,7 +183,10 @@ class HostedLogin:
 
 
 def safe_return(target: str | None) -> str:
-    """Only the authorization endpoint may follow sign-in (no open redirect)."""
+    """Only the authorization endpoint, or the account page, may follow sign-in (no open
+    redirect)."""
+    if target == ACCOUNT_PATH:
+        return target
     if (
         target
         and target.startswith(AUTHORIZE_PATH + "?")

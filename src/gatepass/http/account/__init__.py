@@ -1,0 +1,1 @@
+"""Self-service accounts (issue 18): the native API (api.py) and the /account pages."""
