@@ -59,8 +59,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         group = item.nodeid.split("::")[0]
         callspec = getattr(item, "callspec", None)
         if callspec is not None:
+            # No brackets: xdist takes the text after the last "@" as the group only when no
+            # "]" follows it.
             group += "".join(
-                f"[{name}={callspec.indices[name]}]"
+                f":{name}={callspec.indices[name]}"
                 for name in sorted(shared)
                 if name in callspec.indices
             )
