@@ -33,6 +33,7 @@ from gatepass.core.oidc.clients import OidcAdmin
 from gatepass.core.scopes import ADMIN_SCOPE
 from gatepass.http.app import create_app
 from gatepass.http.dialects import DIALECTS
+from tests.account.authenticator import SoftAuthenticator
 from tests.conftest import PASSWORD, make_settings
 from tests.idp import TestIdentityProvider
 
@@ -192,7 +193,36 @@ NATIVE: dict[AuthMethod, Login] = {
     AuthMethod.API_KEY: lambda c, w, extra: _native(
         c, {"username": "root", "api_key": w.api_key, **extra}
     ),
+    AuthMethod.PASSKEY: lambda c, w, extra: _passkey(c, w, extra),
 }
+
+
+# root's passkey, per world: registered once (after it, root's password alone is no longer
+# enough: a passkey is also a second factor).
+_PASSKEYS: dict[str, SoftAuthenticator] = {}
+
+
+async def _passkey(client: httpx.AsyncClient, w: World, extra: dict[str, Any]) -> httpx.Response:
+    """root signs in with a passkey alone (issue 18), asking `extra`'s scope."""
+    device = _PASSKEYS.get(w.api_key)
+    if device is None:
+        device = SoftAuthenticator(origin="http://testserver", rp_id="testserver")
+        signed_in = await _native(client, {"username": "root", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        start = (await client.post("/auth/webauthn/register/options", headers=headers)).json()
+        registered = await client.post(
+            "/auth/webauthn/register/verify",
+            headers=headers,
+            json={"state": start["state"], "credential": device.create(start["options"])},
+        )
+        assert registered.status_code == 201, registered.text
+        _PASSKEYS[w.api_key] = device
+    begin = (await client.post("/auth/webauthn/login/options", json={})).json()
+    assertion = device.get(begin["options"])
+    return await client.post(
+        "/auth/webauthn/login/verify",
+        json={"state": begin["state"], "credential": assertion, **extra},
+    )
 
 
 async def _exchange(client: httpx.AsyncClient, world: World, extra: dict[str, Any]):
