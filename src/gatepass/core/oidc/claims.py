@@ -56,6 +56,7 @@ def user_claims(user: User, scopes: frozenset[str]) -> dict[str, Any]:
         claims["updated_at"] = int(user.updated_at)
     if "email" in scopes and user.email:
         claims["email"] = user.email
-        # No address has been proven yet (verification mails arrive with issue 18).
-        claims["email_verified"] = False
+        # True only while the address is the one the user proved (a verification or reset
+        # link, issue 18): an admin changing the address un-verifies it.
+        claims["email_verified"] = user.email_verified
     return claims
