@@ -191,7 +191,9 @@ def test_a_trickled_head_is_cut_at_header_timeout(server: Server) -> None:
     elapsed = time.monotonic() - began
 
     assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer[:200]
-    assert HEADER_TIMEOUT <= elapsed < HEADER_TIMEOUT + 2.0
+    # The server's timer may fire up to a millisecond early as this process measures it
+    # (uvloop/libuv keeps loop time in whole milliseconds): 10 ms of slack, no more.
+    assert HEADER_TIMEOUT - 0.01 <= elapsed < HEADER_TIMEOUT + 2.0
     assert _get(server) == 200  # a complete request on a new connection is served
 
 
