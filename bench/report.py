@@ -73,6 +73,18 @@ class Scenario:
             for name, value in run.counters.items():
                 totals[name] = totals.get(name, 0) + value
         parts = []
+        if any(run.units is not None for run in self.runs):
+            # A flow scenario judged every answer itself: redirects with a code are right.
+            if bad := totals.get("bad", 0):
+                statuses = ", ".join(
+                    f"{label}: {totals[name]:,}"
+                    for name, label in (("n4xx", "4xx"), ("n5xx", "5xx"))
+                    if totals.get(name)
+                )
+                parts.append(f"wrong answers: {bad:,}" + (f" ({statuses})" if statuses else ""))
+            if starved := totals.get("starved", 0):
+                parts.append(f"no PKCE pairs: {starved:,}")
+            return "; ".join(parts)
         refused = totals.get("refused", 0)
         if other_503 := totals.get("n503", 0) - refused:
             with_retry = totals.get("n503_retry_after", 0) - refused

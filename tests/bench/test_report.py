@@ -290,3 +290,17 @@ def test_refresh_targets_are_2000_on_sqlite_and_1500_on_postgresql() -> None:
     results.scenarios[9] = scenario(GP_SQLITE, "refresh", 1900)
     rows = {row.name: row for row in report.evaluate(results)}
     assert rows["Refresh with rotation (SQLite)"].status == report.NOT_MET
+
+
+def test_error_detail_of_a_flow_does_not_count_redirects() -> None:
+    s = scenario(GP_SQLITE, "authcode", 100)
+    counters = {"n2xx": 60, "n3xx": 70, "n4xx": 3, "n5xx": 1, "bad": 9, "flows": 60}
+    s.runs = [
+        WrkResult(requests=134, duration_s=1, p50_ms=1, p99_ms=9, errors=0, counters={}, units=60),
+        WrkResult(
+            requests=134, duration_s=1, p50_ms=1, p99_ms=9, errors=9, counters=counters, units=60
+        ),
+    ]
+    assert s.error_detail() == "wrong answers: 9 (4xx: 3, 5xx: 1)"
+    s.runs = s.runs[:1]
+    assert s.error_detail() == ""
