@@ -1,8 +1,9 @@
 """The hosted sign-in's second factors in Debian's Chromium against a real server (issue 18):
-a passkey as the second factor after a password (the DevTools virtual authenticator: ctap2,
-internal, resident keys, user verification), and a user an org policy binds who sets up an
-authenticator app on the way (the code computed by pyotp from the key the page shows). Both
-end back at the application with an ID token saying `mfa`. Photographed for docs/mfa.md."""
+a passkey as the second factor after a password, offered beside the authenticator app's code
+(the DevTools virtual authenticator: ctap2, internal, resident keys, user verification), and a
+user an org policy binds who sets up an authenticator app on the way (the code computed by
+pyotp from the key the page shows). Both end back at the application with an ID token saying
+`mfa`. Photographed for docs/mfa.md."""
 
 from __future__ import annotations
 
@@ -126,6 +127,24 @@ class Flow:
         return dict(jwt.decode(tokens.json()["id_token"], options={"verify_signature": False}))
 
 
+def enrol_totp(url: str, username: str, password: str) -> list[str]:
+    """Set up TOTP for a user through the native API; the recovery codes."""
+    login = httpx.post(
+        f"{url}/auth/login", json={"username": username, "password": password}, timeout=10
+    )
+    bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    secret = httpx.post(f"{url}/auth/mfa/totp", headers=bearer, timeout=10).json()["secret"]
+    confirmed = httpx.post(
+        f"{url}/auth/mfa/totp/confirm",
+        headers=bearer,
+        json={"code": pyotp.TOTP(secret).now()},
+        timeout=10,
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    codes: list[str] = confirmed.json()["recovery_codes"]
+    return codes
+
+
 def password_step(page: Page, username: str, password: str) -> None:
     page.get_by_label("Username or email").fill(username)
     page.get_by_label("Password").fill(password)
@@ -149,9 +168,15 @@ def test_a_passkey_is_the_second_factor_after_a_password(
             }
         },
     )
-    # bob registers a passkey on /account (signed in with his password alone), then signs out.
+    # bob has an authenticator app; he registers a passkey on /account (signed in with his
+    # password and a recovery code), then signs out.
+    codes = enrol_totp(site.url, "bob", BOB_PASSWORD)
     page.goto("/login?return_to=/account")
     password_step(page, "bob", BOB_PASSWORD)
+    expect(page.get_by_role("button", name="Use your passkey")).to_have_count(0)  # none yet
+    page.get_by_label("Method").select_option("recovery_code")
+    page.get_by_label("Code", exact=True).fill(codes[0])
+    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     page.get_by_label("Name", exact=True).fill("Laptop")
     page.get_by_role("button", name="Add a passkey").click()
@@ -165,6 +190,9 @@ def test_a_passkey_is_the_second_factor_after_a_password(
     expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
     use = page.get_by_role("button", name="Use your passkey")
     expect(use).to_be_visible()
+    expect(page.get_by_label("Method").locator("option")).to_have_text(
+        ["Authenticator app code", "Recovery code"]
+    )
     page.screenshot(path=site.shots / "login-mfa-passkey.png")
     use.click()
     claims = flow.id_token()

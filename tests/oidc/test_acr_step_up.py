@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 
 from gatepass.core.mfa import totp
+from gatepass.core.ports import AuditQuery
 from tests.mfa.helpers import confirmed_factor
 from tests.oidc.conftest import (
     Pkce,
@@ -49,7 +50,7 @@ def login_return_to(response) -> str:
 
 
 async def test_prompt_none_with_mfa_acr_on_a_password_sign_in_is_login_required(
-    browser, clock, alice, cli_rp
+    browser, runtime, clock, alice, cli_rp
 ):
     await password_sign_in(browser, cli_rp)
     refused = await browser.get(
@@ -64,6 +65,9 @@ async def test_prompt_none_with_mfa_acr_on_a_password_sign_in_is_login_required(
     )
     assert answer["state"] == "s1"
     assert "code" not in answer
+    [event] = await runtime.storage.audit.query(AuditQuery(event="mfa.step_up"))
+    assert (event.outcome, event.actor, event.target) == ("failure", "alice", cli_rp.client_id)
+    assert event.details["acr"] == "urn:gatepass:acr:pwd"
 
 
 async def test_step_up_asks_the_second_factor_again_and_the_id_token_says_mfa(
@@ -101,6 +105,8 @@ async def test_step_up_asks_the_second_factor_again_and_the_id_token_says_mfa(
         params=auth_params(cli_rp, Pkce.new(), acr_values=MFA, prompt="none"),
     )
     assert "code" in query_of(again)
+    events = await runtime.storage.audit.query(AuditQuery(event="mfa.step_up"))
+    assert [(e.outcome, e.actor) for e in events] == [("success", "alice")]
 
 
 async def test_a_user_without_a_factor_asked_for_mfa_is_led_through_enrolment(

@@ -129,6 +129,15 @@ class OidcService:
             and now - signed[0].auth_time > request.max_age
         )
         weaker = signed is not None and wants_mfa(request.acr_values) and signed[0].acr != ACR_MFA
+        if weaker and signed is not None:
+            await self.audit.record(
+                "mfa.step_up",
+                "failure" if "none" in request.prompt else "success",
+                signed[1].username,
+                None,
+                target=request.client.client_id,
+                details={"signin_session": signed[0].id, "acr": signed[0].acr},
+            )
         if too_old or weaker or "login" in request.prompt:
             signed = None
         if signed is None:

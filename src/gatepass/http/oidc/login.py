@@ -25,6 +25,7 @@ from gatepass.core.errors import (
     InvalidGrant,
     MfaEnrolmentRequired,
     MfaRequired,
+    RateLimited,
 )
 from gatepass.core.mfa.factors import METHOD_WEBAUTHN
 from gatepass.core.mfa.service import SecondFactors
@@ -186,6 +187,10 @@ class HostedLogin:
             signed, codes = await self.oidc.sign_in_enrolment(token, form.get("code")[:64], ctx)
         except InvalidCode:
             return await self._enrol_form(request, return_to, token, BAD_CODE, 401)
+        except RateLimited as exc:  # failed codes are throttled like passwords
+            page = await self._enrol_form(request, return_to, token, exc.description, 429)
+            page.headers["Retry-After"] = str(exc.retry_after)
+            return page
         except GatepassError as exc:
             return await self._refused_login(request, return_to, "", exc)
         page = self.pages.page(
