@@ -28,6 +28,7 @@ from gatepass.core.errors import (
 )
 from gatepass.core.external import ExternalIdentities, ExternalIdentity, tenant_descriptions
 from gatepass.core.issuance import External, Issuer
+from gatepass.core.mfa.models import MfaChallenge
 from gatepass.core.mfa.service import PASSWORD_AMR, PendingLogin, SecondFactors
 from gatepass.core.models import (
     AuthMethod,
@@ -135,6 +136,22 @@ class Logins:
         if self.mfa is None:
             raise InvalidGrant("second factors are not configured")
         user, pending, amr = await self.mfa.complete(mfa_token, method, code, ctx)
+        return await self._issue_pending(user, pending, amr, ctx)
+
+    async def login_after_enrolment(
+        self, mfa_token: str, code: str, *, ctx: RequestContext
+    ) -> tuple[IssuedTokens, list[str]]:
+        """A password login that answered `mfa_enrollment_required`, completed by the first
+        code of the TOTP enrolment it led to (the console's sign-in): the tokens, and the
+        recovery codes to show once."""
+        if self.mfa is None:
+            raise InvalidGrant("second factors are not configured")
+        user, pending, amr, codes = await self.mfa.complete_enrolment(mfa_token, code, ctx)
+        return await self._issue_pending(user, pending, amr, ctx), codes
+
+    async def _issue_pending(
+        self, user: User, pending: MfaChallenge, amr: tuple[str, ...], ctx: RequestContext
+    ) -> IssuedTokens:
         return await self.issuer.issue(
             await self.principals.of_user(user),
             parse_scope(pending.scope),
