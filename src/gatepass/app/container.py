@@ -516,7 +516,9 @@ def wire_core(
                 client, code=code, redirect_uri=uri, verifier=verifier, ctx=ctx
             ),
         ),
-        introspection=Introspection(verifier, storage, clock),
+        introspection=Introspection(
+            verifier, storage, clock, live_session_ttl=config.principal_cache_ttl
+        ),
         revocation=Revocation(verifier, sessions, storage),
     )
     return Core(auth=auth, admin=admin, oauth=oauth, oidc=oidc)
