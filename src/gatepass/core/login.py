@@ -183,6 +183,10 @@ class Logins:
             principal, requested, profile, ctx, AuthMethod.CLIENT_SECRET, resources=targets
         )
 
+    async def check_client_limit(self, client_id: str, ctx: RequestContext) -> None:
+        """The limiter's verdict on a client's login (raises `RateLimited` under a ban)."""
+        await self.limiter.check(_client_account(client_id), ctx.ip)
+
     async def authenticate_client(
         self, client_id: str, client_secret: str, ctx: RequestContext
     ) -> Principal:
