@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         GATEPASS_LOG_REQUESTS="false",
         PYTHONPATH=str(ROOT),
     )
-    env.update(item.split("=", 1) for item in args.env)  # type: ignore[misc]
+    env.update(item.split("=", 1) for item in args.env)
     report: dict[str, Any] = {"workers": args.workers, "env": args.env}
     server = None
     try:
