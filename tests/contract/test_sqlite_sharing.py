@@ -22,8 +22,10 @@ from gatepass.adapters.sql.limiter import SqlThrottleStorage
 from gatepass.adapters.sql.migrate import migrate
 from gatepass.adapters.sql.storage import SqlStorage, open_storage
 from gatepass.core.models import Org, Role
+from gatepass.core.oidc.models import Consent
 from tests.contract.conftest import DENY_NOW
 from tests.contract.test_storage import NOW, client, user
+from tests.contract.test_storage_oidc import signin
 
 
 @pytest.fixture
@@ -183,3 +185,27 @@ def test_entries_expire_even_without_a_change(tmp_path: Path) -> None:
         assert fresh.get("k") == (False, None)
     finally:
         stamps.close()
+
+
+async def test_a_sign_in_ended_by_another_process_is_seen_ended_at_once(pair) -> None:
+    """Sign-in sessions are cached per process (issue 19): a logout anywhere must be seen by
+    every process's next authorization request, never after some delay."""
+    first, second = pair
+    session = signin()
+    await first.add_signin_session(session)
+    assert (await first.get_signin_session(session.id)).ended_at is None
+    assert (await first.get_signin_session(session.id)).ended_at is None  # from the cache
+    assert await second.end_signin_session(session.id, NOW + 5) is True
+    assert (await first.get_signin_session(session.id)).ended_at == NOW + 5
+
+
+async def test_a_consent_revoked_or_widened_by_another_process_is_seen_at_once(pair) -> None:
+    first, second = pair
+    granted = Consent("u1", "c" * 40, frozenset({"openid"}), NOW)
+    assert await first.get_consent("u1", "c" * 40) is None
+    assert await first.get_consent("u1", "c" * 40) is None  # the absence is cached too
+    await second.put_consent(granted)
+    assert await first.get_consent("u1", "c" * 40) == granted
+    assert await first.get_consent("u1", "c" * 40) == granted  # from the cache
+    assert await second.revoke_consent("u1", "c" * 40, NOW + 3) is True
+    assert (await first.get_consent("u1", "c" * 40)).revoked_at == NOW + 3
