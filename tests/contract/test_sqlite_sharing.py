@@ -21,6 +21,7 @@ from gatepass.adapters.sql.inline_sqlite import InlineSqliteConnection
 from gatepass.adapters.sql.limiter import SqlThrottleStorage
 from gatepass.adapters.sql.migrate import migrate
 from gatepass.adapters.sql.storage import SqlStorage, open_storage
+from gatepass.core.errors import StorageUnavailable
 from gatepass.core.models import Org, Role
 from gatepass.core.oidc.models import Consent
 from tests.contract.conftest import DENY_NOW
@@ -140,6 +141,26 @@ async def test_a_write_waits_for_another_process_without_stalling_the_loop(
         raw = await conn.get_raw_connection()
         driver = raw.driver_connection
     assert isinstance(driver, InlineSqliteConnection)
+
+
+async def test_a_write_that_cannot_begin_is_storage_unavailable(pair, tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE runs on the driver's cursor (engine.py): when another process keeps the
+    write lock past the busy timeout, it fails as any statement would, never as a raw driver
+    error (a 500)."""
+    first, _ = pair
+    async with first.engine.connect() as conn:  # the pool's one connection, waiting less
+        raw = await conn.get_raw_connection()
+        raw.driver_connection.busy_timeout_ms = 50
+    holder = sqlite3.connect(tmp_path / "shared.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StorageUnavailable):
+            await first.put_role(Role("ops", frozenset({"a"}), ""))
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    await first.put_role(Role("ops", frozenset({"a"}), ""))
+    assert [role.name for role in await first.list_roles()] == ["ops"]
 
 
 async def test_inline_queries_return_their_connection_at_once(pair) -> None:
