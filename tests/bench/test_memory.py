@@ -14,7 +14,7 @@ from bench import memory
 
 
 def test_a_worker_reports_its_pid_rss_and_modules() -> None:
-    response = asyncio.run(memory.memory(None))  # type: ignore[arg-type]  (request unused)
+    response = asyncio.run(memory.memory(None))  # type: ignore[arg-type]  # request unused
     answer = json.loads(bytes(response.body))
     assert answer["pid"] == os.getpid()
     status = Path(f"/proc/{os.getpid()}/status").read_text()
