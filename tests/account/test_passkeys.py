@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from gatepass.app.container import Container
+from gatepass.core.account.passkeys import relying_party
 from gatepass.core.ports import AuditQuery
 from tests.account.authenticator import SoftAuthenticator
 from tests.conftest import PASSWORD, UserFactory
@@ -292,3 +293,19 @@ async def test_another_users_passkey_is_no_second_factor(
             "/auth/login/mfa", json={"mfa_token": mfa_token, "method": "webauthn", "code": "{"}
         )
     ).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("issuer", "rp_id", "origin"),
+    [
+        ("http://testserver", "testserver", "http://testserver"),
+        ("https://Login.Example.COM/auth", "login.example.com", "https://login.example.com"),
+        ("https://login.example.com:8443", "login.example.com", "https://login.example.com:8443"),
+        ("https://login.example.com:443/", "login.example.com", "https://login.example.com"),
+        ("http://127.0.0.1:8080", "127.0.0.1", "http://127.0.0.1:8080"),
+        ("http://[::1]:8080", "::1", "http://[::1]:8080"),
+    ],
+)
+def test_the_relying_party_follows_the_issuers_host(issuer: str, rp_id: str, origin: str) -> None:
+    rp = relying_party(issuer, "name")
+    assert (rp.id, rp.origin) == (rp_id, origin)

@@ -83,11 +83,20 @@ class RelyingParty:
     origin: str
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def relying_party(issuer: str, name: str) -> RelyingParty:
+    """The RP id is the issuer's host; the origin is what a browser serializes for the issuer's
+    pages (WHATWG URL: lower-case scheme and host, no default port), the exact string
+    `clientDataJSON.origin` is compared with."""
     parts = urlsplit(issuer)
-    return RelyingParty(
-        id=parts.hostname or "localhost", name=name, origin=f"{parts.scheme}://{parts.netloc}"
-    )
+    host = parts.hostname or "localhost"
+    scheme = parts.scheme.lower()
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None and parts.port != _DEFAULT_PORTS.get(scheme):
+        netloc += f":{parts.port}"
+    return RelyingParty(id=host, name=name, origin=f"{scheme}://{netloc}")
 
 
 @dataclass(frozen=True, slots=True)
