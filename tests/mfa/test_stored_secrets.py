@@ -3,13 +3,15 @@ keyed digests, the TOTP secret only sealed. A copy of the database gives no code
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from gatepass.adapters.sql import tables as t
 from tests.mfa.helpers import enrol, mfa_token
 
 
-async def rows(runtime, table) -> list[sa.Row]:
+async def rows(runtime, table) -> list[Any]:
     async with runtime.storage.engine.connect() as conn:
         return list((await conn.execute(sa.select(table))).all())
 
