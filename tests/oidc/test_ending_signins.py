@@ -259,7 +259,7 @@ async def test_the_sessions_list_shows_browser_sign_ins(
 
     page = await browser.get("/account")
     assert "Browser sign-ins" in page.text
-    assert page.text.count('<span class="badge on">this browser</span>') == 1
+    assert page.text.count('<span class="badge">this browser</span>') == 1
     assert f'name="session_id" value="{theirs}"' in page.text
 
 
