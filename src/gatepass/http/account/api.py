@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatepass.app.profiles import NATIVE
+from gatepass.core.account.passkeys import passkey_amr
 from gatepass.core.errors import InvalidToken, TokenRevoked
 from gatepass.core.models import AuthMethod, PrincipalKind, RequestContext, User
 from gatepass.http.account.models import (
@@ -239,6 +240,7 @@ class AccountApi:
             profile=NATIVE,
             ctx=ctx,
             method=AuthMethod.PASSKEY,
+            amr=passkey_amr(assertion.user_verified, assertion.synced),
         )
         return json_response(token_body(issued), 200, NO_STORE)
 

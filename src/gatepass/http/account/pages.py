@@ -308,7 +308,7 @@ class AccountPages:
         assertion = await runtime.passkeys.authenticate(state[:512], credential, ctx, user_id=None)
         signed = await runtime.oidc.signins.open_for(
             assertion.user,
-            passkey_amr(assertion.user_verified),
+            passkey_amr(assertion.user_verified, assertion.synced),
             AuthMethod.PASSKEY,
             ctx,
         )
