@@ -145,8 +145,17 @@ async def test_a_native_password_change_ends_every_browser_sign_in(
     await signed_in(browser)
     await signed_in(other)
     # A code the other browser got before the change is not redeemable after it.
-    early, _params = await authorize(other, cli_rp)
+    pkce = Pkce.new()
+    early = await other.get("/oauth/authorize", params=auth_params(cli_rp, pkce, scope="openid"))
     assert early.status_code == 303
+    # A twin code from the same sign-in, redeemed before the change, works: the refusal below
+    # is the ended sign-in's, not the request's.
+    twin_pkce = Pkce.new()
+    twin = await other.get(
+        "/oauth/authorize", params=auth_params(cli_rp, twin_pkce, scope="openid")
+    )
+    redeemed = await redeem(other, cli_rp, query_of(twin)["code"], twin_pkce.verifier)
+    assert redeemed.status_code == 200, redeemed.text
     token = await native_token(app)
     # The app's request carries no sign-in cookie: no browser is the requester's own.
     changed = await app.post(
@@ -161,14 +170,17 @@ async def test_a_native_password_change_ends_every_browser_sign_in(
     assert changed.status_code == 200, changed.text
     assert changed.json() == {
         "status": "changed",
-        "sessions_ended": 0,
+        "sessions_ended": 1,  # the twin code's token session
         "browser_sessions_ended": 2,
     }
     await assert_needs_login(other, cli_rp)
     await assert_needs_login(browser, cli_rp)
-    refused = await redeem(other, cli_rp, query_of(early)["code"])
+    refused = await redeem(other, cli_rp, query_of(early)["code"], pkce.verifier)
     assert refused.status_code == 400
-    assert refused.json()["error"] == "invalid_grant"
+    assert refused.json() == {
+        "error": "invalid_grant",
+        "error_description": "the user has signed out since",
+    }
 
 
 async def test_a_native_password_change_from_the_signed_in_browser_keeps_it(
