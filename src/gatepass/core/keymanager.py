@@ -62,8 +62,10 @@ class KeyManager:
     async def load(self) -> KeyRing:
         records = await self._store.list_signing_keys()
         now = self._clock.now()
+        # Reloaded every few seconds and on unknown key ids: without the RSA checks (see
+        # load_signing_key), a reload costs microseconds instead of 33 ms per RS256 key.
         keys = [
-            load_signing_key(record, self._master)
+            load_signing_key(record, self._master, validate=False)
             for record in records
             if record.publish_until is None or now < record.publish_until
         ]
