@@ -321,6 +321,7 @@ PUBLIC = {
     ("GET", "/console/login"),
     ("POST", "/console/login"),
     ("POST", "/console/login/mfa"),
+    ("POST", "/console/login/enrol"),  # its login form's csrf: tests/oidc/test_hosted_enrolment.py
     ("GET", "/console/static/{name}"),
 }
 REFUSED_CSRF = "security token, so it was not made"

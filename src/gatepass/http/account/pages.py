@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import jinja2
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
@@ -76,12 +75,10 @@ class AccountPages:
         self.gate = gate
         self.limit = gate.settings.max_body_bytes
         self.proxies = gate.settings.trusted_proxies
-        self.pages = Pages(gate.settings.issuer)
         # Our templates first; they extend the hosted pages' base.html.
-        self.pages.env.loader = jinja2.ChoiceLoader(
-            [jinja2.PackageLoader("gatepass.http.account", "templates"), self.pages.env.loader]  # type: ignore[list-item]
+        self.pages = Pages(
+            gate.settings.issuer, packages=("gatepass.http.account",), page_globals={"when": when}
         )
-        self.pages.env.globals["when"] = when
 
     # ------------------------------------------------------------ plumbing
 

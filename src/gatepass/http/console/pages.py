@@ -71,6 +71,7 @@ class Console(
             ("/console/login", "GET", self.login_form),
             ("/console/login", "POST", self.login),
             ("/console/login/mfa", "POST", self.login_mfa),
+            ("/console/login/enrol", "POST", self.login_enrol),
             ("/console/logout", "POST", self.logout),
             ("/console/users", "GET", self.users),
             ("/console/users", "POST", self.create_user),
