@@ -162,7 +162,7 @@ class Issuer:
             )
             await self.storage.create_session(session)
         issued = self.tokens(
-            replace(principal, scopes=granted),
+            principal if granted == principal.scopes else replace(principal, scopes=granted),
             session,
             profile,
             now,
