@@ -45,13 +45,16 @@ if TYPE_CHECKING:
     from webauthn.helpers.structs import PublicKeyCredentialDescriptor, RegistrationCredential
 
 CEREMONY_TTL = 300.0
-# RFC 8176: proof of possession of a (hardware or platform) key, with user presence; with user
-# verification (a PIN or biometric on the device) it is two factors in one.
+# RFC 8176: proof of possession of a key, with user presence; with user verification (a PIN or
+# biometric on the device) it is two factors in one. A device-bound key is `hwk`; a synced one
+# (the authenticator's backup-state flag, e.g. a password manager's or a cloud keychain's
+# passkey) lives outside any one piece of hardware, so it is `swk`.
 ACR_PASSKEY = "urn:gatepass:acr:mfa"
 
 
-def passkey_amr(user_verified: bool) -> tuple[str, ...]:
-    return ("hwk", "mfa", "user") if user_verified else ("hwk", "user")
+def passkey_amr(user_verified: bool, synced: bool = False) -> tuple[str, ...]:
+    key = "swk" if synced else "hwk"
+    return (key, "mfa", "user") if user_verified else (key, "user")
 
 
 TIMEOUT_MS = 120_000
@@ -66,11 +69,20 @@ class RelyingParty:
     origin: str
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def relying_party(issuer: str, name: str) -> RelyingParty:
+    """The RP id is the issuer's host; the origin is what a browser serializes for the issuer's
+    pages (WHATWG URL: lower-case scheme and host, no default port), the exact string
+    `clientDataJSON.origin` is compared with."""
     parts = urlsplit(issuer)
-    return RelyingParty(
-        id=parts.hostname or "localhost", name=name, origin=f"{parts.scheme}://{parts.netloc}"
-    )
+    host = parts.hostname or "localhost"
+    scheme = parts.scheme.lower()
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None and parts.port != _DEFAULT_PORTS.get(scheme):
+        netloc += f":{parts.port}"
+    return RelyingParty(id=host, name=name, origin=f"{scheme}://{netloc}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +99,7 @@ class Assertion:
     user: User
     passkey: Passkey
     user_verified: bool
+    synced: bool = False  # the backup-state flag of this assertion: a synced passkey
 
 
 class PasskeyService:
@@ -277,7 +290,12 @@ class PasskeyService:
             raise InvalidCredentials()
         if user.disabled:
             raise AccountDisabled()
-        return Assertion(user=user, passkey=passkey, user_verified=verified.user_verified)
+        return Assertion(
+            user=user,
+            passkey=passkey,
+            user_verified=verified.user_verified,
+            synced=verified.credential_backed_up,
+        )
 
     async def second_factor(self, user: User, code: str, ctx: RequestContext) -> bool:
         """The `webauthn` method of /auth/login/mfa: `code` is the JSON text of
