@@ -183,6 +183,10 @@ class Logins:
             principal, requested, profile, ctx, AuthMethod.CLIENT_SECRET, resources=targets
         )
 
+    async def check_client_limit(self, client_id: str, ctx: RequestContext) -> None:
+        """The limiter's verdict on a client's login (raises `RateLimited` under a ban)."""
+        await self.limiter.check(_client_account(client_id), ctx.ip)
+
     async def authenticate_client(
         self, client_id: str, client_secret: str, ctx: RequestContext
     ) -> Principal:
@@ -257,9 +261,10 @@ class Logins:
         method: AuthMethod,
         external: External | None = None,
         resources: Sequence[str] = (),
+        amr: tuple[str, ...] = (),
     ) -> IssuedTokens:
         """Issue for a principal whose credential was checked elsewhere (an authenticated
-        OAuth client, an external identity)."""
+        OAuth client, an external identity, a passkey: `amr` says how, RFC 8176)."""
         return await self.issuer.issue(
             principal,
             parse_scope(scope),
@@ -268,6 +273,7 @@ class Logins:
             method,
             external=external,
             resources=parse_resources(resources),
+            amr=amr,
         )
 
     # ---------------------------------------------------------------- external identity

@@ -38,6 +38,7 @@ from gatepass.adapters.sql.external import SqlExternalStore
 from gatepass.adapters.sql.mfa import SqlMfaStore
 from gatepass.adapters.sql.oidc import SqlOidcStore
 from gatepass.adapters.sql.resources import SqlResourceStore
+from gatepass.adapters.sql.session_lane import session_lane
 from gatepass.core.models import (
     ApiKey,
     AuthMethod,
@@ -73,6 +74,8 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, 
         stamps: ChangeStamps | None = None,
     ) -> None:
         self.engine = engine
+        # The refresh path's statements on the driver's connection, where there is a lane.
+        self._lane = session_lane(engine)
         # With SQLite, principals are cached across requests, valid until any process changes
         # one (changes.py); without stamps (PostgreSQL) every read goes to the database.
         self.stamps = stamps
@@ -86,6 +89,8 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, 
     async def close(self) -> None:
         if self._buffered is not None:
             await self._buffered.stop()
+        if self._lane is not None:
+            await self._lane.close()
         await self.engine.dispose()
         if self.stamps is not None:
             self.stamps.close()
@@ -369,7 +374,10 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, 
 
     @guarded
     async def get_session(self, session_id: str) -> Session | None:
-        row = await self._one(_SESSION_BY_ID, {"sid": session_id})
+        if self._lane is not None:
+            row = await self._lane.get(session_id)
+        else:
+            row = await self._one(_SESSION_BY_ID, {"sid": session_id})
         return None if row is None else _session(row)
 
     @guarded
@@ -384,6 +392,21 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, 
         now: float,
     ) -> bool:
         rotate = new_refresh_jti is not None and new_refresh_jti != expect_refresh_jti
+        if (
+            self._lane is not None
+            and rotate
+            and new_refresh_jti is not None
+            and expect_refresh_jti is not None
+            and expect_access_jti is None
+        ):
+            # A refresh token rotating (the common refresh): one statement, no transaction.
+            return await self._lane.rotate(
+                session_id,
+                expect_refresh_jti=expect_refresh_jti,
+                new_refresh_jti=new_refresh_jti,
+                new_access_jti=new_access_jti,
+                now=now,
+            )
         stmt = _rotation(expect_refresh_jti is not None, expect_access_jti is not None, rotate)
         params = {
             "sid": session_id,
