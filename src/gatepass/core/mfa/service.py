@@ -201,6 +201,18 @@ class SecondFactors:
             raise MfaTokenInvalid()
         return user, challenge, second_factor_amr(PASSWORD_AMR, (AMR_OTP,)), codes
 
+    async def spend_enrolment(self, mfa_token: str, kind: str, ctx: RequestContext) -> User:
+        """The end of an enrolment at sign-in done with another factor kind than TOTP (a
+        passkey registered with the token's user, core/account/passkeys.py): the token is
+        spent, and the user whose password and new factor are both proven is returned."""
+        challenge, user = await self._live_challenge(mfa_token, ChallengePurpose.ENROL)
+        if kind not in await self.storage.confirmed_factor_kinds(user.id):
+            raise MfaTokenInvalid()
+        if not await self.storage.consume_mfa_challenge(challenge.digest):
+            raise MfaTokenInvalid()
+        await self._audit("mfa.confirmed", "success", user.username, ctx, details={"factor": kind})
+        return user
+
     async def pending_totp(self, user_id: str) -> TotpEnrolment | None:
         """The enrolment `begin_totp` started and no code confirmed yet (to show the same
         secret again after a mistyped code), or None."""
