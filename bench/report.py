@@ -73,6 +73,18 @@ class Scenario:
             for name, value in run.counters.items():
                 totals[name] = totals.get(name, 0) + value
         parts = []
+        if any(run.units is not None for run in self.runs):
+            # A flow scenario judged every answer itself: redirects with a code are right.
+            if bad := totals.get("bad", 0):
+                statuses = ", ".join(
+                    f"{label}: {totals[name]:,}"
+                    for name, label in (("n4xx", "4xx"), ("n5xx", "5xx"))
+                    if totals.get(name)
+                )
+                parts.append(f"wrong answers: {bad:,}" + (f" ({statuses})" if statuses else ""))
+            if starved := totals.get("starved", 0):
+                parts.append(f"no PKCE pairs: {starved:,}")
+            return "; ".join(parts)
         refused = totals.get("refused", 0)
         if other_503 := totals.get("n503", 0) - refused:
             with_retry = totals.get("n503_retry_after", 0) - refused
@@ -254,12 +266,13 @@ def _ratio_row(
     theirs: tuple[str, str],
     need: float,
     target: str,
+    unit: str = "req/s",
 ) -> TargetRow:
     a, b = results.find(*mine), results.find(*theirs)
     if a is None or b is None or not a.runs or not b.runs or b.rps <= 0:
         return _missing(name, target)
     ratio = a.rps / b.rps
-    measured = f"{ratio:.2f}× ({a.rps:,.0f} vs {b.rps:,.0f} req/s)"
+    measured = f"{ratio:.2f}× ({_fmt_rps(a.rps)} vs {_fmt_rps(b.rps)} {unit})"
     return TargetRow(name, measured, target, _status(ratio >= need, a, b))
 
 
@@ -290,6 +303,19 @@ def evaluate(results: Results, mixed_target_s: float = 300) -> list[TargetRow]:
             (PEER, "introspect"),
             1.5,
             "≥ 1.5× oidc-provider",
+        )
+    )
+
+    # The authorization code flow (authorize + token, PKCE S256), whole flows per second.
+    rows.append(
+        _ratio_row(
+            "Authorization code flow vs oidc-provider",
+            results,
+            (GP_SQLITE, "authcode"),
+            (PEER, "authcode"),
+            1.2,
+            "≥ 1.2× oidc-provider",
+            "flows/s",
         )
     )
 
@@ -325,13 +351,14 @@ def evaluate(results: Results, mixed_target_s: float = 300) -> list[TargetRow]:
         )
     )
 
-    for server, label in ((GP_SQLITE, "SQLite"), (GP_PG, "PostgreSQL")):
-        name, target = f"Refresh with rotation ({label})", "≥ 2,000/s"
+    # Issue 19: 2,000/s on SQLite, 1,500/s on PostgreSQL (a network round trip per statement).
+    for server, label, need in ((GP_SQLITE, "SQLite", 2000), (GP_PG, "PostgreSQL", 1500)):
+        name, target = f"Refresh with rotation ({label})", f"≥ {need:,}/s"
         refresh = results.find(server, "refresh")
         if refresh and refresh.runs:
             rows.append(
                 TargetRow(
-                    name, f"{refresh.rps:,.0f}/s", target, _status(refresh.rps >= 2000, refresh)
+                    name, f"{refresh.rps:,.0f}/s", target, _status(refresh.rps >= need, refresh)
                 )
             )
         else:

@@ -1,6 +1,6 @@
 """`bench/run`: start gatepass and oidc-provider, load them with wrk, write the results.
 
-    bench/run              the full suite (~10 min): writes bench/results/latest.{json,md,png}
+    bench/run              the full suite (~11 min): writes bench/results/latest.{json,md,png}
     bench/run --quick      ~3 min, shorter runs and a 1-minute mixed run
     bench/run --smoke      seconds: checks the plumbing, the figures mean nothing
     bench/run --publish    also rewrite docs/performance.md's table and docs/img/bench.png
@@ -34,7 +34,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import argon2_rate, provision, report, scenarios, wrk
+from bench import argon2_rate, authcode, provision, report, scenarios, wrk
 from bench.flood import flood, percentile
 from bench.procs import Server, free_port, reachable, sample_rss, start, stop, summarise_rss
 from bench.report import GP_PG, GP_SQLITE, PEER
@@ -48,6 +48,8 @@ STACK_RUN_S = 2  # the server-choice stage's runs: a comparison, not the headlin
 WORKERS = 2  # = cores on the benchmark machine; see docs/performance.md, "Choices"
 PG_DSN = os.environ.get("GATEPASS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("GATEPASS_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+# The peer's web app of the authorization code flow (gatepass's is registered with its CLI).
+PEER_APP = ("bench-app", secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,9 @@ class Bench:
             WORKERS=str(WORKERS),
             CLIENT_ID=client_id,
             CLIENT_SECRET=secret,
+            APP_CLIENT_ID=PEER_APP[0],
+            APP_CLIENT_SECRET=PEER_APP[1],
+            APP_REDIRECT_URI=authcode.REDIRECT_URI,
         )
         if reachable("127.0.0.1", 6379):
             env.update(REDIS_URL=REDIS_URL, REDIS_PREFIX=f"oidc-bench-{secrets.token_hex(4)}")
@@ -245,13 +250,16 @@ class Bench:
             report.Scenario(spec.key, spec.label, spec.server, spec.connections),
         )
         scenario.runs.append(result)
-        if result.requests:
-            scenario.cpu_ms_per_request.append(cpu * 1000 / result.requests)
+        # Per request, or per unit where the unit is not one request (a code flow: per flow).
+        count = result.units if result.units is not None else result.requests
+        if count:
+            scenario.cpu_ms_per_request.append(cpu * 1000 / count)
         flag = f", {result.errors} ERRORS" if result.errors else ""
         if result.refused:
             flag += f", {result.refused} logins refused"
+        unit = "flows/s" if result.units is not None else "req/s"
         _say(
-            f"  {spec.server:<30} {spec.key:<17} {result.rps:>9,.1f} req/s  "
+            f"  {spec.server:<30} {spec.key:<17} {result.rps:>9,.1f} {unit}  "
             f"p99 {result.p99_ms:7.1f} ms{flag}"
         )
 
@@ -276,6 +284,32 @@ class Bench:
         path = self.tmp / f"tokens-{secrets.token_hex(4)}.txt"
         path.write_text("\n".join(tokens) + "\n")
         return path
+
+    def pkce_file(self) -> Path:
+        """Fresh PKCE pairs for one wrk run of the authorization code flow."""
+        return authcode.pkce_file(self.tmp / f"pkce-{secrets.token_hex(4)}.txt")
+
+    def authcode_specs(
+        self,
+        gp: Server,
+        env: dict[str, str],
+        principals: provision.Principals,
+        peer: Server | None,
+    ) -> list[tuple[scenarios.Spec, Server]]:
+        """The authorization code flow on gatepass and on the peer, each signed in once and
+        checked with one whole flow before any load."""
+        app = authcode.gatepass_ready(gp.url, self.gatepass, env, principals)
+        specs = [(authcode.spec(GP_SQLITE, app, self.pkce_file), gp)]
+        if peer is not None:
+            if self.peer_redis_prefix is None:
+                self.notes.append(
+                    "authorization code flow not run on oidc-provider: it needs Redis (shared "
+                    "sessions, grants and codes across its workers)"
+                )
+            else:
+                peer_app = authcode.peer_ready(peer.url, *PEER_APP)
+                specs.append((authcode.spec(PEER, peer_app, self.pkce_file), peer))
+        return specs
 
     def gatepass_specs(
         self, server: Server, principals: provision.Principals, label: str, keys: set[str]
@@ -396,16 +430,16 @@ class Bench:
             "password_dialect",
         }
         specs = [(spec, gp) for spec in self.gatepass_specs(gp, principals, GP_SQLITE, keys)]
+        flows = self.authcode_specs(gp, sqlite_env, principals, peer[0] if peer else None)
+        after: dict[str, list[tuple[scenarios.Spec, Server]]] = {"introspect": flows}
         if peer is not None:
             peer_server, client_id, secret = peer
             cc, introspect = scenarios.peer_specs(peer_server.url, client_id, secret)
-            # Each peer scenario right after its gatepass counterpart.
-            after = {"cc_oauth": (cc, peer_server), "introspect": (introspect, peer_server)}
-            specs = [
-                item
-                for pair in specs
-                for item in [pair, *([after[pair[0].key]] if pair[0].key in after else [])]
-            ]
+            # Each peer scenario right after its gatepass counterpart; the flows after both
+            # introspections.
+            after["cc_oauth"] = [(cc, peer_server)]
+            after["introspect"] = [(introspect, peer_server), *flows]
+        specs = [item for pair in specs for item in [pair, *after.get(pair[0].key, [])]]
         self.rounds(specs)
 
         results.argon2_round_rps = list(self.argon2_rounds)
@@ -428,7 +462,8 @@ class Bench:
 
         # gatepass (SQLite) and oidc-provider side by side, scenario by scenario; PostgreSQL last.
         order = [
-            "hello", "verify", "jwks", "cc_native", "cc_oauth", "cc", "introspect", "refresh",
+            "hello", "verify", "jwks", "cc_native", "cc_oauth", "cc", "introspect", "authcode",
+            "refresh",
             "password", "password_dialect", "mixed",
         ]  # fmt: skip
         results.scenarios = sorted(

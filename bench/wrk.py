@@ -49,6 +49,10 @@ class WrkResult:
     # overload, so not errors, but not right answers either.
     refused: int = 0
     counters: dict[str, int] = field(default_factory=dict)
+    # Scenarios whose unit is not one request (the authorization code flow: authorize +
+    # token): the right units the script counted. Throughput is then units/s; `requests` and
+    # the latencies stay per HTTP request.
+    units: int | None = None
 
     @property
     def all_rps(self) -> float:
@@ -57,9 +61,13 @@ class WrkResult:
 
     @property
     def rps(self) -> float:
-        """Right answers per second: the throughput the tables and targets use, so that fast
-        refusals can never pass for throughput."""
-        good = max(0, self.requests - self.errors - self.refused)
+        """Right answers (or right units) per second: the throughput the tables and targets
+        use, so that fast refusals can never pass for throughput."""
+        good = (
+            self.units
+            if self.units is not None
+            else max(0, self.requests - self.errors - self.refused)
+        )
         return good / self.duration_s if self.duration_s > 0 else 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -75,6 +83,7 @@ class WrkResult:
             "errors": self.errors,
             "refused": self.refused,
             "counters": dict(self.counters),
+            "units": self.units,
         }
 
 
@@ -106,10 +115,17 @@ def _from_json(data: dict[str, Any]) -> WrkResult:
             "bad",
             "starved",
             "refused",
+            "flows",
         )
     }
     refused = 0
-    if data.get("counted"):
+    units = None
+    if data.get("units"):
+        # Every answer was judged by the script: a wrong one is `bad` (or `starved`), and the
+        # right units are counted apart (an authorize 303 is right, yet no unit by itself).
+        units = counters["flows"]
+        wrong = counters["bad"] + counters["starved"]
+    elif data.get("counted"):
         # The scenario saw every response: anything not 2xx and not a designed refusal, and
         # any rejected 2xx body.
         refused = counters["refused"]
@@ -128,6 +144,7 @@ def _from_json(data: dict[str, Any]) -> WrkResult:
         errors=wrong + socket_errors,
         refused=refused,
         counters=counters,
+        units=units,
     )
 
 

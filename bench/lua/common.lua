@@ -17,6 +17,9 @@ n2xx, n3xx, n4xx, n5xx, n503, n503_retry_after, bad, starved = 0, 0, 0, 0, 0, 0,
 -- Password logins refused by the hashing bound (503 + Retry-After with gatepass's own
 -- description): a designed answer to overload, neither an error nor throughput.
 refused = 0
+-- Scenarios whose unit is not one request (the authorization code flow: authorize + token)
+-- set `bench_units = true` and count right units in `flows`; their throughput is flows/s.
+flows = 0
 local REFUSAL = "too many logins in progress"
 
 -- Count a response by status class; `ok_body` says whether a 2xx body is the right one.
@@ -67,7 +70,7 @@ end
 
 function done(summary, latency, requests)
   local counters = {n2xx = 0, n3xx = 0, n4xx = 0, n5xx = 0, n503 = 0,
-                    n503_retry_after = 0, bad = 0, starved = 0, refused = 0}
+                    n503_retry_after = 0, bad = 0, starved = 0, refused = 0, flows = 0}
   for _, thread in ipairs(bench_threads) do
     for name, _ in pairs(counters) do
       counters[name] = counters[name] + (tonumber(thread:get(name)) or 0)
@@ -84,6 +87,7 @@ function done(summary, latency, requests)
       latency.min, latency.mean, latency.max, latency:percentile(50), latency:percentile(90),
       latency:percentile(99), latency:percentile(99.9)),
     string.format('"counted":%s', bench_checked and "true" or "false"),
+    string.format('"units":%s', bench_units and "true" or "false"),
     string.format('"script":"%s"', json_escape(os.getenv("BENCH_SCRIPT") or "")),
   }
   for name, value in pairs(counters) do

@@ -398,6 +398,7 @@ EXPECTED_METADATA = {
     ],
     "scopes_supported": ["openid", "profile", "email", "offline_access"],
     "prompt_values_supported": ["none", "login", "consent"],
+    "acr_values_supported": ["urn:gatepass:acr:pwd", "urn:gatepass:acr:mfa"],
     "authorization_response_iss_parameter_supported": True,
     "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
     "revocation_endpoint": "http://testserver/oauth/revoke",

@@ -108,7 +108,15 @@ def test_garbage_is_refused() -> None:
 
 def test_scripts_start_with_the_common_part() -> None:
     common = (wrk.LUA_DIR / "common.lua").read_text()
-    for name in ("static", "refresh", "mixed"):
+    for name in ("static", "refresh", "mixed", "authcode"):
         text = wrk.script_text(name)
         assert text.startswith(common)
         assert text.endswith((wrk.LUA_DIR / f"{name}.lua").read_text())
+
+
+def test_authorization_code_flows_are_the_unit() -> None:
+    # 29 answers: 18 redirects with a code, 11 token answers; 11 whole flows in 1.011 s
+    result = wrk.parse_output(sample("authcode.txt"))
+    assert (result.requests, result.units, result.errors) == (29, 11, 0)
+    assert result.rps == pytest.approx(11 / 1.011464)
+    assert result.all_rps == pytest.approx(29 / 1.011464)

@@ -166,6 +166,14 @@ def _user_delete(w: World) -> Call:
     )
 
 
+def _user_end_sessions(w: World) -> Call:
+    name = w.session().username
+    return Call(
+        ["user", "end-sessions", name],
+        expect=_equals({"username": name, "sessions_ended": 1, "browser_sessions_ended": 0}),
+    )
+
+
 def _user_link(w: World) -> Call:
     name, issuer = w.user(), w.issuer()
     return Call(
@@ -422,6 +430,7 @@ COMMANDS: dict[str, Callable[[World], Call]] = {
     "user enable": _user_enable,
     "user passwd": lambda w: Call(["user", "passwd", w.user(), "--generate-password"]),
     "user delete": _user_delete,
+    "user end-sessions": _user_end_sessions,
     "user mfa show": lambda w: Call(["user", "mfa", "show", w.user()]),
     "user mfa reset": lambda w: Call(["user", "mfa", "reset", w.user()]),
     "user link": _user_link,

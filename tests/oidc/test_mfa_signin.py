@@ -62,3 +62,23 @@ async def test_a_second_factor_is_asked_before_single_sign_on(
     claims = jwt.decode(tokens.json()["id_token"], options={"verify_signature": False})
     assert claims["amr"] == ["mfa", "otp", "pwd"]
     assert claims["acr"] == "urn:gatepass:acr:mfa"
+
+
+async def test_a_wrong_code_shows_every_method_again(browser, runtime, clock, alice, cli_rp):
+    await confirmed_factor(runtime, clock, "alice")
+    start = await browser.get("/oauth/authorize", params=auth_params(cli_rp, Pkce.new()))
+    page = await sign_in(browser, unquote(start.headers["location"].split("return_to=", 1)[1]))
+    wrong = await browser.post(
+        "/login/mfa",
+        data={
+            "csrf": hidden(page.text, "csrf"),
+            "return_to": hidden(page.text, "return_to"),
+            "mfa_token": hidden(page.text, "mfa_token"),
+            "method": "recovery_code",
+            "code": "not-a-code",
+        },
+    )
+    assert wrong.status_code == 401
+    assert '<option value="totp">' in wrong.text
+    assert '<option value="recovery_code">' in wrong.text
+    assert "Use your passkey" not in wrong.text  # alice has no passkey

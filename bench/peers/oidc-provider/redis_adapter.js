@@ -1,9 +1,18 @@
-// A shared token store for the cluster workers, after oidc-provider's example Redis adapter
-// (example/adapters/redis.js), reduced to what client_credentials + introspection use.
+// A shared store for the cluster workers, after oidc-provider's example Redis adapter
+// (example/adapters/redis.js): opaque tokens (client_credentials + introspection), and for the
+// authorization code flow sessions (found by uid too), grants and codes (listed per grant, so
+// that a code used twice revokes what the grant issued).
 import { Redis } from 'ioredis';
 
 let client;
 let prefix = 'oidc-bench';
+
+const grantable = new Set([
+  'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest',
+]);
+
+const grantKeyFor = (id) => `grant:${id}`;
+const uidKeyFor = (uid) => `uid:${uid}`;
 
 export class RedisAdapter {
   static connect(url, keyPrefix) {
@@ -21,11 +30,24 @@ export class RedisAdapter {
 
   async upsert(id, payload, expiresIn) {
     const key = this.key(id);
+    const multi = client.multi();
     if (expiresIn) {
-      await client.set(key, JSON.stringify(payload), 'EX', expiresIn);
+      multi.set(key, JSON.stringify(payload), 'EX', expiresIn);
     } else {
-      await client.set(key, JSON.stringify(payload));
+      multi.set(key, JSON.stringify(payload));
     }
+    if (grantable.has(this.name) && payload.grantId) {
+      const grantKey = grantKeyFor(payload.grantId);
+      multi.rpush(grantKey, key);
+      // The list lives as long as the longest-lived thing in it.
+      const ttl = await client.ttl(grantKey);
+      if (expiresIn > ttl) multi.expire(grantKey, expiresIn);
+    }
+    if (payload.uid) {
+      multi.set(uidKeyFor(payload.uid), id);
+      if (expiresIn) multi.expire(uidKeyFor(payload.uid), expiresIn);
+    }
+    await multi.exec();
   }
 
   async find(id) {
@@ -33,7 +55,10 @@ export class RedisAdapter {
     return data ? JSON.parse(data) : undefined;
   }
 
-  async findByUid() { return undefined; }
+  async findByUid(uid) {
+    const id = await client.get(uidKeyFor(uid));
+    return id ? this.find(id) : undefined;
+  }
 
   async findByUserCode() { return undefined; }
 
@@ -49,7 +74,13 @@ export class RedisAdapter {
     await client.del(this.key(id));
   }
 
-  async revokeByGrantId() {}
+  async revokeByGrantId(grantId) {
+    const grantKey = grantKeyFor(grantId);
+    const keys = await client.lrange(grantKey, 0, -1);
+    // The list holds keys without the client's prefix, which ioredis adds on del.
+    if (keys.length) await client.del(...keys);
+    await client.del(grantKey);
+  }
 
   static get prefix() { return prefix; }
 }

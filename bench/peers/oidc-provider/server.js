@@ -1,10 +1,19 @@
 // The benchmark's peer: panva's oidc-provider, deployed the way its docs suggest for a
 // multi-core host (node's cluster module, one worker per core, a shared adapter).
 //
-// Environment: PORT (required), WORKERS (default 2), CLIENT_ID/CLIENT_SECRET (the one
-// client, allowed client_credentials only), REDIS_URL + REDIS_PREFIX (shared token storage;
-// without it each worker keeps opaque tokens in its own memory and introspection only works
-// on the worker that issued the token).
+// Environment: PORT (required), WORKERS (default 2), CLIENT_ID/CLIENT_SECRET (the machine
+// client, allowed client_credentials only), APP_CLIENT_ID/APP_CLIENT_SECRET/APP_REDIRECT_URI
+// (the web app client of the authorization code flow), REDIS_URL + REDIS_PREFIX (shared
+// storage of opaque tokens, sessions, grants and codes; without it each worker keeps them in
+// its own memory and a flow or an introspection only works on the worker that began it).
+//
+// The authorization code flow needs a signed-in user and a grant: the benchmark gets both
+// once, before any load, through `/interaction/:uid` below, which stands in for a login and
+// consent page: it signs the bench user in (no password: the sign-in itself is not measured)
+// and records a grant of `openid api:read` for the app, as a consent page's Allow would.
+// After that the browser's session cookie lets every authorization request through with no
+// interaction, each one finding the grant through the session (the default
+// `loadExistingGrant`), as a returning user's would.
 //
 // Two resource servers: the default one gets ES256-signed JWT access tokens (as gatepass
 // issues); `urn:bench:opaque` gets opaque tokens, which are the only ones oidc-provider will
@@ -20,8 +29,10 @@ if (cluster.isPrimary) {
   // One signing key for every worker, so a token from one worker verifies on another.
   const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-es256', use: 'sig', alg: 'ES256' };
+  // Cookie signing key, the same on every worker (a session begun on one is read by another).
+  const cookieKey = crypto.randomBytes(32).toString('base64url');
   for (let i = 0; i < workers; i += 1) {
-    cluster.fork({ BENCH_JWK: JSON.stringify(jwk) });
+    cluster.fork({ BENCH_JWK: JSON.stringify(jwk), BENCH_COOKIE_KEY: cookieKey });
   }
   let ready = 0;
   cluster.on('message', (_worker, message) => {
@@ -53,8 +64,20 @@ if (cluster.isPrimary) {
     adapter = RedisAdapter;
   }
 
+  const accountId = process.env.ACCOUNT_ID || 'bench-user';
+  const app = {
+    client_id: process.env.APP_CLIENT_ID || 'bench-app',
+    client_secret: process.env.APP_CLIENT_SECRET || 'bench-app-secret-bench-app-secret-bench',
+    redirect_uri: process.env.APP_REDIRECT_URI || 'https://app.bench.example/callback',
+  };
+
   const provider = new Provider(issuer, {
     adapter,
+    // One account; its ID token claims are `sub` (the scenario asks for `openid api:read`).
+    findAccount: async (_ctx, sub) => (sub === accountId
+      ? { accountId: sub, claims: async () => ({ sub }) }
+      : undefined),
+    cookies: { keys: [process.env.BENCH_COOKIE_KEY || 'bench-cookie-key'] },
     clients: [{
       client_id: process.env.CLIENT_ID || 'bench',
       client_secret: process.env.CLIENT_SECRET || 'bench-secret-bench-secret-bench-secret',
@@ -63,6 +86,17 @@ if (cluster.isPrimary) {
       redirect_uris: [],
       token_endpoint_auth_method: 'client_secret_basic',
       scope: 'api:read',
+      id_token_signed_response_alg: 'ES256',
+    }, {
+      // The web app of the authorization code flow: confidential (client_secret_basic),
+      // PKCE S256 sent by the bench, no refresh tokens (as the gatepass client).
+      client_id: app.client_id,
+      client_secret: app.client_secret,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: [app.redirect_uri],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'openid api:read',
       id_token_signed_response_alg: 'ES256',
     }],
     // ES256 everywhere: gatepass signs with ES256 by default (GATEPASS_SIGNING_ALG).
@@ -90,9 +124,39 @@ if (cluster.isPrimary) {
         },
       },
     },
-    ttl: { ClientCredentials: 900 },
+    // A code lives 60 s as gatepass's; a session 10 h as gatepass's sign-in session at most.
+    ttl: {
+      ClientCredentials: 900,
+      AuthorizationCode: 60,
+      Session: 36000,
+      Grant: 14 * 24 * 3600,
+      Interaction: 600,
+    },
   });
   provider.proxy = false;
+  // Errors only (a healthy run logs nothing): a wrong answer under load is then explained.
+  provider.on('server_error', (_ctx, err) => process.stderr.write('SERVERERR ' + err.stack + '\n'));
+
+  // The stand-in login + consent page (see the top of this file): only during provisioning.
+  provider.use(async (ctx, next) => {
+    if (ctx.method !== 'GET' || !ctx.path.startsWith('/interaction/')) {
+      await next();
+      return;
+    }
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const grant = new provider.Grant({ accountId, clientId: details.params.client_id });
+    grant.addOIDCScope('openid api:read'); // api:read is also a provider scope (`scopes`)
+    grant.addResourceScope(jwtResource, 'api:read');
+    const grantId = await grant.save();
+    const returnTo = await provider.interactionResult(
+      ctx.req,
+      ctx.res,
+      { login: { accountId }, consent: { grantId } },
+      { mergeWithLastSubmission: false },
+    );
+    ctx.status = 303;
+    ctx.redirect(returnTo);
+  });
 
   const server = provider.listen(port, '127.0.0.1', () => process.send('listening'));
   process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from gatepass.core.errors import UpstreamUnavailable
 from gatepass.observability.metrics import JWKS_FETCHES
+
+# httpx is imported on the first fetch: its package imports its command line too (Rich and
+# Pygments), ~20 MB per process that a server trusting no external issuer never uses
+# (docs/performance.md, "Memory per worker").
+if TYPE_CHECKING:
+    import httpx
 
 MAX_DOCUMENT_BYTES = 512 * 1024
 
@@ -34,6 +38,8 @@ class HttpJsonFetcher:
         if self._closed:
             raise RuntimeError("the fetcher has been closed")
         if self._client is None:
+            import httpx
+
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(self._timeout),
                 follow_redirects=False,
@@ -53,6 +59,8 @@ class HttpJsonFetcher:
         return document
 
     async def _fetch(self, url: str) -> Mapping[str, Any]:
+        import httpx
+
         try:
             async with self._http().stream("GET", url) as response:
                 if response.status_code != 200:

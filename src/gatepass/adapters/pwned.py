@@ -5,8 +5,6 @@ have count 0. A short timeout keeps a slow API from holding a password change.""
 
 from __future__ import annotations
 
-import httpx
-
 from gatepass.core.errors import UpstreamUnavailable
 
 
@@ -16,6 +14,10 @@ class PwnedPasswordsApi:
         self.timeout = timeout
 
     async def range(self, prefix: str) -> dict[str, int]:
+        # Imported here, on a password change: httpx (with its CLI's Rich and Pygments) costs
+        # a server process ~20 MB otherwise (docs/performance.md, "Memory per worker").
+        import httpx
+
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as http:
                 response = await http.get(

@@ -58,7 +58,7 @@ from gatepass.core.mfa.factors import AMR_HARDWARE_KEY, METHOD_WEBAUTHN
 from gatepass.core.mfa.service import MfaConfig, SecondFactors
 from gatepass.core.models import ServerInfo
 from gatepass.core.oauth import GrantServices, OAuthService
-from gatepass.core.oauth.clients import ClientAuthenticator
+from gatepass.core.oauth.clients import ClientAuthenticator, VerifiedSecrets
 from gatepass.core.oauth.introspection import Introspection
 from gatepass.core.oauth.revocation import Revocation
 from gatepass.core.oidc.service import OidcConfig, OidcService
@@ -506,7 +506,9 @@ def wire_core(
     )
     oidc = OidcService(logins=logins, sessions=sessions, config=oidc_config)
     oauth = OAuthService(
-        clients=ClientAuthenticator(logins, principals),
+        clients=ClientAuthenticator(
+            logins, principals, VerifiedSecrets(denylist, clock, config.principal_cache_ttl)
+        ),
         grants=GrantServices(
             logins=logins,
             sessions=sessions,
@@ -516,7 +518,9 @@ def wire_core(
                 client, code=code, redirect_uri=uri, verifier=verifier, ctx=ctx
             ),
         ),
-        introspection=Introspection(verifier, storage, clock),
+        introspection=Introspection(
+            verifier, storage, clock, live_session_ttl=config.principal_cache_ttl
+        ),
         revocation=Revocation(verifier, sessions, storage),
     )
     return Core(auth=auth, admin=admin, oauth=oauth, oidc=oidc)

@@ -179,7 +179,7 @@ def serve(
     """Serve the HTTP API. With --json, one line describing what is served comes first."""
     import uvicorn  # imported here: every other command starts faster without the server
 
-    from gatepass.http.server import serve_options
+    from gatepass.http.server import huge_pages_available, malloc_tunables, serve_options
 
     config = settings()
 
@@ -207,9 +207,34 @@ def serve(
     else:
         sys.stdout.write(f"gatepass listening on {url}\n")
     sys.stdout.flush()
+    if workers > 1:
+        _spawn_workers_without_the_cli()
+        # The workers' allocator returns argon2's working memory after each hash
+        # (gatepass/http/server.py, MALLOC_TUNABLES); the variable is read at their start.
+        tunables = malloc_tunables(os.environ, huge_pages_available())
+        if tunables is not None:
+            os.environ["GLIBC_TUNABLES"] = tunables
     uvicorn.run(
         app_factory, factory=True, host=host, port=port, workers=workers, **serve_options(config)
     )
+
+
+def _spawn_workers_without_the_cli() -> None:
+    """uvicorn starts its workers with multiprocessing's "spawn", which runs the parent's main
+    module again in each child (as `__mp_main__`): here this CLI, i.e. Typer, Rich, Pygments
+    and every command module, about 15 MB of RSS per worker that no request ever uses (measured
+    with `python -m bench.memory`; docs/performance.md, "Memory per worker"). Nothing a worker
+    runs is defined in the main module (uvicorn pickles its own server and config, and the
+    protocol class lives in gatepass.http.server), so the main module is hidden from the
+    spawn: without `__spec__` (`python -m`) and `__file__` (the `gatepass` script),
+    multiprocessing imports nothing for it. serve() never returns to other work, so
+    the change lasts, as it must: uvicorn spawns a replacement worker when one dies."""
+    main_module = sys.modules.get("__main__")
+    if main_module is None:
+        return
+    main_module.__spec__ = None
+    if hasattr(main_module, "__file__"):
+        del main_module.__file__
 
 
 def _prepare_metrics_dir(config: Settings, workers: int) -> None:

@@ -28,6 +28,7 @@ from gatepass.core.errors import (
 )
 from gatepass.core.external import ExternalIdentities, ExternalIdentity, tenant_descriptions
 from gatepass.core.issuance import External, Issuer
+from gatepass.core.mfa.models import MfaChallenge
 from gatepass.core.mfa.service import PASSWORD_AMR, PendingLogin, SecondFactors
 from gatepass.core.models import (
     AuthMethod,
@@ -135,6 +136,22 @@ class Logins:
         if self.mfa is None:
             raise InvalidGrant("second factors are not configured")
         user, pending, amr = await self.mfa.complete(mfa_token, method, code, ctx)
+        return await self._issue_pending(user, pending, amr, ctx)
+
+    async def login_after_enrolment(
+        self, mfa_token: str, code: str, *, ctx: RequestContext
+    ) -> tuple[IssuedTokens, list[str]]:
+        """A password login that answered `mfa_enrollment_required`, completed by the first
+        code of the TOTP enrolment it led to (the console's sign-in): the tokens, and the
+        recovery codes to show once."""
+        if self.mfa is None:
+            raise InvalidGrant("second factors are not configured")
+        user, pending, amr, codes = await self.mfa.complete_enrolment(mfa_token, code, ctx)
+        return await self._issue_pending(user, pending, amr, ctx), codes
+
+    async def _issue_pending(
+        self, user: User, pending: MfaChallenge, amr: tuple[str, ...], ctx: RequestContext
+    ) -> IssuedTokens:
         return await self.issuer.issue(
             await self.principals.of_user(user),
             parse_scope(pending.scope),
@@ -165,6 +182,10 @@ class Logins:
         return await self.issuer.issue(
             principal, requested, profile, ctx, AuthMethod.CLIENT_SECRET, resources=targets
         )
+
+    async def check_client_limit(self, client_id: str, ctx: RequestContext) -> None:
+        """The limiter's verdict on a client's login (raises `RateLimited` under a ban)."""
+        await self.limiter.check(_client_account(client_id), ctx.ip)
 
     async def authenticate_client(
         self, client_id: str, client_secret: str, ctx: RequestContext
@@ -240,9 +261,10 @@ class Logins:
         method: AuthMethod,
         external: External | None = None,
         resources: Sequence[str] = (),
+        amr: tuple[str, ...] = (),
     ) -> IssuedTokens:
         """Issue for a principal whose credential was checked elsewhere (an authenticated
-        OAuth client, an external identity)."""
+        OAuth client, an external identity, a passkey: `amr` says how, RFC 8176)."""
         return await self.issuer.issue(
             principal,
             parse_scope(scope),
@@ -251,6 +273,7 @@ class Logins:
             method,
             external=external,
             resources=parse_resources(resources),
+            amr=amr,
         )
 
     # ---------------------------------------------------------------- external identity

@@ -59,6 +59,7 @@ class AuthService:
         self.login_password = logins.login_password
         self.check_password = logins.check_password
         self.login_second_factor = logins.login_second_factor
+        self.login_after_enrolment = logins.login_after_enrolment
         self.login_client = logins.login_client
         self.login_api_key = logins.login_api_key
         self.login_secret = logins.login_secret

@@ -16,10 +16,12 @@ from typing import Any
 
 import jwt
 import orjson
+from jwt.algorithms import Algorithm
+from jwt.utils import base64url_encode
 
 from gatepass.core.errors import InvalidToken, WrongTokenType
 from gatepass.core.jwt import OWN_TOKENS, Refused, own_refusal
-from gatepass.core.keys import KeyRing
+from gatepass.core.keys import KeyRing, SigningKey
 from gatepass.core.models import VerifiedToken
 from gatepass.jose.claims import (
     check_audience,
@@ -59,6 +61,8 @@ class TokenCodec:
         self._verified: OrderedDict[str, VerifiedToken] = OrderedDict()
         self._verified_max = verified_cache
         self._jws = jwt.PyJWS()
+        # (kid, typ) -> (the key, the library's header segment, the algorithm, the prepared key).
+        self._signing: dict[tuple[str, str], tuple[Any, bytes, Algorithm, Any]] = {}
 
     def encode(self, claims: Mapping[str, Any], typ: str, alg: str | None = None) -> str:
         """Signed with the access token key, or with the newest active key of `alg` (ID
@@ -67,13 +71,27 @@ class TokenCodec:
         if key is None:
             raise UnknownSigningKey(alg or "")
         # The JOSE library signs; the claims are serialised by orjson (PyJWT would use the
-        # much slower standard json module).
-        return self._jws.encode(
-            orjson.dumps(dict(claims)),
-            key.signer,
-            algorithm=key.alg,
-            headers={"kid": key.kid, "typ": typ},
-        )
+        # much slower standard json module), and the header segment, the same for every token
+        # of one key and type, is the one the library produced for that key's first token.
+        signer, header, algorithm = self._signer(key, typ)
+        signing_input = header + b"." + base64url_encode(orjson.dumps(dict(claims)))
+        signature = base64url_encode(algorithm.sign(signing_input, signer))
+        return (signing_input + b"." + signature).decode("ascii")
+
+    def _signer(self, key: SigningKey, typ: str) -> tuple[Any, bytes, Algorithm]:
+        """The key as the library prepared it, the header segment, the algorithm."""
+        cached = self._signing.get((key.kid, typ))
+        if cached is None or cached[0] is not key.signer:
+            first = self._jws.encode(
+                b"{}", key.signer, algorithm=key.alg, headers={"kid": key.kid, "typ": typ}
+            )
+            algorithm = self._jws.get_algorithm_by_name(key.alg)
+            header = first.split(".", 1)[0].encode("ascii")
+            cached = (key.signer, header, algorithm, algorithm.prepare_key(key.signer))
+            if len(self._signing) > 64:  # rotations only ever add a few
+                self._signing.clear()
+            self._signing[(key.kid, typ)] = cached
+        return cached[3], cached[1], cached[2]
 
     def verify_signature(self, token: str, now: float) -> VerifiedToken:
         """Signature and structure only; claims are checked by `check_claims`."""

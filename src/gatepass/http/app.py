@@ -24,6 +24,7 @@ from gatepass.http.admin import AdminApi
 from gatepass.http.console import Console
 from gatepass.http.context import Gate
 from gatepass.http.dialects import enabled_dialects
+from gatepass.http.fast_routes import FastRoutes
 from gatepass.http.forward_auth import ForwardAuth
 from gatepass.http.health import HealthApi
 from gatepass.http.mfa import MfaApi
@@ -119,6 +120,8 @@ def create_app(settings: Settings, *, runtime: Container | None = None) -> Starl
         exception_handlers={HTTPException: _http_exception},
     )
     app.state.gate = gate
+    # Innermost: the hottest routes without the router (http/fast_routes.py).
+    app.add_middleware(FastRoutes, router=app.router, on_http_error=_http_exception)
     app.add_middleware(CorsMiddleware, gate=gate)
     app.add_middleware(
         EdgeMiddleware,

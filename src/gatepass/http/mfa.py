@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import segno
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
@@ -81,6 +80,8 @@ class RecoveryCodesResponse(BaseModel):
 
 def qr_svg(uri: str) -> str:
     """The otpauth URI as an SVG QR code (error correction M), to put straight into a page."""
+    import segno  # on enrolment only: ~10 MB per process otherwise (docs/performance.md)
+
     return str(segno.make_qr(uri, error="m").svg_inline(scale=4, border=2))
 
 

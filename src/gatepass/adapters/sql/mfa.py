@@ -18,6 +18,13 @@ _TOTP = t.totp_factors.c
 _CODES = t.recovery_codes.c
 _CHALLENGES = t.mfa_challenges.c
 
+# Asked on every password login: one prebuilt statement, one round trip (two statements built
+# per call cost about a third of a password login's event-loop CPU, outside the hash).
+_FACTOR_KINDS = sa.select(
+    sa.exists().where(_TOTP.user_id == sa.bindparam("user_id"), _TOTP.confirmed_at.is_not(None)),
+    sa.exists().where(t.passkeys.c.user_id == sa.bindparam("user_id")),
+)
+
 
 class SqlMfaStore:
     engine: AsyncEngine
@@ -117,14 +124,9 @@ class SqlMfaStore:
 
     @guarded
     async def confirmed_factor_kinds(self, user_id: str) -> set[str]:
-        stmt = sa.select(_TOTP.user_id).where(
-            _TOTP.user_id == user_id, _TOTP.confirmed_at.is_not(None)
-        )
-        passkey = sa.select(t.passkeys.c.id).where(t.passkeys.c.user_id == user_id).limit(1)
         async with self.engine.connect() as conn:
-            found = (await conn.execute(stmt)).first()
-            has_passkey = (await conn.execute(passkey)).first() is not None
-        kinds = {"totp"} if found is not None else set()
+            has_totp, has_passkey = (await conn.execute(_FACTOR_KINDS, {"user_id": user_id})).one()
+        kinds = {"totp"} if has_totp else set()
         return kinds | {"webauthn"} if has_passkey else kinds
 
     @guarded

@@ -19,31 +19,8 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import (
-    base64url_to_bytes,
-    bytes_to_base64url,
-    parse_authentication_credential_json,
-    parse_registration_credential_json,
-)
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    RegistrationCredential,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from gatepass.core.account.links import SingleUse
 from gatepass.core.account.records import LinkPurpose, Passkey
@@ -61,14 +38,23 @@ from gatepass.core.errors import (
 from gatepass.core.models import RequestContext, User
 from gatepass.core.ports import AccountStore, LoginLimiter, UserStore
 
+# py_webauthn (with cbor2, pyasn1 and pyOpenSSL behind it, ~250 modules and ~25 MB per
+# process) is imported by the ceremonies that use it, not here: a server process that never
+# sees a passkey never pays for it (docs/performance.md, "Memory per worker").
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor, RegistrationCredential
+
 CEREMONY_TTL = 300.0
-# RFC 8176: proof of possession of a (hardware or platform) key, with user presence; with user
-# verification (a PIN or biometric on the device) it is two factors in one.
+# RFC 8176: proof of possession of a key, with user presence; with user verification (a PIN or
+# biometric on the device) it is two factors in one. A device-bound key is `hwk`; a synced one
+# (the authenticator's backup-state flag, e.g. a password manager's or a cloud keychain's
+# passkey) lives outside any one piece of hardware, so it is `swk`.
 ACR_PASSKEY = "urn:gatepass:acr:mfa"
 
 
-def passkey_amr(user_verified: bool) -> tuple[str, ...]:
-    return ("hwk", "mfa", "user") if user_verified else ("hwk", "user")
+def passkey_amr(user_verified: bool, synced: bool = False) -> tuple[str, ...]:
+    key = "swk" if synced else "hwk"
+    return (key, "mfa", "user") if user_verified else (key, "user")
 
 
 TIMEOUT_MS = 120_000
@@ -83,11 +69,20 @@ class RelyingParty:
     origin: str
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def relying_party(issuer: str, name: str) -> RelyingParty:
+    """The RP id is the issuer's host; the origin is what a browser serializes for the issuer's
+    pages (WHATWG URL: lower-case scheme and host, no default port), the exact string
+    `clientDataJSON.origin` is compared with."""
     parts = urlsplit(issuer)
-    return RelyingParty(
-        id=parts.hostname or "localhost", name=name, origin=f"{parts.scheme}://{parts.netloc}"
-    )
+    host = parts.hostname or "localhost"
+    scheme = parts.scheme.lower()
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None and parts.port != _DEFAULT_PORTS.get(scheme):
+        netloc += f":{parts.port}"
+    return RelyingParty(id=host, name=name, origin=f"{scheme}://{netloc}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +99,7 @@ class Assertion:
     user: User
     passkey: Passkey
     user_verified: bool
+    synced: bool = False  # the backup-state flag of this assertion: a synced passkey
 
 
 class PasskeyService:
@@ -129,6 +125,13 @@ class PasskeyService:
     # ------------------------------------------------------------ registration
 
     async def registration_options(self, user: User) -> Ceremony:
+        from webauthn import generate_registration_options, options_to_json
+        from webauthn.helpers.structs import (
+            AuthenticatorSelectionCriteria,
+            ResidentKeyRequirement,
+            UserVerificationRequirement,
+        )
+
         existing = await self.store.list_passkeys(user.id)
         if len(existing) >= MAX_PASSKEYS:
             raise InvalidRequest(f"at most {MAX_PASSKEYS} passkeys per account: remove one first")
@@ -158,6 +161,10 @@ class PasskeyService:
         name: str | None,
         ctx: RequestContext,
     ) -> Passkey:
+        from webauthn import verify_registration_response
+        from webauthn.helpers import bytes_to_base64url, parse_registration_credential_json
+        from webauthn.helpers.exceptions import WebAuthnException
+
         challenge = await self._spend(LinkPurpose.PASSKEY_REGISTRATION, state, user.id)
         try:
             parsed = parse_registration_credential_json(credential)
@@ -196,6 +203,9 @@ class PasskeyService:
         """Without `user`: a passwordless sign-in with any discoverable passkey (the browser
         offers the user's passkeys for this site). With `user`: a second factor, only with
         one of that user's passkeys."""
+        from webauthn import generate_authentication_options, options_to_json
+        from webauthn.helpers.structs import UserVerificationRequirement
+
         allowed = [] if user is None else await self.store.list_passkeys(user.id)
         if user is not None and not allowed:
             raise InvalidRequest("the account has no passkey")
@@ -237,6 +247,14 @@ class PasskeyService:
     async def _verify_assertion(
         self, data: str, credential: dict[str, Any], user_id: str | None
     ) -> Assertion:
+        from webauthn import verify_authentication_response
+        from webauthn.helpers import (
+            base64url_to_bytes,
+            bytes_to_base64url,
+            parse_authentication_credential_json,
+        )
+        from webauthn.helpers.exceptions import WebAuthnException
+
         try:
             parsed = parse_authentication_credential_json(credential)
         except (WebAuthnException, ValueError, TypeError, KeyError):
@@ -272,7 +290,12 @@ class PasskeyService:
             raise InvalidCredentials()
         if user.disabled:
             raise AccountDisabled()
-        return Assertion(user=user, passkey=passkey, user_verified=verified.user_verified)
+        return Assertion(
+            user=user,
+            passkey=passkey,
+            user_verified=verified.user_verified,
+            synced=verified.credential_backed_up,
+        )
 
     async def second_factor(self, user: User, code: str, ctx: RequestContext) -> bool:
         """The `webauthn` method of /auth/login/mfa: `code` is the JSON text of
@@ -319,6 +342,8 @@ class PasskeyService:
     async def _ceremony(
         self, purpose: LinkPurpose, user_id: str | None, challenge: bytes, options: str
     ) -> Ceremony:
+        from webauthn.helpers import bytes_to_base64url
+
         issued = await self.ceremonies.issue(
             purpose,
             CEREMONY_TTL,
@@ -328,6 +353,8 @@ class PasskeyService:
         return Ceremony(state=issued.secret, options=json.loads(options))
 
     async def _spend(self, purpose: LinkPurpose, state: str, user_id: str) -> bytes:
+        from webauthn.helpers import base64url_to_bytes
+
         token = await self.ceremonies.spend(purpose, state)
         if token.user_id != user_id:
             raise InvalidLink()
@@ -355,6 +382,9 @@ def clean_name(name: str | None) -> str:
 
 
 def _descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
+
     transports = []
     for name in passkey.transports:
         try:

@@ -113,11 +113,19 @@ class SecondFactors:
     # ------------------------------------------------------------ the login step
 
     async def after_password(
-        self, user: User, principal: Principal, pending: PendingLogin, ctx: RequestContext
+        self,
+        user: User,
+        principal: Principal,
+        pending: PendingLogin,
+        ctx: RequestContext,
+        *,
+        demand: bool = False,
     ) -> tuple[str, ...]:
-        """The `amr` of a password login that may go on; raises when a factor is needed."""
+        """The `amr` of a password login that may go on; raises when a factor is needed.
+        `demand`: this login asks for a second factor whatever the policy says (an
+        authorization request's `acr_values` naming `urn:gatepass:acr:mfa`)."""
         kinds = await self.storage.confirmed_factor_kinds(user.id)
-        required = await self.required_for(principal)
+        required = demand or await self.required_for(principal)
         if not kinds and not required:
             return PASSWORD_AMR
         step = pending.profile.second_factor
@@ -180,6 +188,33 @@ class SecondFactors:
         await self._audit("mfa.verified", "success", user.username, ctx, details={"method": method})
         return user, challenge, second_factor_amr(PASSWORD_AMR, self.method_amr[method])
 
+    async def complete_enrolment(
+        self, mfa_token: str, code: str, ctx: RequestContext
+    ) -> tuple[User, MfaChallenge, tuple[str, ...], list[str]]:
+        """The end of a login that answered `mfa_enrollment_required`, on the hosted and
+        console pages: the first code confirms the pending TOTP enrolment (`begin_totp`), and
+        the login goes on with both factors proven. The user, the pending login, the `amr`
+        and the ten recovery codes (shown once). The mfa_token is spent only by a right code."""
+        challenge, user = await self._live_challenge(mfa_token, ChallengePurpose.ENROL)
+        codes = await self.confirm_totp(user.id, code, ctx)
+        if not await self.storage.consume_mfa_challenge(challenge.digest):
+            raise MfaTokenInvalid()
+        return user, challenge, second_factor_amr(PASSWORD_AMR, (AMR_OTP,)), codes
+
+    async def pending_totp(self, user_id: str) -> TotpEnrolment | None:
+        """The enrolment `begin_totp` started and no code confirmed yet (to show the same
+        secret again after a mistyped code), or None."""
+        user = await self._user(user_id)
+        factor = await self.storage.get_totp(user.id)
+        if factor is None or factor.confirmed:
+            return None
+        return self._enrolment(user, self._unseal(factor))
+
+    async def login_methods(self, mfa_token: str) -> list[str]:
+        """The `methods` of a pending login (to show its second step again after a mistake)."""
+        _, user = await self._live_challenge(mfa_token, ChallengePurpose.LOGIN)
+        return methods_for(await self.storage.confirmed_factor_kinds(user.id))
+
     async def login_user(self, mfa_token: str) -> User:
         """The user a login mfa_token (from `mfa_required`) stands for, without spending it
         (a passkey's options are made for that user's credentials)."""
@@ -239,6 +274,9 @@ class SecondFactors:
             TotpFactor(user.id, self._seal(user.id, secret), created_at=self.clock.now())
         )
         await self._audit("mfa.enrolled", "success", user.username, ctx, details=_TOTP)
+        return self._enrolment(user, secret)
+
+    def _enrolment(self, user: User, secret: str) -> TotpEnrolment:
         account = user.email or user.username
         return TotpEnrolment(
             secret, totp.provisioning_uri(secret, account, self.config.issuer_label)

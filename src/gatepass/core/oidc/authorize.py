@@ -243,7 +243,8 @@ def max_age(request: AuthorizationRequest) -> AuthorizationRequest:
 
 
 def hints(request: AuthorizationRequest) -> AuthorizationRequest:
-    """nonce, login_hint and acr_values are kept; ui_locales, display and the like are
+    """nonce, login_hint and acr_values are kept (acr_values is enforced by the service's
+    `authorize`: a step-up); ui_locales, display and the like are
     accepted and ignored (OpenID Connect Core §3.1.2.1)."""
     acr = tuple(request.params.get("acr_values", "").split())
     return replace(

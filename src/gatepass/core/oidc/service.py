@@ -16,6 +16,7 @@ from typing import Any
 from gatepass.core.cache import TtlCache
 from gatepass.core.errors import InsufficientScope, InvalidGrant, InvalidToken, TokenRevoked
 from gatepass.core.login import Logins
+from gatepass.core.mfa.factors import ACR_MFA
 from gatepass.core.models import AuthMethod, Client, IssuedTokens, RequestContext, User
 from gatepass.core.oauth import REFRESH_TOKEN
 from gatepass.core.oidc.authorize import AuthorizationRequest, check_request
@@ -127,11 +128,26 @@ class OidcService:
             and request.max_age is not None
             and now - signed[0].auth_time > request.max_age
         )
-        if too_old or "login" in request.prompt:
+        weaker = signed is not None and wants_mfa(request.acr_values) and signed[0].acr != ACR_MFA
+        if weaker and signed is not None:
+            await self.audit.record(
+                "mfa.step_up",
+                "failure" if "none" in request.prompt else "success",
+                signed[1].username,
+                None,
+                target=request.client.client_id,
+                details={"signin_session": signed[0].id, "acr": signed[0].acr},
+            )
+        if too_old or weaker or "login" in request.prompt:
             signed = None
         if signed is None:
             if "none" in request.prompt:
-                raise _refusal(request, "login_required", "the user is not signed in")
+                reason = (
+                    "the request asks for a second factor the sign-in did not use"
+                    if weaker
+                    else "the user is not signed in"
+                )
+                raise _refusal(request, "login_required", reason)
             return NeedsLogin(request)
         session, user = signed
         if await self._needs_consent(request, user):
@@ -148,8 +164,15 @@ class OidcService:
         consent = await self.storage.get_consent(user.id, request.client.client_id)
         return consent is None or not consent.active or not request.scopes <= consent.scopes
 
-    async def sign_in(self, identifier: str, password: str, ctx: RequestContext) -> SignedIn:
-        return await self.signins.with_password(identifier, password, ctx)
+    async def sign_in(
+        self, identifier: str, password: str, ctx: RequestContext, *, want_mfa: bool = False
+    ) -> SignedIn:
+        return await self.signins.with_password(identifier, password, ctx, want_mfa=want_mfa)
+
+    async def sign_in_enrolment(
+        self, mfa_token: str, code: str, ctx: RequestContext
+    ) -> tuple[SignedIn, list[str]]:
+        return await self.signins.with_enrolment(mfa_token, code, ctx)
 
     async def sign_in_second_factor(
         self, mfa_token: str, method: str, code: str, ctx: RequestContext
@@ -332,6 +355,12 @@ class OidcService:
         return logout.hinted_sid is not None and hmac.compare_digest(
             logout.hinted_sid.encode(), session.id.encode()
         )
+
+
+def wants_mfa(acr_values: Sequence[str]) -> bool:
+    """Whether an authorization request's `acr_values` (OIDC Core §3.1.2.1, a voluntary
+    request: values gatepass does not know are ignored) ask for a second factor."""
+    return ACR_MFA in acr_values
 
 
 def _refusal(request: AuthorizationRequest, error: str, description: str) -> AuthorizationError:

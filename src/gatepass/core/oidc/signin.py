@@ -58,18 +58,34 @@ class SignIns:
         self.ttl = ttl
         self.profile = profile  # its `second_factor` step: the hosted page asks for one
 
-    async def with_password(self, identifier: str, password: str, ctx: RequestContext) -> SignedIn:
+    async def with_password(
+        self, identifier: str, password: str, ctx: RequestContext, *, want_mfa: bool = False
+    ) -> SignedIn:
         """The login path every surface uses (throttling, the hash bound, audit), then a new
         sign-in session. Failures raise `InvalidCredentials` (never saying which part); an
-        account with a second factor (or a policy wanting one) raises `MfaRequired` (or
-        `MfaEnrolmentRequired`) with the token for `with_second_factor`."""
+        account with a second factor (or a policy wanting one, or `want_mfa`: the
+        authorization request asks for `urn:gatepass:acr:mfa`) raises `MfaRequired` (or
+        `MfaEnrolmentRequired`) with the token for `with_second_factor` (or
+        `with_enrolment`)."""
         user = await self.logins.check_password(identifier, password, ctx)
         amr = PASSWORD_AMR
         if self.logins.mfa is not None:
             principal = await self.principals.of_user(user)
             pending = PendingLogin(self.profile)
-            amr = await self.logins.mfa.after_password(user, principal, pending, ctx)
+            amr = await self.logins.mfa.after_password(
+                user, principal, pending, ctx, demand=want_mfa
+            )
         return await self._start(user, amr, ctx)
+
+    async def with_enrolment(
+        self, mfa_token: str, code: str, ctx: RequestContext
+    ) -> tuple[SignedIn, list[str]]:
+        """The end of a sign-in that raised `MfaEnrolmentRequired`: the first code of the
+        TOTP enrolment it led to. The sign-in session, and the recovery codes to show once."""
+        if self.logins.mfa is None:
+            raise InvalidGrant("second factors are not configured")
+        user, _pending, amr, codes = await self.logins.mfa.complete_enrolment(mfa_token, code, ctx)
+        return await self._start(user, amr, ctx), codes
 
     async def with_second_factor(
         self, mfa_token: str, method: str, code: str, ctx: RequestContext

@@ -1,15 +1,19 @@
 """Second factors in the console (issue 18): the sign-in's second step for an administrator
-with an authenticator, a user's factors (shown, reset) and an org's MFA policy."""
+with an authenticator, the enrolment at sign-in for one a policy requires to have one, a
+user's factors (shown, reset) and an org's MFA policy."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
 from gatepass.core.errors import (
+    GatepassError,
+    InvalidCode,
     InvalidCredentials,
     InvalidGrant,
     InvalidRequest,
@@ -33,6 +37,7 @@ from gatepass.http.console.session import (
     set_login_cookie,
     set_session_cookie,
 )
+from gatepass.http.mfa import qr_svg
 from gatepass.http.wire import WireError, request_context
 
 
@@ -57,6 +62,49 @@ def mfa_step_page(
         login_csrf=value,
         mfa_token=mfa_token,
         methods=methods,
+        next=next_path,
+        error=error,
+    )
+    set_login_cookie(response, value, secure_cookies(request, console.settings.issuer))
+    return response
+
+
+async def mfa_enrol_page(
+    console: ConsoleBase,
+    request: Request,
+    *,
+    mfa_token: str,
+    next_path: str,
+    status: int = 200,
+    error: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The sign-in of an administrator a policy requires to have a second factor, who has none:
+    the password was right, so an authenticator app is set up now (QR code and key); its first
+    code completes the sign-in (`login_enrol`). A mistyped code shows the same key again."""
+    mfa = console.gate.auth.mfa
+    if mfa is None:
+        return console.refusal(
+            request, Refused(403, "Not allowed", "second factors are not configured"), None
+        )
+    ctx = request_context(request, SURFACE, console.settings.trusted_proxies)
+    try:
+        user_id = await mfa.enrolment_user(mfa_token)
+        enrolment = await mfa.pending_totp(user_id) if error else None
+        if enrolment is None:
+            enrolment = await mfa.begin_totp(user_id, ctx)
+    except GatepassError:  # the mfa_token expired or was used: start again
+        return redirect("/console/login?done=session-expired")
+    value = new_login_token()
+    response = console.render(
+        "login_enrol.html",
+        None,
+        status=status,
+        headers=headers,
+        login_csrf=value,
+        mfa_token=mfa_token,
+        qr=Markup(qr_svg(enrolment.otpauth_uri)),  # noqa: S704  (segno's own SVG)
+        secret=enrolment.secret,
         next=next_path,
         error=error,
     )
@@ -114,6 +162,47 @@ class MfaPages(ConsoleBase):
             return again(429, wait, headers={"Retry-After": str(exc.retry_after)})
         secure = secure_cookies(request, self.settings.issuer)
         response = redirect(next_path)
+        set_session_cookie(response, issued.access_token, issued.expires_in, secure)
+        clear_cookie(response, LOGIN_COOKIE, secure)
+        return response
+
+    async def login_enrol(self, request: Request) -> Response:
+        """`POST /console/login/enrol`: the first code of the authenticator set up at sign-in
+        confirms it and signs the administrator in; the recovery codes are shown once."""
+        if not same_origin(request):
+            return self.refusal(request, cross_site_refused(), None)
+        try:
+            form = await read_form(request, self.limit)
+        except WireError as exc:
+            return self.refusal(request, Refused(exc.status, "Bad request", exc.reason), None)
+        token, next_path = form.get("mfa_token")[:256], safe_next(form.get("next"))
+        if not csrf_matches(request.cookies.get(LOGIN_COOKIE, ""), form.get("login_csrf")):
+            return redirect("/console/login?done=session-expired")
+        ctx = request_context(request, SURFACE, self.settings.trusted_proxies)
+        try:
+            issued, codes = await self.gate.auth.login_after_enrolment(
+                token, form.get("code").strip()[:64], ctx=ctx
+            )
+        except InvalidCode:
+            return await mfa_enrol_page(
+                self, request, mfa_token=token, next_path=next_path, status=401, error="Wrong code."
+            )
+        except RateLimited as exc:
+            return await mfa_enrol_page(
+                self,
+                request,
+                mfa_token=token,
+                next_path=next_path,
+                status=429,
+                error=f"Too many attempts. Try again in {exc.retry_after} seconds.",
+                headers={"Retry-After": str(exc.retry_after)},
+            )
+        except InvalidScope:  # enrolled, but no gatepass:admin: no session (audited)
+            return self.refusal(request, Refused(403, "Not allowed", NOT_ADMIN), None)
+        except GatepassError:  # the mfa_token expired or was used: start again
+            return redirect("/console/login?done=session-expired")
+        secure = secure_cookies(request, self.settings.issuer)
+        response = self.render("login_codes.html", None, codes=codes, next=next_path)
         set_session_cookie(response, issued.access_token, issued.expires_in, secure)
         clear_cookie(response, LOGIN_COOKIE, secure)
         return response

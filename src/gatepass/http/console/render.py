@@ -11,15 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from starlette.responses import HTMLResponse, Response
 
 from gatepass import views
 from gatepass.core.dashboard import DashboardFigures
 from gatepass.core.text import clip, clip_words
+
+# Jinja2 is imported when the first page is rendered (`Renderer.env`): most server processes
+# only ever answer the API, and Jinja2 with its compiled templates is several MB each
+# (docs/performance.md, "Memory per worker").
+if TYPE_CHECKING:
+    import jinja2
 
 CONSOLE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -110,24 +116,39 @@ def chart_bars(figures: DashboardFigures) -> list[Bar]:
     return bars
 
 
+def environment(*packages: str) -> jinja2.Environment:
+    """The pages' Jinja2 environment: templates of `packages` (the first wins), autoescaped,
+    failing on an undefined name."""
+    import jinja2
+
+    loaders: list[jinja2.BaseLoader] = [
+        jinja2.PackageLoader(package, "templates") for package in packages
+    ]
+    return jinja2.Environment(
+        loader=loaders[0] if len(loaders) == 1 else jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
 class Renderer:
     def __init__(self) -> None:
         self.static = _load_static()
-        self.env = jinja2.Environment(
-            loader=jinja2.PackageLoader("gatepass.http.console", "templates"),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.filters["when"] = when
-        self.env.filters["iso"] = iso
-        self.env.filters["detail"] = detail
-        self.env.filters["clip"] = clip
-        self.env.filters["clip_words"] = clip_words
-        self.env.globals["static"] = self.static_url
-        self.env.globals["chart_width"] = CHART_WIDTH
-        self.env.globals["chart_height"] = CHART_HEIGHT
+
+    @cached_property
+    def env(self) -> jinja2.Environment:
+        env = environment("gatepass.http.console")
+        env.filters["when"] = when
+        env.filters["iso"] = iso
+        env.filters["detail"] = detail
+        env.filters["clip"] = clip
+        env.filters["clip_words"] = clip_words
+        env.globals["static"] = self.static_url
+        env.globals["chart_width"] = CHART_WIDTH
+        env.globals["chart_height"] = CHART_HEIGHT
+        return env
 
     def static_url(self, name: str) -> str:
         return f"/console/static/{name}?v={self.static[name].version}"

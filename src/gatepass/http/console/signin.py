@@ -27,7 +27,7 @@ from gatepass.http.console.base import (
     done_notice,
     redirect,
 )
-from gatepass.http.console.mfa import mfa_step_page
+from gatepass.http.console.mfa import mfa_enrol_page, mfa_step_page
 from gatepass.http.console.session import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -105,13 +105,12 @@ class SignInPages(ConsoleBase):
             response = self.refusal(request, Refused(403, "Not allowed", NOT_ADMIN), None)
             clear_cookie(response, LOGIN_COOKIE, secure_cookies(request, self.settings.issuer))
             return response
-        except MfaEnrolmentRequired:
-            return self._login_page(
+        except MfaEnrolmentRequired as step:
+            return await mfa_enrol_page(
+                self,
                 request,
-                status=403,
-                error="This account must set up a second factor before it can sign in: "
-                "enrol one with the native API (see docs/mfa.md), then sign in again.",
-                username=username,
+                mfa_token=str(step.extra["mfa_token"]),
+                next_path=safe_next(form.get("next")),
             )
         except MfaRequired as step:
             return mfa_step_page(

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from gatepass.core.mfa.factors import ACR_MFA, ACR_PASSWORD
 from gatepass.core.oauth import GRANT_TYPES
 from gatepass.core.oidc.authorize import PROMPTS, RESPONSE_MODES
 from gatepass.core.oidc.claims import CLAIMS_SUPPORTED, SUPPORTED
@@ -46,6 +47,7 @@ class ServerMetadata(BaseModel):
     claims_supported: list[str]
     scopes_supported: list[str]
     prompt_values_supported: list[str]
+    acr_values_supported: list[str]
     authorization_response_iss_parameter_supported: bool
     service_documentation: str | None = None
 
@@ -68,6 +70,8 @@ def server_metadata(issuer: str) -> dict[str, Any]:
         "claims_supported": list(CLAIMS_SUPPORTED),
         "scopes_supported": list(SUPPORTED),
         "prompt_values_supported": list(PROMPTS),
+        # What a sign-in's `acr` can be; `acr_values` naming the mfa one is a step-up.
+        "acr_values_supported": [ACR_PASSWORD, ACR_MFA],
         "authorization_response_iss_parameter_supported": True,
         "token_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
         "revocation_endpoint": issuer + REVOKE_PATH,

@@ -4,7 +4,8 @@
 - `GET|POST /oauth/authorize`: the authorization request; a code, the login page, the consent
   page, or an error (a page when the client or redirect URI cannot be trusted, else a redirect
   with `error`, `error_description`, `state` and `iss`).
-- `GET|POST /login`, `POST /login/mfa`: the hosted sign-in form (`login.py`).
+- `GET|POST /login`, `POST /login/mfa`, `POST /login/enrol`: the hosted sign-in form, its
+  second factor and the enrolment a policy asks for (`login.py`).
 - `POST /oauth/consent`: Allow / Deny.
 - `GET|POST /oauth/userinfo`: claims by scope, for a Bearer access token with `openid`.
 - `GET|POST /oauth/logout`: RP-initiated logout (the discovery's `end_session_endpoint`).
@@ -266,6 +267,16 @@ class OidcApi(HostedLogin):
                 "POST",
                 self.login_second_factor,
                 "Sign in: the second factor (hosted page form)",
+                "oidc",
+                request_media_types=("application/x-www-form-urlencoded",),
+                responses=page,
+                documented=False,
+            ),
+            Endpoint(
+                LOGIN_PATH + "/enrol",
+                "POST",
+                self.login_enrol,
+                "Sign in: set up the second factor a policy requires (hosted page form)",
                 "oidc",
                 request_media_types=("application/x-www-form-urlencoded",),
                 responses=page,

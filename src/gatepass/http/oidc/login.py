@@ -1,6 +1,9 @@
-"""The hosted sign-in page: `GET|POST /login` (username or email, password), and the second
-factor (`POST /login/mfa`) for accounts that have one. Every form is checked to come from our
-own page (same origin, the csrf cookie's value); errors never say whether an account exists.
+"""The hosted sign-in page: `GET|POST /login` (username or email, password), the second
+factor (`POST /login/mfa`: a code, or a passkey) for accounts that have one, and the
+enrolment (`POST /login/enrol`: an authenticator app set up at sign-in) for accounts a policy
+or the authorization request's `acr_values` wants to have one and that have none. Every form
+is checked to come from our own page (same origin, the csrf cookie's value); errors never say
+whether an account exists.
 After sign-in the browser goes back to the authorization request it came from, and nowhere
 else (`safe_return`).
 """
@@ -11,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,14 +22,19 @@ from gatepass.core.errors import (
     GatepassError,
     InvalidCode,
     InvalidCredentials,
+    InvalidGrant,
     MfaEnrolmentRequired,
     MfaRequired,
+    RateLimited,
 )
-from gatepass.core.oidc.service import OidcService
+from gatepass.core.mfa.factors import METHOD_WEBAUTHN
+from gatepass.core.mfa.service import SecondFactors
+from gatepass.core.oidc.service import OidcService, wants_mfa
 from gatepass.core.oidc.signin import SignedIn
 from gatepass.http.console.session import Form, read_form, same_origin
 from gatepass.http.context import Gate
 from gatepass.http.errors import native_error
+from gatepass.http.mfa import qr_svg
 from gatepass.http.oidc.pages import Pages, csrf_ok, csrf_value, redirect, set_csrf, set_signin
 from gatepass.http.wire import WireError, request_context
 
@@ -34,6 +43,8 @@ AUTHORIZE_PATH = "/oauth/authorize"
 ACCOUNT_PATH = "/account"  # self-service (http/account/pages.py) signs in through /login
 BAD_LOGIN = "The username or password is incorrect."  # never says which, or whether it exists
 BAD_CODE = "The code is incorrect. Try the newest code from your authenticator."
+BAD_PASSKEY = "The passkey was not accepted. Try again, or use another method."
+MAX_ASSERTION = 16384  # a passkey's answer (as /auth/login/mfa's `code` allows)
 CSRF_REFUSED = (
     "This form did not come from gatepass's own page (its security token is missing or "
     "wrong), so nothing was done. Go back to the application and start again."
@@ -76,16 +87,17 @@ class HostedLogin:
         return_to = safe_return(form.get("return_to"))
         username = form.get("username")[:320]
         ctx = request_context(request, SURFACE, self.proxies)
+        # An authorization request asking for urn:gatepass:acr:mfa (step-up): a password
+        # alone does not do, whatever the policy says (core/oidc/service.py `authorize`).
+        want_mfa = bool(return_to) and wants_mfa((param_of(return_to, "acr_values") or "").split())
         try:
-            signed = await self.oidc.sign_in(username, form.get("password")[:4096], ctx)
+            signed = await self.oidc.sign_in(
+                username, form.get("password")[:4096], ctx, want_mfa=want_mfa
+            )
         except InvalidCredentials:
             return await self._login_form(request, return_to, username, BAD_LOGIN, 401)
-        except MfaEnrolmentRequired:
-            message = (
-                "This account must set up a second factor before it can sign in here. "
-                "Set one up with your administrator or the gatepass API, then sign in again."
-            )
-            return await self._login_form(request, return_to, username, message, 403)
+        except MfaEnrolmentRequired as exc:
+            return await self._enrol_form(request, return_to, str(exc.extra["mfa_token"]))
         except MfaRequired as exc:
             return self._mfa_form(request, return_to, exc.extra, None, 200)
         except GatepassError as exc:
@@ -101,17 +113,92 @@ class HostedLogin:
             return self.pages.error(exc.reason, exc.status)
         return_to = safe_return(form.get("return_to"))
         token, method = form.get("mfa_token")[:256], form.get("method")[:64]
+        # A passkey's answer is the JSON text of {"state", "credential"} (static/passkeys.js).
+        code = form.get("code")[: MAX_ASSERTION if method == METHOD_WEBAUTHN else 64]
         ctx = request_context(request, SURFACE, self.proxies)
         try:
-            signed = await self.oidc.sign_in_second_factor(
-                token, method, form.get("code")[:64], ctx
-            )
+            signed = await self.oidc.sign_in_second_factor(token, method, code, ctx)
         except (InvalidCode, InvalidCredentials):
-            pending = {"mfa_token": token, "methods": [method]}
-            return self._mfa_form(request, return_to, pending, BAD_CODE, 401)
+            try:
+                methods = await self._second_factors().login_methods(token)
+            except GatepassError as exc:
+                return await self._refused_login(request, return_to, "", exc)
+            pending = {"mfa_token": token, "methods": methods}
+            message = BAD_PASSKEY if method == METHOD_WEBAUTHN else BAD_CODE
+            return self._mfa_form(request, return_to, pending, message, 401)
         except GatepassError as exc:
             return await self._refused_login(request, return_to, "", exc)
         return self._signed_in(request, return_to, signed)
+
+    # ------------------------------------------------------------------ enrolment
+
+    def _second_factors(self) -> SecondFactors:
+        mfa = self.gate.auth.mfa
+        if mfa is None:
+            raise InvalidGrant("second factors are not configured")
+        return mfa
+
+    async def _enrol_form(
+        self,
+        request: Request,
+        return_to: str,
+        token: str,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        """A user the policy (or the request's acr_values) wants to have a second factor, and
+        who has none: their password was right, so they set up an authenticator app now (the
+        enrolment-only mfa_token says who they are; it can do nothing else)."""
+        try:
+            mfa = self._second_factors()
+            user_id = await mfa.enrolment_user(token)
+            ctx = request_context(request, SURFACE, self.proxies)
+            enrolment = await mfa.pending_totp(user_id) if error else None
+            if enrolment is None:
+                enrolment = await mfa.begin_totp(user_id, ctx)
+        except GatepassError as exc:
+            return await self._refused_login(request, return_to, "", exc)
+        csrf = csrf_value(request)
+        page = self.pages.page(
+            "enrol.html",
+            status,
+            csrf=csrf,
+            return_to=return_to,
+            mfa_token=token,
+            qr=Markup(qr_svg(enrolment.otpauth_uri)),  # noqa: S704  (segno's own SVG)
+            secret=enrolment.secret,
+            error=error,
+        )
+        return set_csrf(page, csrf, self.pages.secure(request))
+
+    async def login_enrol(self, request: Request) -> Response:
+        """`POST /login/enrol`: the first code from the new authenticator completes both the
+        enrolment and the sign-in; the recovery codes are shown this once."""
+        try:
+            form = await self._checked_form(request)
+        except Refused as refused:
+            return self.pages.error(refused.message, 403, "Request refused")
+        except WireError as exc:
+            return self.pages.error(exc.reason, exc.status)
+        return_to = safe_return(form.get("return_to"))
+        token = form.get("mfa_token")[:256]
+        ctx = request_context(request, SURFACE, self.proxies)
+        try:
+            signed, codes = await self.oidc.sign_in_enrolment(token, form.get("code")[:64], ctx)
+        except InvalidCode:
+            return await self._enrol_form(request, return_to, token, BAD_CODE, 401)
+        except RateLimited as exc:  # failed codes are throttled like passwords
+            page = await self._enrol_form(request, return_to, token, exc.description, 429)
+            page.headers["Retry-After"] = str(exc.retry_after)
+            return page
+        except GatepassError as exc:
+            return await self._refused_login(request, return_to, "", exc)
+        page = self.pages.page(
+            "recovery_codes.html", 200, codes=codes, next=return_to or ACCOUNT_PATH
+        )
+        max_age = int(signed.session.expires_at - signed.session.created_at)
+        set_signin(page, signed.cookie, max_age, self.pages.secure(request))
+        return page
 
     def _mfa_form(
         self,

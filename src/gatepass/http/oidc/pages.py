@@ -12,16 +12,19 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from gatepass.core.text import clip, clip_words
-from gatepass.http.console.render import CONSOLE_CSP, PAGE_HEADERS, Renderer
+from gatepass.http.console.render import CONSOLE_CSP, PAGE_HEADERS, Renderer, environment
+
+if TYPE_CHECKING:  # Jinja2 is imported with the first page (console/render.py says why)
+    import jinja2
 
 SIGNIN_COOKIE = "gatepass_signin"
 CSRF_COOKIE = "gatepass_oidc_csrf"
@@ -43,19 +46,28 @@ HOSTED_HEADERS = {**PAGE_HEADERS, "Content-Security-Policy": HOSTED_CSP}
 
 
 class Pages:
-    def __init__(self, issuer: str) -> None:
+    """The hosted pages; `packages` name template folders searched before this package's
+    own (their templates may extend its base.html), `page_globals` are added to every page."""
+
+    def __init__(
+        self,
+        issuer: str,
+        packages: Sequence[str] = (),
+        page_globals: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> None:
         self.issuer = issuer
-        console = Renderer()  # its static files (the stylesheet) are served at /console/static
-        self.env = jinja2.Environment(
-            loader=jinja2.PackageLoader("gatepass.http.oidc", "templates"),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.filters["clip"] = clip
-        self.env.filters["clip_words"] = clip_words
-        self.env.globals["static"] = console.static_url
+        self.packages = (*packages, "gatepass.http.oidc")
+        self.page_globals = dict(page_globals or {})
+        self.console = Renderer()  # its static files (the stylesheet): /console/static
+
+    @cached_property
+    def env(self) -> jinja2.Environment:
+        env = environment(*self.packages)
+        env.filters["clip"] = clip
+        env.filters["clip_words"] = clip_words
+        env.globals["static"] = self.console.static_url
+        env.globals.update(self.page_globals)
+        return env
 
     def page(
         self, template: str, status: int = 200, headers: Mapping[str, str] | None = None, **ctx: Any

@@ -1,5 +1,5 @@
 // Passkeys on the hosted pages (issue 18): registering one on /account, signing in with one
-// on /login. The browser talks to the authenticator; gatepass checks everything it returns.
+// on /login, and using one as the second factor on /login's second step. The browser talks to the authenticator; gatepass checks everything it returns.
 "use strict";
 
 function b64url(buffer) {
@@ -84,6 +84,31 @@ document.addEventListener("DOMContentLoaded", () => {
         window.location.assign("/account?done=passkey");
       } catch (error) {
         status.textContent = "No passkey was added: " + error.message;
+      }
+    });
+  }
+  const second = document.getElementById("passkey-mfa");
+  if (second) {
+    if (!window.PublicKeyCredential) second.hidden = true;
+    second.addEventListener("click", async () => {
+      const form = document.getElementById("passkey-mfa-form");
+      try {
+        // The pending sign-in's mfa_token says whose passkeys may answer.
+        const started = await postJson(
+          "/auth/webauthn/mfa/options",
+          { mfa_token: form.elements.mfa_token.value },
+          "",
+        );
+        const credential = await navigator.credentials.get({
+          publicKey: requestOptions(started.options),
+        });
+        form.elements.code.value = JSON.stringify({
+          state: started.state,
+          credential: credentialJson(credential),
+        });
+        form.submit();
+      } catch (error) {
+        status.textContent = "The passkey was not used: " + error.message;
       }
     });
   }
