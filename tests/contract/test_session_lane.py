@@ -17,11 +17,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
+from gatepass.adapters.sql.engine import _refuse_closed
 from gatepass.adapters.sql.migrate import migrate
 from gatepass.adapters.sql.session_lane import AsyncpgLane, SqliteLane, session_lane
 from gatepass.adapters.sql.storage import SqlStorage, open_storage
 from gatepass.adapters.sql.types import UnstorableText
+from gatepass.core.errors import StorageUnavailable
 from tests.backends import PG_DSN, PG_URL, migrated_pg_schema
 from tests.contract.test_storage import NOW, session
 
@@ -187,14 +190,14 @@ async def pooled_backends(storage: SqlStorage, count: int) -> set[int]:
             await conn.close()
 
 
-async def terminate(pids: set[int]) -> None:
+async def terminate(pids: set[int], settle: float = 0.2) -> None:
     admin = await asyncpg.connect(PG_DSN)
     try:
         for pid in pids:
-            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+            assert await admin.fetchval("SELECT pg_terminate_backend($1, 5000)", pid)
     finally:
         await admin.close()
-    await asyncio.sleep(0.2)  # the server's goodbye reaches the pooled connections
+    await asyncio.sleep(settle)  # the server's goodbye reaches the pooled connections
 
 
 async def test_connections_the_server_closed_are_replaced_without_an_error(pg_storage) -> None:
@@ -210,6 +213,26 @@ async def test_connections_the_server_closed_are_replaced_without_an_error(pg_st
         assert await rotate(pg_storage, item.id, f"r{step + 1}", f"r{step + 2}")
         assert await pg_storage.get_meta("nothing") is None
         assert not (await pooled_backends(pg_storage, 2)) & pids
+
+
+@pytest.mark.parametrize("path", ["lane", "sqlalchemy"])
+async def test_a_read_on_a_connection_lost_unseen_runs_again(pg_storage, path) -> None:
+    """A connection can die without the pool noticing at checkout (a silent drop; here the
+    checkout check is switched off): a read then runs once more, on a new connection."""
+    item = session()
+    await pg_storage.create_session(item)
+    event.remove(pg_storage.engine.sync_engine, "checkout", _refuse_closed)
+    for _ in range(2):
+        await terminate(await pooled_backends(pg_storage, 1))
+        if path == "lane":
+            assert await pg_storage.get_session(item.id) == item
+        else:
+            assert await pg_storage.get_meta("nothing") is None
+    # A write is not run again: whether it reached the database is unknown.
+    await terminate(await pooled_backends(pg_storage, 1))
+    with pytest.raises(StorageUnavailable):
+        await rotate(pg_storage, item.id, "r1", "r2")
+    assert await pg_storage.get_session(item.id) == item
 
 
 async def test_a_lane_read_is_one_statement_on_the_server(pg_storage) -> None:

@@ -28,9 +28,8 @@ from __future__ import annotations
 import sqlite3
 from collections import namedtuple
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
@@ -44,6 +43,9 @@ from gatepass.adapters.sql.inline_sqlite import InlineAsyncEngine, run_inline
 from gatepass.adapters.sql.types import UnstorableText
 from gatepass.core.errors import StorageUnavailable
 from gatepass.core.text import storable
+
+if TYPE_CHECKING:
+    import asyncpg
 
 _R = TypeVar("_R")
 
@@ -169,7 +171,18 @@ class AsyncpgLane:
     ROTATE = _rotation_sql(lambda n: f"${n}")
 
     def __init__(self, engine: AsyncEngine) -> None:
+        # Imported here: SQLite deployments never load the PostgreSQL driver.
+        import asyncpg
+
         self.engine = engine
+        # The connection is gone: the server closed it (restart, admin shutdown, terminated
+        # backend) or the network did. Statements refused for other reasons are not retried.
+        self._disconnects: tuple[type[Exception], ...] = (
+            asyncpg.PostgresConnectionError,
+            asyncpg.InterfaceError,
+            asyncpg.exceptions.OperatorInterventionError,
+            ConnectionError,
+        )
 
     async def _on(self, call: Callable[[Any], Awaitable[_R]], *, read: bool = False) -> _R:
         """`call(asyncpg connection)`; a read that meets a lost connection runs once more on
@@ -190,9 +203,11 @@ class AsyncpgLane:
         fairy = await self.engine.raw_connection()
         try:
             return await call(fairy.driver_connection)
-        except (*_DISCONNECTS, OSError, TimeoutError) as error:
+        except Exception as error:
+            if not isinstance(error, (*self._disconnects, OSError, TimeoutError)):
+                raise
             fairy.invalidate()  # never handed out again; the pool opens a new one
-            raise _Lost(isinstance(error, _DISCONNECTS)) from None
+            raise _Lost(isinstance(error, self._disconnects)) from None
         finally:
             await greenlet_spawn(fairy.close)
 
@@ -231,13 +246,3 @@ class AsyncpgLane:
 class _Lost(Exception):
     def __init__(self, disconnect: bool) -> None:
         self.disconnect = disconnect
-
-
-# The connection is gone: the server closed it (restart, admin shutdown, terminated backend)
-# or the network did. Statements refused for other reasons (a timeout) are not retried.
-_DISCONNECTS = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,
-    ConnectionError,
-)

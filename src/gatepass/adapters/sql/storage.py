@@ -9,10 +9,11 @@ the stores that stand alone are mixins in their own modules (`external.py`, `res
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatepass.adapters.sql import tables as t
@@ -74,6 +75,15 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, 
         stamps: ChangeStamps | None = None,
     ) -> None:
         self.engine = engine
+        # Single statements need no transaction around them: on PostgreSQL, BEGIN and
+        # COMMIT/ROLLBACK would be two more round trips each (SQLite keeps its BEGIN, see
+        # engine.py; an explicit one costs nothing there and pysqlite's autocommit switch
+        # would be reset to its implicit BEGIN at check-in).
+        self._single: AsyncEngine = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         # The refresh path's statements on the driver's connection, where there is a lane.
         self._lane = session_lane(engine)
         # With SQLite, principals are cached across requests, valid until any process changes
@@ -101,15 +111,33 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, 
             await conn.execute(sa.text("SELECT 1"))
 
     async def _one(self, stmt: sa.Executable, params: dict[str, Any] | None = None) -> Any:
-        async with self.engine.connect() as conn:
-            return (await conn.execute(stmt, params)).first()
+        return await self._read(stmt, params, lambda result: result.first())
 
     async def _all(self, stmt: sa.Executable) -> list[Any]:
-        async with self.engine.connect() as conn:
-            return list((await conn.execute(stmt)).all())
+        rows: list[Any] = await self._read(stmt, None, lambda result: list(result.all()))
+        return rows
+
+    async def _read(
+        self,
+        stmt: sa.Executable,
+        params: dict[str, Any] | None,
+        take: Callable[[sa.CursorResult[Any]], Any],
+    ) -> Any:
+        """One read statement; run once more on a new connection if the first one turned out
+        to be lost (a read changes nothing, so running it again is safe; see docs/decisions.md,
+        no pool_pre_ping)."""
+        try:
+            async with self._single.connect() as conn:
+                return take(await conn.execute(stmt, params))
+        except exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        async with self._single.connect() as conn:
+            return take(await conn.execute(stmt, params))
 
     async def _exec(self, stmt: sa.Executable, params: dict[str, Any] | None = None) -> int:
-        async with self.engine.begin() as conn:
+        """One statement that writes, atomic by itself."""
+        async with self._single.begin() as conn:
             return int((await conn.execute(stmt, params)).rowcount)
 
     # ------------------------------------------------------------------ meta
