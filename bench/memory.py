@@ -135,7 +135,8 @@ async def _warm_up(url: str, principals: provision.Principals, rounds: int) -> N
 
 
 async def _load(url: str, principals: provision.Principals, seconds: float) -> int:
-    """A mixed load from 16 connections: mostly verify and client_credentials, some logins."""
+    """A mixed load from 16 connections: mostly verify, refresh with rotation, client_credentials,
+    some password logins."""
     import httpx
 
     from bench import provision
@@ -143,12 +144,14 @@ async def _load(url: str, principals: provision.Principals, seconds: float) -> i
     deadline = time.monotonic() + seconds
     done = 0
     access = provision.access_token(url, principals)
+    refresh_tokens = await provision._password_logins(url, principals, 16)
 
     async def one(index: int) -> None:
         nonlocal done
         async with httpx.AsyncClient(base_url=url, timeout=60) as client:
             bearer = {"authorization": f"Bearer {access}"}
             basic = {"authorization": f"Basic {principals.basic}"}
+            refresh = refresh_tokens[index]
             n = 0
             while time.monotonic() < deadline:
                 n += 1
@@ -157,6 +160,10 @@ async def _load(url: str, principals: provision.Principals, seconds: float) -> i
                         "/auth/login",
                         json={"username": principals.username, "password": principals.password},
                     )
+                elif n % 7 == 0:  # refresh with rotation, ~15 % as in the mixed run
+                    answer = await client.post("/auth/refresh", json={"refresh_token": refresh})
+                    if answer.status_code == 200:
+                        refresh = answer.json()["refresh_token"]
                 elif n % 5 == 0:
                     await client.post(
                         "/oauth/token",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -20,6 +21,12 @@ import pytest
 from gatepass.app.container import Container, open_container
 from gatepass.config import Settings
 from gatepass.core.clock import Clock, FrozenClock
+
+# pytest keeps each test module's assert-rewritten code in __pycache__, but writes it only
+# when bytecode may be written: where PYTHONDONTWRITEBYTECODE is set (as in the shells on this
+# machine) each xdist worker parsed and rewrote all the test modules again on every run, about
+# 5 s of CPU per process. Cached pycs are checked against the source, so an edit still counts.
+sys.dont_write_bytecode = False
 
 # A light argon2 profile keeps the suite fast; tests of the default profile set it explicitly.
 FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 1024, "argon2_parallelism": 1}

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 UP, UV, AT = 0x01, 0x04, 0x40
+BE, BS = 0x08, 0x10  # backup eligible, backed up (a synced passkey)
 AAGUID = bytes(16)
 
 
@@ -39,6 +40,7 @@ class SoftAuthenticator:
     credential_id: bytes = field(default_factory=lambda: os.urandom(32))
     sign_count: int = 0
     user_handle: bytes = b""
+    synced: bool = False  # a synced passkey: the backup eligible and backed up flags are set
 
     def credential_id_b64(self) -> str:
         return b64url(self.credential_id)
@@ -54,6 +56,8 @@ class SoftAuthenticator:
         ).encode()
 
     def _auth_data(self, flags: int, rp_id: str | None, attested: bytes = b"") -> bytes:
+        if self.synced:
+            flags |= BE | BS
         rp_hash = hashlib.sha256((rp_id or self.rp_id).encode()).digest()
         return rp_hash + bytes([flags]) + struct.pack(">I", self.sign_count) + attested
 

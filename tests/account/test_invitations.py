@@ -3,6 +3,7 @@ only way in; `email_verified` follows what the user proved, in tokens and /auth/
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -141,3 +142,42 @@ def test_the_cli_without_a_mail_server_says_what_to_set(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "set GATEPASS_SMTP_URL and GATEPASS_SMTP_FROM" in result.stdout + result.stderr
     assert invoke(["user", "show", "x@example.test", "--json"], env).exit_code != 0
+
+
+def test_the_cli_invites_into_an_org_with_roles(tmp_path: Path, smtp: tuple[Mailbox, int]) -> None:
+    """`gatepass user invite EMAIL --org --role` as the issue gives it: the pending user has the
+    org and roles, the mail is read from the SMTP server, and its link sets the password."""
+    mailbox, port = smtp
+    env = {
+        "GATEPASS_HOME": str(tmp_path / "var"),
+        "GATEPASS_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "GATEPASS_SMTP_FROM": "no-reply@example.test",
+        "GATEPASS_SMTP_STARTTLS": "off",
+    }
+    assert invoke(["init", "--json"], env).exit_code == 0
+    assert invoke(["org", "add", "acme", "--json"], env).exit_code == 0
+    assert invoke(["role", "add", "editor", "--scope", "docs:write", "--json"], env).exit_code == 0
+    result = invoke(
+        ["user", "invite", "cli-invitee@example.test", "--org", "acme", "--role", "editor",
+         "--json"],
+        env,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stdout
+    shown = json.loads(result.stdout)
+    assert (shown["username"], shown["org"], shown["roles"]) == (
+        "cli-invitee@example.test",
+        "acme",
+        ["editor"],
+    )
+    assert (shown["invitation_sent_to"], shown["has_password"], shown["resent"]) == (
+        "cli-invitee@example.test",
+        False,
+        False,
+    )
+    [message] = mailbox.wait_for("cli-invitee@example.test")
+    assert link_of(message).startswith("http://")
+    assert "/account/invite?token=" in link_of(message)
+    assert link_token(message) not in result.stdout  # the link is the invitee's secret
+    unknown = invoke(["user", "invite", "x2@example.test", "--org", "nope", "--json"], env)
+    assert unknown.exit_code != 0
+    assert "nope" in unknown.stdout + unknown.stderr

@@ -8,9 +8,11 @@ import json
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from gatepass.app.container import Container
+from gatepass.core.account.passkeys import relying_party
 from gatepass.core.ports import AuditQuery
 from tests.account.authenticator import SoftAuthenticator
 from tests.conftest import PASSWORD, UserFactory
@@ -244,9 +246,12 @@ async def password_login(client: httpx.AsyncClient, username: str) -> httpx.Resp
     return await client.post("/auth/login", json={"username": username, "password": PASSWORD})
 
 
+@pytest.mark.parametrize(("synced", "key"), [(False, "hwk"), (True, "swk")])
 async def test_a_passkey_is_a_second_factor_after_the_password(
-    client: httpx.AsyncClient, runtime: Container, make_user: UserFactory, device: SoftAuthenticator
+    client: httpx.AsyncClient, runtime: Container, make_user: UserFactory, synced: bool, key: str
 ) -> None:
+    """After a password the passkey says what it is too: device-bound `hwk`, synced `swk`."""
+    device = SoftAuthenticator(origin=ORIGIN, rp_id="testserver", synced=synced)
     await make_user("pk-mfa")
     await register(client, await bearer(client, "pk-mfa"), device)
     first = await password_login(client, "pk-mfa")
@@ -266,7 +271,7 @@ async def test_a_passkey_is_a_second_factor_after_the_password(
     )
     assert done.status_code == 200, done.text
     claims = (await runtime.auth.verify_signature(done.json()["access_token"])).claims
-    assert claims["amr"] == ["hwk", "mfa", "pwd"]
+    assert claims["amr"] == sorted([key, "mfa", "pwd"])  # amr is kept sorted
     assert claims["acr"] == "urn:gatepass:acr:mfa"
 
 
@@ -292,3 +297,38 @@ async def test_another_users_passkey_is_no_second_factor(
             "/auth/login/mfa", json={"mfa_token": mfa_token, "method": "webauthn", "code": "{"}
         )
     ).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("issuer", "rp_id", "origin"),
+    [
+        ("http://testserver", "testserver", "http://testserver"),
+        ("https://Login.Example.COM/auth", "login.example.com", "https://login.example.com"),
+        ("https://login.example.com:8443", "login.example.com", "https://login.example.com:8443"),
+        ("https://login.example.com:443/", "login.example.com", "https://login.example.com"),
+        ("http://127.0.0.1:8080", "127.0.0.1", "http://127.0.0.1:8080"),
+        ("http://[::1]:8080", "::1", "http://[::1]:8080"),
+    ],
+)
+def test_the_relying_party_follows_the_issuers_host(issuer: str, rp_id: str, origin: str) -> None:
+    rp = relying_party(issuer, "name")
+    assert (rp.id, rp.origin) == (rp_id, origin)
+
+
+@pytest.mark.parametrize(("synced", "key"), [(False, "hwk"), (True, "swk")])
+async def test_a_passwordless_login_says_how_in_amr_and_acr(
+    client: httpx.AsyncClient, make_user: UserFactory, synced: bool, key: str
+) -> None:
+    """A passkey with user verification is two factors in one (`mfa`); a device-bound key is
+    `hwk`, a synced one (backup-state flag) `swk` (RFC 8176)."""
+    await make_user("pk-amr")
+    headers = await bearer(client, "pk-amr")
+    device = SoftAuthenticator(origin=ORIGIN, rp_id="testserver", synced=synced)
+    assert (await register(client, headers, device)).status_code == 201
+    signed_in = await passkey_login(client, device)
+    assert signed_in.status_code == 200, signed_in.text
+    claims = jwt.decode(signed_in.json()["access_token"], options={"verify_signature": False})
+    assert (claims["amr"], claims["acr"]) == ([key, "mfa", "user"], "urn:gatepass:acr:mfa")
+    passkeys = await client.get("/auth/webauthn/passkeys", headers=headers)
+    [listed] = passkeys.json()["passkeys"]
+    assert listed["backed_up"] is synced

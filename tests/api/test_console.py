@@ -10,6 +10,7 @@ import pytest
 
 from gatepass.app.container import open_container
 from gatepass.core.external import TrustedIssuer
+from gatepass.core.models import RequestContext
 from gatepass.core.ports import AuditQuery
 from gatepass.core.scopes import ADMIN_SCOPE
 from gatepass.http.app import create_app
@@ -197,6 +198,42 @@ async def test_destructive_actions_need_confirmation(client, runtime, admin_user
     assert (await runtime.admin.get_user("dora")).disabled is True
     events = await runtime.admin.audit(AuditQuery(event="admin.user.disable"))
     assert [(e.actor, e.target) for e in events] == [("root", "dora")]
+
+
+async def test_end_all_sessions_of_a_user(client, runtime, admin_user, make_user):
+    """The console's "End all sessions": token sessions and browser sign-ins end, the account
+    stays enabled; confirmed first, audited."""
+    await make_user("dora")
+    login = await client.post("/auth/login", json={"username": "dora", "password": PASSWORD})
+    token = login.json()["access_token"]
+    signin = await runtime.oidc.signins.with_password(
+        "dora", PASSWORD, RequestContext(surface="oidc")
+    )
+    await sign_in(client)
+    page = await client.get("/console/users/dora")
+    assert 'action="/console/users/dora/end-sessions"' in page.text
+    csrf = await csrf_of(client)
+    asked = await client.post("/console/users/dora/end-sessions", data={"csrf": csrf})
+    assert asked.status_code == 200
+    assert "End every session and browser sign-in of dora?" in asked.text
+    assert await runtime.oidc.current_signin(signin.cookie) is not None
+    done = await client.post(
+        "/console/users/dora/end-sessions", data={"csrf": csrf, "confirmed": "yes"}
+    )
+    assert (done.status_code, done.headers["location"]) == (
+        303,
+        "/console/users/dora?done=sessions-ended",
+    )
+    assert await runtime.oidc.current_signin(signin.cookie) is None
+    me = await client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 401
+    assert (await runtime.admin.get_user("dora")).disabled is False
+    events = await runtime.admin.audit(AuditQuery(event="admin.user.sessions_end"))
+    assert [
+        (e.actor, e.target, e.details["sessions"], e.details["signin_sessions"]) for e in events
+    ] == [("root", "dora", 1, 1)]
+    shown = await client.get("/console/users/dora?done=sessions-ended")
+    assert "Every session and browser sign-in of the user ended." in shown.text
 
 
 async def test_create_user_with_errors_shown_in_the_form(client, runtime, admin_user):

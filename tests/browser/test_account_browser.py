@@ -1,7 +1,8 @@
 """Self-service in Debian's Chromium against a real server: a reset link read from a real
 SMTP server and followed in the browser, then a passkey registered on /account and used to
 sign in on /login, with the DevTools virtual authenticator (ctap2, internal, resident keys,
-user verification). The pages are photographed for docs/account.md."""
+user verification), and a password change that signs another browser out. The pages are
+photographed for docs/account.md."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PASSWORD = "first password of alice"
 NEW_PASSWORD = "a new password from the link"
+THIRD_PASSWORD = "the third password of alice"
 
 
 @dataclass
@@ -61,6 +63,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         )
         assert added.returncode == 0, added.stderr
         assert json.loads(added.stdout)["email_verified"] is False
+        bob = gatepass(
+            "user", "add", "bob", "--password-stdin", "--json", env=env, input=PASSWORD + "\n"
+        )
+        assert bob.returncode == 0, bob.stderr
         with Server(env, port=port):
             yield Site(url, mailbox, shots)
 
@@ -79,9 +85,9 @@ def page(browser: Browser, site: Site) -> Iterator[Page]:
     assert problems == []  # no script error, no CSP violation
 
 
-def sign_in(page: Page, password: str) -> None:
+def sign_in(page: Page, password: str, username: str = "alice") -> None:
     page.goto("/login?return_to=/account")
-    page.get_by_label("Username or email").fill("alice")
+    page.get_by_label("Username or email").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
@@ -142,3 +148,30 @@ def test_register_a_passkey_then_sign_in_with_it(page: Page, site: Site) -> None
     expect(page.get_by_role("cell", name="alice", exact=True)).to_be_visible()
     after = cdp.send("WebAuthn.getCredentials", {"authenticatorId": added["authenticatorId"]})
     assert after["credentials"][0]["signCount"] > credential["signCount"]
+
+
+def test_changing_the_password_signs_the_other_browser_out(browser: Browser, site: Site) -> None:
+    """Two browsers signed in as bob; "End my other sessions" on one signs the other out of
+    single sign-on: its next visit asks for the password again."""
+    contexts = [browser.new_context(viewport=VIEWPORT, base_url=site.url) for _ in range(2)]
+    try:
+        mine, theirs = (context.new_page() for context in contexts)
+        for page in (theirs, mine):
+            page.set_default_timeout(10_000)
+            sign_in(page, PASSWORD, "bob")
+        rows = mine.locator("section[aria-labelledby=browsers] tbody tr")
+        expect(rows).to_have_count(2)
+        expect(rows.filter(has_text="this browser")).to_have_count(1)
+        mine.get_by_label("Current password").fill(PASSWORD)
+        mine.get_by_label("New password").fill(THIRD_PASSWORD)
+        expect(mine.get_by_label("End my other sessions")).to_be_checked()
+        mine.get_by_role("button", name="Change password").click()
+        expect(mine.get_by_role("status").first).to_contain_text("Your password was changed.")
+        expect(rows).to_have_count(1)
+        mine.screenshot(path=site.shots / "account-sessions.png", full_page=True)
+        theirs.goto("/account")
+        expect(theirs.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+        assert theirs.url.startswith(f"{site.url}/login?")
+    finally:
+        for context in contexts:
+            context.close()

@@ -34,6 +34,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 BOB_PASSWORD = "bob's long password 1"
 CAROL_PASSWORD = "carol's long password 2"
+DORA_PASSWORD = "dora's long password 3"
 
 
 @dataclass
@@ -61,6 +62,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     cli(env, "org", "set", "acme", "--require-mfa")
     cli(env, "user", "add", "bob", "--password-stdin", input=BOB_PASSWORD + "\n")
     cli(env, "user", "add", "carol", "--org", "acme", "--password-stdin", input=CAROL_PASSWORD)
+    cli(env, "user", "add", "dora", "--org", "acme", "--password-stdin", input=DORA_PASSWORD)
     client = cli(
         env, "client", "add", "Shop", "--grant", "authorization_code",
         "--redirect-uri", "http://127.0.0.1/callback", "--public", "--first-party",
@@ -226,3 +228,32 @@ def test_a_user_the_org_policy_binds_sets_up_an_authenticator_at_sign_in(
     claims = flow.id_token()
     assert claims["amr"] == ["mfa", "otp", "pwd"]
     assert claims["acr"] == "urn:gatepass:acr:mfa"
+
+
+def test_a_passkey_can_be_the_factor_the_policy_wants_set_up_at_sign_in(
+    page: Page, site: Site, callbacks: Callbacks
+) -> None:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    flow = Flow(site, callbacks)
+    page.goto(flow.url)
+    password_step(page, "dora", DORA_PASSWORD)
+    expect(page.get_by_role("heading", name="Set up a second factor")).to_be_visible()
+    page.get_by_role("button", name="Use a passkey instead").click()
+    claims = flow.id_token()
+    assert claims["amr"] == ["hwk", "mfa", "pwd"]
+    assert claims["acr"] == "urn:gatepass:acr:mfa"
+    stored = cdp.send("WebAuthn.getCredentials", {"authenticatorId": added["authenticatorId"]})
+    assert [c["isResidentCredential"] for c in stored["credentials"]] == [True]

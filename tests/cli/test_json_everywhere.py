@@ -166,6 +166,14 @@ def _user_delete(w: World) -> Call:
     )
 
 
+def _user_end_sessions(w: World) -> Call:
+    name = w.session().username
+    return Call(
+        ["user", "end-sessions", name],
+        expect=_equals({"username": name, "sessions_ended": 1, "browser_sessions_ended": 0}),
+    )
+
+
 def _user_link(w: World) -> Call:
     name, issuer = w.user(), w.issuer()
     return Call(
@@ -371,6 +379,12 @@ def _remote_user_disable(w: World) -> Call:
     return w.remote("user", "disable", name, expect=_equals({"username": name, "disabled": True}))
 
 
+def _remote_user_end_sessions(w: World) -> Call:
+    name = w.session().username
+    ended = {"username": name, "sessions_ended": 1, "browser_sessions_ended": 0}
+    return w.remote("user", "end-sessions", name, expect=_equals(ended))
+
+
 def _remote_user_enable(w: World) -> Call:
     name = w.user()
     w.run("user", "disable", name)
@@ -422,6 +436,7 @@ COMMANDS: dict[str, Callable[[World], Call]] = {
     "user enable": _user_enable,
     "user passwd": lambda w: Call(["user", "passwd", w.user(), "--generate-password"]),
     "user delete": _user_delete,
+    "user end-sessions": _user_end_sessions,
     "user mfa show": lambda w: Call(["user", "mfa", "show", w.user()]),
     "user mfa reset": lambda w: Call(["user", "mfa", "reset", w.user()]),
     "user link": _user_link,
@@ -471,6 +486,7 @@ COMMANDS: dict[str, Callable[[World], Call]] = {
     "remote user disable": _remote_user_disable,
     "remote user enable": _remote_user_enable,
     "remote user delete": _remote_user_delete,
+    "remote user end-sessions": _remote_user_end_sessions,
     "remote client list": lambda w: w.remote("client", "list"),
     "remote client show": lambda w: w.remote("client", "show", w.client()),
     "remote client add": lambda w: w.remote("client", "add", w.name("client")),
@@ -578,7 +594,7 @@ def test_a_remote_command_without_a_login_fails_with_one_json_document(
 ) -> None:
     env = gatepass_env(tmp_path / "var", XDG_CONFIG_HOME=str(tmp_path / "config"))
     needs = {"show": ["x"], "delete": ["x"], "rotate-secret": ["x"], "revoke": ["x"],
-             "disable": ["x"], "enable": ["x"], "add": ["x"]}  # fmt: skip
+             "disable": ["x"], "enable": ["x"], "add": ["x"], "end-sessions": ["x"]}  # fmt: skip
     extra = needs.get(path.split()[-1], [])
     if path == "remote apikey add":
         extra = ["--user", "x"]

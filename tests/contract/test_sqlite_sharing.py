@@ -184,11 +184,13 @@ async def test_inline_queries_return_their_connection_at_once(pair) -> None:
     event.listen(pool, "checkout", checkout)
     event.listen(pool, "checkin", checkin)
     try:
-        sessions = await asyncio.gather(*(first.get_session(f"s{i}") for i in range(30)))
+        # API keys: a read through the pool (sessions are read on the lane's own connection,
+        # session_lane.py, and clients from a cache).
+        keys = await asyncio.gather(*(first.get_api_key(f"k{i}") for i in range(30)))
     finally:
         event.remove(pool, "checkout", checkout)
         event.remove(pool, "checkin", checkin)
-    assert sessions == [None] * 30
+    assert keys == [None] * 30
     assert most == 1
 
 
@@ -218,6 +220,12 @@ async def test_a_sign_in_ended_by_another_process_is_seen_ended_at_once(pair) ->
     assert (await first.get_signin_session(session.id)).ended_at is None  # from the cache
     assert await second.end_signin_session(session.id, NOW + 5) is True
     assert (await first.get_signin_session(session.id)).ended_at == NOW + 5
+    # Ending all of a user's sign-ins (a password change elsewhere) is seen at once too.
+    other = signin()
+    await first.add_signin_session(other)
+    assert (await first.get_signin_session(other.id)).ended_at is None
+    assert await second.end_signin_sessions_of(other.user_id, NOW + 6) == [other.id]
+    assert (await first.get_signin_session(other.id)).ended_at == NOW + 6
 
 
 async def test_a_consent_revoked_or_widened_by_another_process_is_seen_at_once(pair) -> None:

@@ -206,6 +206,33 @@ async def test_signin_sessions(storage):
     assert await storage.end_signin_session("nope", NOW) is False
 
 
+async def test_a_users_signin_sessions_are_listed_and_ended_together(storage):
+    older = signin(created_at=NOW - 20, auth_time=NOW - 20)
+    newer = signin(created_at=NOW - 10, auth_time=NOW - 10)
+    kept = signin(created_at=NOW - 5)
+    expired = signin(created_at=NOW - 7200, expires_at=NOW - 1)
+    logged_out = signin(created_at=NOW - 30)
+    someone_else = signin(user_id="u2")
+    for item in (older, newer, kept, expired, logged_out, someone_else):
+        await storage.add_signin_session(item)
+    assert await storage.end_signin_session(logged_out.id, NOW - 1) is True
+    assert await storage.list_signin_sessions("u1", NOW) == [kept, newer, older]
+    assert await storage.list_signin_sessions("u9", NOW) == []
+
+    ended = await storage.end_signin_sessions_of("u1", NOW, keep=kept.id)
+    assert sorted(ended) == sorted([older.id, newer.id])
+    assert await storage.list_signin_sessions("u1", NOW + 1) == [kept]
+    assert await storage.get_signin_session(older.id) == replace(older, ended_at=NOW)
+    # The expired and the logged-out ones are left as they were; another user's is untouched.
+    assert await storage.get_signin_session(expired.id) == expired
+    assert (await storage.get_signin_session(logged_out.id)).ended_at == NOW - 1
+    assert await storage.list_signin_sessions("u2", NOW) == [someone_else]
+
+    assert await storage.end_signin_sessions_of("u1", NOW + 2) == [kept.id]
+    assert await storage.list_signin_sessions("u1", NOW + 3) == []
+    assert await storage.end_signin_sessions_of("u1", NOW + 4) == []
+
+
 async def test_consents_are_remembered_until_revoked(storage):
     allowed = Consent("u1", "c" * 40, frozenset({"openid", "email"}), NOW)
     other = Consent("u2", "c" * 40, frozenset({"openid"}), NOW + 1)

@@ -15,6 +15,7 @@ EVENTS = [
     ("recovery_code_used", "-"),
     ("verified", "recovery_code"),
     ("reset", "-"),
+    ("removed", "totp"),
 ]
 
 
@@ -48,15 +49,31 @@ async def test_every_mfa_event_is_counted(client, make_user, runtime, clock):
     assert by_code.status_code == 200
     assert runtime.admin.mfa is not None
     await runtime.admin.mfa.reset("alice", actor="root")
+    # A user removing their own authenticator (with a current code).
+    await make_user("bob")
+    bob_secret, bob_codes = await enrol(client, clock, "bob")
+    signed = await client.post(
+        "/auth/login/mfa",
+        json={"mfa_token": await mfa_token(client, "bob"), "method": "recovery_code",
+              "code": bob_codes[0]},
+    )  # fmt: skip
+    removed = await client.request(
+        "DELETE",
+        "/auth/mfa/totp",
+        headers={"Authorization": f"Bearer {signed.json()['access_token']}"},
+        json={"code": totp.code_at(bob_secret, clock.now())},
+    )
+    assert removed.status_code == 204
     after = await counts(client)
     delta = {key: after[key] - before[key] for key in EVENTS}
     assert delta == {
-        ("enrolled", "totp"): 1,
-        ("confirmed", "totp"): 1,
-        ("challenge", "-"): 2,
+        ("enrolled", "totp"): 2,
+        ("confirmed", "totp"): 2,
+        ("challenge", "-"): 3,
         ("failed", "totp"): 1,
         ("verified", "totp"): 1,
-        ("recovery_code_used", "-"): 1,
-        ("verified", "recovery_code"): 1,
+        ("recovery_code_used", "-"): 2,
+        ("verified", "recovery_code"): 2,
         ("reset", "-"): 1,
+        ("removed", "totp"): 1,
     }

@@ -6,14 +6,17 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 
 from gatepass.app.container import mfa_config
+from gatepass.config import load_settings
 from gatepass.core.mfa import totp
 from gatepass.core.ports import AuditQuery
+from gatepass.http.app import create_app
 from tests.api.test_oauth import token
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, fresh_runtime
 from tests.mfa.helpers import confirmed_factor, mfa_token
 
 
@@ -221,3 +224,37 @@ async def test_housekeeping_deletes_expired_mfa_tokens(client, make_user, runtim
     clock.advance(301)
     await runtime.purge()
     assert await runtime.storage.get_mfa_challenge(digest) is None
+
+
+@pytest.mark.parametrize(
+    ("variable", "bound"),
+    [("GATEPASS_REQUIRE_MFA", "alice"), ("GATEPASS_REQUIRE_MFA_FOR_ADMINS", "root")],
+)
+async def test_the_global_policies_are_settings(
+    tmp_path, clock, sqlite_templates, monkeypatch, variable, bound
+):
+    """`GATEPASS_REQUIRE_MFA` / `GATEPASS_REQUIRE_MFA_FOR_ADMINS` from the environment bind a
+    started server: the bound user is led to enrolment, the other logs in."""
+    monkeypatch.setenv(variable, "true")
+    monkeypatch.setenv("GATEPASS_HOME", str(tmp_path / "var"))
+    settings = load_settings()
+    assert (settings.require_mfa, settings.require_mfa_for_admins) == (
+        variable == "GATEPASS_REQUIRE_MFA",
+        variable == "GATEPASS_REQUIRE_MFA_FOR_ADMINS",
+    )
+    runtime = await fresh_runtime(settings, clock, sqlite_templates)
+    try:
+        await runtime.admin.add_user(
+            "root", password=PASSWORD, scopes=["gatepass:admin"], actor="t"
+        )
+        await runtime.admin.add_user("alice", password=PASSWORD, actor="t")
+        transport = httpx.ASGITransport(app=create_app(settings, runtime=runtime))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            await enrolment_required(http, bound)
+            other = "root" if bound == "alice" else "alice"
+            if variable == "GATEPASS_REQUIRE_MFA":
+                await enrolment_required(http, other)
+            else:
+                assert (await login(http, other)).status_code == 200
+    finally:
+        await runtime.close()

@@ -133,3 +133,40 @@ async def test_fail_open_and_fail_closed_when_the_api_hangs(client, admin, runti
     assert closed.json()["error_description"] == (
         "the breached-password check is unavailable: try again shortly"
     )
+
+
+async def test_the_check_is_off_by_default(client, admin, runtime, range_api):
+    """A default deployment never asks the range API, even for a breached password."""
+    fake, url = range_api
+    assert runtime.settings.breached_password_check is False
+    settings = runtime.settings.model_copy(update={"breached_password_api": url})
+    runtime.admin.passwords = password_policy(settings)
+    created = await client.post(
+        "/admin/users", headers=admin, json={"username": "bob", "password": BREACHED}
+    )
+    assert created.status_code == 201
+    assert fake.asked == []
+
+
+async def test_the_minimum_length_is_a_setting_default_8(client, admin, runtime):
+    assert runtime.settings.password_min_length == 8
+    seven = await client.post(
+        "/admin/users", headers=admin, json={"username": "bob", "password": "7-chars"}
+    )
+    assert seven.status_code == 400
+    eight = await client.post(
+        "/admin/users", headers=admin, json={"username": "bob", "password": "8-chars!"}
+    )
+    assert eight.status_code == 201
+    runtime.admin.passwords = password_policy(
+        runtime.settings.model_copy(update={"password_min_length": 15})
+    )
+    short = await client.put(
+        "/admin/users/bob/password", headers=admin, json={"password": "fourteen-chars"}
+    )
+    assert (short.status_code, short.json()["reason"]) == (400, "weak_password")
+    assert "at least 15 characters" in short.json()["error_description"]
+    fifteen = await client.put(
+        "/admin/users/bob/password", headers=admin, json={"password": "fifteen-chars!!"}
+    )
+    assert fifteen.status_code == 204

@@ -15,6 +15,7 @@ import jwt
 from gatepass.app.container import mfa_config
 from gatepass.core.mfa import totp
 from gatepass.core.ports import AuditQuery
+from tests.account.authenticator import SoftAuthenticator
 from tests.api.test_console import LOGIN_CSRF, admin_user, found
 from tests.api.test_console import sign_in as console_sign_in
 from tests.oidc.conftest import Pkce, auth_params, hidden, query_of, redeem, sign_in
@@ -202,3 +203,55 @@ async def test_the_console_enrolment_needs_the_login_form_token(
     assert forged.status_code == 303
     assert forged.headers["location"] == "/console/login?done=session-expired"
     assert (await browser.get("/console/users")).status_code == 303
+
+
+async def test_a_passkey_can_be_the_factor_set_up_at_sign_in(
+    browser, runtime, clock, alice, cli_rp
+):
+    """ "Use a passkey instead": a registration ceremony for the enrolment token's user, whose
+    new passkey (user verification required) completes the sign-in."""
+    require(runtime, require_mfa=True)
+    pkce = Pkce.new()
+    return_to = await start(browser, cli_rp, pkce)
+    page = await sign_in(browser, return_to)
+    assert "Use a passkey instead" in page.text
+    token, csrf = hidden(page.text, "mfa_token"), hidden(page.text, "csrf")
+    device = SoftAuthenticator(origin="http://testserver", rp_id="testserver")
+    header = {"X-CSRF-Token": csrf}
+    # Without the page's csrf value, or from another site: refused, nothing started.
+    for headers in ({}, {**header, "Origin": "https://evil.example"}):
+        refused = await browser.post(
+            "/login/enrol/passkey/options", json={"mfa_token": token}, headers=headers
+        )
+        assert refused.status_code == 403
+        assert refused.json()["error"] == "invalid_request"
+    options = await browser.post(
+        "/login/enrol/passkey/options", json={"mfa_token": token}, headers=header
+    )
+    assert options.status_code == 200, options.text
+    assert options.json()["options"]["authenticatorSelection"]["userVerification"] == "required"
+    body = {
+        "mfa_token": token,
+        "state": options.json()["state"],
+        "credential": device.create(options.json()["options"]),
+        "return_to": return_to,
+    }
+    done = await browser.post("/login/enrol/passkey", json=body, headers=header)
+    assert done.status_code == 200, done.text
+    assert done.json() == {"redirect": return_to}
+    assert "gatepass_signin=" in done.headers["set-cookie"]
+    callback = await browser.get(return_to)
+    tokens = await redeem(browser, cli_rp, query_of(callback)["code"], pkce.verifier)
+    claims = jwt.decode(tokens.json()["id_token"], options={"verify_signature": False})
+    assert claims["amr"] == ["hwk", "mfa", "pwd"]
+    assert claims["acr"] == "urn:gatepass:acr:mfa"
+    status = await runtime.auth.mfa.status((await runtime.admin.get_user("alice")).id)
+    assert status == {"factors": ["webauthn"], "recovery_codes_left": 0}
+    # The enrolment token is spent: no second passkey, no second sign-in with it.
+    again = await browser.post(
+        "/login/enrol/passkey/options", json={"mfa_token": token}, headers=header
+    )
+    assert again.status_code == 401
+    assert again.json()["error"] == "invalid_grant"
+    confirmed = await runtime.storage.audit.query(AuditQuery(event="mfa.confirmed"))
+    assert [e.details["factor"] for e in confirmed] == ["webauthn"]

@@ -39,8 +39,6 @@ DENYLIST = {
     "httpx": "fetching an external issuer's JWKS, the Pwned Passwords API",
     "aiosmtplib": "sending mail",
     "zxcvbn": "setting a password",
-    "websockets": "nothing (gatepass serves no WebSocket)",
-    "wsproto": "nothing (gatepass serves no WebSocket)",
 }
 
 WORKER = textwrap.dedent(

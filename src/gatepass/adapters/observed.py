@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from gatepass.core.errors import RateLimited
 from gatepass.core.models import AuditEvent
@@ -56,12 +57,25 @@ class ObservedAudit:
         return await self.inner.top_addresses(event, outcome, since, limit)
 
 
+# Label children of the two counters every login touches (label values are few and fixed).
+_AUDIT_COUNTERS: dict[tuple[str, str], Any] = {}
+_LOGIN_COUNTERS: dict[tuple[str, str, str], Any] = {}
+
+
 def observe_event(event: AuditEvent) -> None:
     details = event.details
     surface = event.surface or "-"
-    m.AUDIT_EVENTS.labels(event.event, event.outcome).inc()
+    key = (event.event, event.outcome)
+    counter = _AUDIT_COUNTERS.get(key)
+    if counter is None:
+        counter = _AUDIT_COUNTERS[key] = m.AUDIT_EVENTS.labels(*key)
+    counter.inc()
     if event.event == "login":
-        m.LOGINS.labels(surface, str(details.get("method", "-")), event.outcome).inc()
+        login_key = (surface, str(details.get("method", "-")), event.outcome)
+        login = _LOGIN_COUNTERS.get(login_key)
+        if login is None:
+            login = _LOGIN_COUNTERS[login_key] = m.LOGINS.labels(*login_key)
+        login.inc()
     elif event.event == "token.refresh":
         m.REFRESHES.labels(surface).inc()
     elif event.event == "token.refresh_reuse":

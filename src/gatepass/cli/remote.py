@@ -158,6 +158,13 @@ def user_enable(name: str, as_json: bool = JSON_OPTION) -> None:
     _changed("POST", f"/admin/users/{name}/enable", f"user {name} enabled", as_json)
 
 
+@remote_user.command("end-sessions")
+def user_end_sessions(name: str, as_json: bool = JSON_OPTION) -> None:
+    """End every session and browser sign-in of a user, who stays enabled."""
+    message = f"every session and browser sign-in of {name} ended"
+    _changed("DELETE", f"/admin/users/{name}/sessions", message, as_json)
+
+
 @remote_user.command("delete")
 def user_delete(name: str, as_json: bool = JSON_OPTION) -> None:
     """Delete a user and their API keys; revoke their sessions."""

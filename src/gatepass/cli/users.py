@@ -137,6 +137,17 @@ def user_disable(name: str, as_json: bool = JSON_OPTION) -> None:
     )
 
 
+@user_app.command("end-sessions")
+def user_end_sessions(name: str, as_json: bool = JSON_OPTION) -> None:
+    """End every session and browser sign-in of a user, who stays enabled (a lost device)."""
+    sessions, signins = run(lambda rt: rt.admin.end_sessions(name, actor=actor()))
+    report(
+        as_json,
+        {"username": name, "sessions_ended": sessions, "browser_sessions_ended": signins},
+        f"{sessions} session(s) and {signins} browser sign-in(s) of {name} ended",
+    )
+
+
 @user_app.command("enable")
 def user_enable(name: str, as_json: bool = JSON_OPTION) -> None:
     """Enable a user again."""

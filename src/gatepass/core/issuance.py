@@ -162,7 +162,7 @@ class Issuer:
             )
             await self.storage.create_session(session)
         issued = self.tokens(
-            replace(principal, scopes=granted),
+            principal if granted == principal.scopes else replace(principal, scopes=granted),
             session,
             profile,
             now,
@@ -203,7 +203,8 @@ class Issuer:
     ) -> IssuedTokens:
         """Sign the access token (and the refresh token when `refresh_jti` is given)."""
         scopes = session.scopes if session else principal.scopes
-        principal = replace(principal, scopes=scopes)
+        if scopes is not principal.scopes:
+            principal = replace(principal, scopes=scopes)
         access_jti = access_jti or (session.access_jti if session else None) or uuid7(now)
         limit = session.expires_at if session else float("inf")
         access_exp = int(min(now + profile.access_ttl, limit))

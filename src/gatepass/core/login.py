@@ -261,9 +261,10 @@ class Logins:
         method: AuthMethod,
         external: External | None = None,
         resources: Sequence[str] = (),
+        amr: tuple[str, ...] = (),
     ) -> IssuedTokens:
         """Issue for a principal whose credential was checked elsewhere (an authenticated
-        OAuth client, an external identity)."""
+        OAuth client, an external identity, a passkey: `amr` says how, RFC 8176)."""
         return await self.issuer.issue(
             principal,
             parse_scope(scope),
@@ -272,6 +273,7 @@ class Logins:
             method,
             external=external,
             resources=parse_resources(resources),
+            amr=amr,
         )
 
     # ---------------------------------------------------------------- external identity

@@ -240,6 +240,17 @@ class OidcStore(Protocol):
         """End an active sign-in session; False if unknown or already ended."""
         ...
 
+    async def list_signin_sessions(self, user_id: str, now: float) -> list[SigninSession]:
+        """The user's sign-in sessions active at `now` (neither ended nor expired), newest
+        first."""
+        ...
+
+    async def end_signin_sessions_of(
+        self, user_id: str, now: float, keep: str | None = None
+    ) -> list[str]:
+        """End every active sign-in session of the user but `keep`; the ids ended."""
+        ...
+
     async def put_consent(self, consent: Consent) -> None:
         """Record (or replace) what `consent.user_id` allowed `consent.client_id`."""
         ...

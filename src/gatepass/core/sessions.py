@@ -266,11 +266,14 @@ class Sessions:
 
         Sessions are revoked one by one; a client's stateless tokens (which have no session)
         are covered by one entry refusing its tokens issued before this moment, so tokens it
-        obtains later (after being enabled again) are not affected."""
+        obtains later (after being enabled again) are not affected. A user's browser sign-ins
+        (the hosted /login's single sign-on) end too: they would mint new codes otherwise."""
         now = self.clock.now()
         sessions = await self.storage.revoke_sessions_of(kind, principal_id, reason, now)
         for session in sessions:
             await self.denylist.revoke(session_key(session.id), self._deny_until(session, now))
+        if kind is PrincipalKind.USER:
+            await self.storage.end_signin_sessions_of(principal_id, now)
         if kind is PrincipalKind.CLIENT:
             longest = max(p.access_ttl for p in self.profiles.values())
             await self.denylist.revoke(
@@ -278,6 +281,31 @@ class Sessions:
             )
         self.principals.invalidate_cached(kind, principal_id)
         return len(sessions)
+
+    async def end_signins_of(
+        self,
+        user_id: str,
+        reason: str,
+        ctx: RequestContext,
+        *,
+        actor: str | None,
+        target: str | None,
+        keep: str | None = None,
+    ) -> int:
+        """End the user's browser sign-in sessions (all but `keep`, the requester's own
+        browser), each audited as `session.revoke`; how many ended. Codes they issued and not
+        yet redeemed are refused from now on (the token endpoint checks the sign-in)."""
+        ended = await self.storage.end_signin_sessions_of(user_id, self.clock.now(), keep)
+        for signin_id in ended:
+            await self.audit.record(
+                "session.revoke",
+                "success",
+                actor,
+                ctx,
+                target=target,
+                details={"reason": reason, "signin_session": signin_id},
+            )
+        return len(ended)
 
     async def revoke_access_token(
         self, verified: VerifiedToken, actor: str, ctx: RequestContext

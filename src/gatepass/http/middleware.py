@@ -9,6 +9,7 @@ values stay few."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 import uuid
@@ -51,7 +52,8 @@ class EdgeMiddleware:
             await self.app(scope, receive, send)
             return
         began = time.perf_counter()
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        # 128 random bits as 32 hex digits (as uuid4().hex, for less work).
+        request_id = _incoming_id(scope) or os.urandom(16).hex()
         token = request_id_var.set(request_id)
         started = False
         status = 500

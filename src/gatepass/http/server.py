@@ -245,9 +245,6 @@ def serve_options(config: Settings) -> dict[str, Any]:
     return {
         "loop": "uvloop",
         "http": cast("type[asyncio.Protocol]", protocol),
-        # gatepass serves no WebSocket: without this, every worker imports a WebSocket library
-        # (uvicorn's "auto") for nothing, and an Upgrade request is answered as plain HTTP.
-        "ws": "none",
         # uvicorn answers 503 once it holds `limit_concurrency` connections (the one asking
         # included): +1 so that `max_connections` connections are served.
         "limit_concurrency": config.max_connections + 1,

@@ -60,6 +60,20 @@ class MemoryOidcStore:
         self._t.signins[session_id] = replace(session, ended_at=now)
         return True
 
+    async def list_signin_sessions(self, user_id: str, now: float) -> list[SigninSession]:
+        found = [s for s in self._t.signins.values() if s.user_id == user_id and s.active_at(now)]
+        found.sort(key=lambda s: s.id)
+        found.sort(key=lambda s: s.created_at, reverse=True)
+        return found
+
+    async def end_signin_sessions_of(
+        self, user_id: str, now: float, keep: str | None = None
+    ) -> list[str]:
+        ended = [s.id for s in await self.list_signin_sessions(user_id, now) if s.id != keep]
+        for session_id in ended:
+            self._t.signins[session_id] = replace(self._t.signins[session_id], ended_at=now)
+        return ended
+
     async def put_consent(self, consent: Consent) -> None:
         self._t.consents[(consent.user_id, consent.client_id)] = consent
 

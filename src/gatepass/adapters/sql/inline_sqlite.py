@@ -20,11 +20,12 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+_T = TypeVar("_T")
 _SQLITE_BUSY = 5
 _SQLITE_BUSY_SNAPSHOT = 517  # a read transaction that may not write: waiting cannot help
 _FIRST_PAUSE = 0.0002
@@ -65,28 +66,30 @@ class InlineSqliteConnection(aiosqlite.Connection):
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
-        try:
-            return fn(*args, **kwargs)
-        except sqlite3.OperationalError as error:
-            if not is_retryable(error):
-                raise
-        return await self._retry(partial(fn, *args, **kwargs))
+        return await run_inline(partial(fn, *args, **kwargs), self.busy_timeout_ms)
 
-    async def _retry(self, call: Callable[[], Any]) -> Any:
-        """The call again after short asynchronous pauses until the lock is free or the busy
-        timeout has passed: the event loop serves other requests meanwhile. (SQLite's own busy
-        handler would sleep 1, 2, 5 … 100 ms at a time, and only in a thread.)"""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.busy_timeout_ms / 1000
-        pause = _FIRST_PAUSE
-        while True:
-            await asyncio.sleep(pause)
-            try:
-                return call()
-            except sqlite3.OperationalError as error:
-                if not is_retryable(error) or loop.time() >= deadline:
-                    raise
-            pause = min(pause * 2, _LONGEST_PAUSE)
+
+async def run_inline(call: Callable[[], _T], busy_timeout_ms: int) -> _T:
+    """`call()` on the event loop's thread; while another process holds the lock (SQLITE_BUSY),
+    again after short asynchronous pauses until the lock is free or `busy_timeout_ms` has
+    passed, the event loop serving other requests meanwhile. (SQLite's own busy handler would
+    sleep 1, 2, 5 … 100 ms at a time, and only in a thread.)"""
+    try:
+        return call()
+    except sqlite3.OperationalError as error:
+        if not is_retryable(error):
+            raise
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + busy_timeout_ms / 1000
+    pause = _FIRST_PAUSE
+    while True:
+        await asyncio.sleep(pause)
+        try:
+            return call()
+        except sqlite3.OperationalError as error:
+            if not is_retryable(error) or loop.time() >= deadline:
+                raise
+        pause = min(pause * 2, _LONGEST_PAUSE)
 
 
 def inline_connector(database: str, busy_timeout_ms: int) -> Callable[[], InlineSqliteConnection]:

@@ -141,19 +141,7 @@ class SqlOidcStore:
     async def _get_signin_session(self, session_id: str) -> SigninSession | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(_SIGNIN_BY_ID, {"id": session_id})).first()
-        if row is None:
-            return None
-        return SigninSession(
-            id=row.id,
-            user_id=row.user_id,
-            secret_digest=row.secret_digest,
-            auth_time=row.auth_time,
-            amr=tuple(row.amr.split()),
-            acr=row.acr,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-            ended_at=row.ended_at,
-        )
+        return None if row is None else _signin(row)
 
     @guarded
     async def end_signin_session(self, session_id: str, now: float) -> bool:
@@ -165,6 +153,37 @@ class SqlOidcStore:
                 .values(ended_at=now)
             )
         return bool(ended.rowcount)
+
+    @guarded
+    async def list_signin_sessions(self, user_id: str, now: float) -> list[SigninSession]:
+        s = _signins.c
+        query = (
+            sa.select(_signins)
+            .where(s.user_id == user_id, s.ended_at.is_(None), s.expires_at > now)
+            .order_by(s.created_at.desc(), s.id)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_signin(row) for row in rows]
+
+    @guarded
+    async def end_signin_sessions_of(
+        self, user_id: str, now: float, keep: str | None = None
+    ) -> list[str]:
+        s = _signins.c
+        where = [s.user_id == user_id, s.ended_at.is_(None), s.expires_at > now]
+        if keep is not None:
+            where.append(s.id != keep)
+        async with write_transaction(self.engine) as conn:
+            ids = [row.id for row in await conn.execute(sa.select(s.id).where(*where))]
+            if ids:
+                # Only those still active: a concurrent logout may have ended some meanwhile.
+                await conn.execute(
+                    _signins.update()
+                    .where(s.id.in_(ids), s.ended_at.is_(None))
+                    .values(ended_at=now)
+                )
+        return ids
 
     # ------------------------------------------------------------------ consents
 
@@ -301,4 +320,18 @@ def _consent(row: Any) -> Consent:
         scopes=frozenset(row.scopes.split()),
         granted_at=row.granted_at,
         revoked_at=row.revoked_at,
+    )
+
+
+def _signin(row: Any) -> SigninSession:
+    return SigninSession(
+        id=row.id,
+        user_id=row.user_id,
+        secret_digest=row.secret_digest,
+        auth_time=row.auth_time,
+        amr=tuple(row.amr.split()),
+        acr=row.acr,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        ended_at=row.ended_at,
     )

@@ -9,10 +9,11 @@ the stores that stand alone are mixins in their own modules (`external.py`, `res
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatepass.adapters.sql import tables as t
@@ -38,6 +39,7 @@ from gatepass.adapters.sql.external import SqlExternalStore
 from gatepass.adapters.sql.mfa import SqlMfaStore
 from gatepass.adapters.sql.oidc import SqlOidcStore
 from gatepass.adapters.sql.resources import SqlResourceStore
+from gatepass.adapters.sql.session_lane import session_lane
 from gatepass.core.models import (
     ApiKey,
     AuthMethod,
@@ -73,6 +75,17 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, 
         stamps: ChangeStamps | None = None,
     ) -> None:
         self.engine = engine
+        # Single statements need no transaction around them: on PostgreSQL, BEGIN and
+        # COMMIT/ROLLBACK would be two more round trips each (SQLite keeps its BEGIN, see
+        # engine.py; an explicit one costs nothing there and pysqlite's autocommit switch
+        # would be reset to its implicit BEGIN at check-in).
+        self._single: AsyncEngine = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
+        # The refresh path's statements on the driver's connection, where there is a lane.
+        self._lane = session_lane(engine)
         # With SQLite, principals are cached across requests, valid until any process changes
         # one (changes.py); without stamps (PostgreSQL) every read goes to the database.
         self.stamps = stamps
@@ -89,6 +102,8 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, 
     async def close(self) -> None:
         if self._buffered is not None:
             await self._buffered.stop()
+        if self._lane is not None:
+            await self._lane.close()
         await self.engine.dispose()
         if self.stamps is not None:
             self.stamps.close()
@@ -99,15 +114,33 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, 
             await conn.execute(sa.text("SELECT 1"))
 
     async def _one(self, stmt: sa.Executable, params: dict[str, Any] | None = None) -> Any:
-        async with self.engine.connect() as conn:
-            return (await conn.execute(stmt, params)).first()
+        return await self._read(stmt, params, lambda result: result.first())
 
     async def _all(self, stmt: sa.Executable) -> list[Any]:
-        async with self.engine.connect() as conn:
-            return list((await conn.execute(stmt)).all())
+        rows: list[Any] = await self._read(stmt, None, lambda result: list(result.all()))
+        return rows
+
+    async def _read(
+        self,
+        stmt: sa.Executable,
+        params: dict[str, Any] | None,
+        take: Callable[[sa.CursorResult[Any]], Any],
+    ) -> Any:
+        """One read statement; run once more on a new connection if the first one turned out
+        to be lost (a read changes nothing, so running it again is safe; see docs/decisions.md,
+        no pool_pre_ping)."""
+        try:
+            async with self._single.connect() as conn:
+                return take(await conn.execute(stmt, params))
+        except exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        async with self._single.connect() as conn:
+            return take(await conn.execute(stmt, params))
 
     async def _exec(self, stmt: sa.Executable, params: dict[str, Any] | None = None) -> int:
-        async with self.engine.begin() as conn:
+        """One statement that writes, atomic by itself."""
+        async with self._single.begin() as conn:
             return int((await conn.execute(stmt, params)).rowcount)
 
     # ------------------------------------------------------------------ meta
@@ -372,7 +405,10 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, 
 
     @guarded
     async def get_session(self, session_id: str) -> Session | None:
-        row = await self._one(_SESSION_BY_ID, {"sid": session_id})
+        if self._lane is not None:
+            row = await self._lane.get(session_id)
+        else:
+            row = await self._one(_SESSION_BY_ID, {"sid": session_id})
         return None if row is None else _session(row)
 
     @guarded
@@ -387,6 +423,21 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, 
         now: float,
     ) -> bool:
         rotate = new_refresh_jti is not None and new_refresh_jti != expect_refresh_jti
+        if (
+            self._lane is not None
+            and rotate
+            and new_refresh_jti is not None
+            and expect_refresh_jti is not None
+            and expect_access_jti is None
+        ):
+            # A refresh token rotating (the common refresh): one statement, no transaction.
+            return await self._lane.rotate(
+                session_id,
+                expect_refresh_jti=expect_refresh_jti,
+                new_refresh_jti=new_refresh_jti,
+                new_access_jti=new_access_jti,
+                now=now,
+            )
         stmt = _rotation(expect_refresh_jti is not None, expect_access_jti is not None, rotate)
         params = {
             "sid": session_id,

@@ -35,6 +35,7 @@ from gatepass.core.errors import (
     InvalidRequest,
     NotFound,
 )
+from gatepass.core.mfa.factors import AMR_HARDWARE_KEY, AMR_SOFTWARE_KEY
 from gatepass.core.models import RequestContext, User
 from gatepass.core.ports import AccountStore, LoginLimiter, UserStore
 
@@ -45,13 +46,16 @@ if TYPE_CHECKING:
     from webauthn.helpers.structs import PublicKeyCredentialDescriptor, RegistrationCredential
 
 CEREMONY_TTL = 300.0
-# RFC 8176: proof of possession of a (hardware or platform) key, with user presence; with user
-# verification (a PIN or biometric on the device) it is two factors in one.
+# RFC 8176: proof of possession of a key, with user presence; with user verification (a PIN or
+# biometric on the device) it is two factors in one. A device-bound key is `hwk`; a synced one
+# (the authenticator's backup-state flag, e.g. a password manager's or a cloud keychain's
+# passkey) lives outside any one piece of hardware, so it is `swk`.
 ACR_PASSKEY = "urn:gatepass:acr:mfa"
 
 
-def passkey_amr(user_verified: bool) -> tuple[str, ...]:
-    return ("hwk", "mfa", "user") if user_verified else ("hwk", "user")
+def passkey_amr(user_verified: bool, synced: bool = False) -> tuple[str, ...]:
+    key = AMR_SOFTWARE_KEY if synced else AMR_HARDWARE_KEY
+    return (key, "mfa", "user") if user_verified else (key, "user")
 
 
 TIMEOUT_MS = 120_000
@@ -66,11 +70,20 @@ class RelyingParty:
     origin: str
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def relying_party(issuer: str, name: str) -> RelyingParty:
+    """The RP id is the issuer's host; the origin is what a browser serializes for the issuer's
+    pages (WHATWG URL: lower-case scheme and host, no default port), the exact string
+    `clientDataJSON.origin` is compared with."""
     parts = urlsplit(issuer)
-    return RelyingParty(
-        id=parts.hostname or "localhost", name=name, origin=f"{parts.scheme}://{parts.netloc}"
-    )
+    host = parts.hostname or "localhost"
+    scheme = parts.scheme.lower()
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None and parts.port != _DEFAULT_PORTS.get(scheme):
+        netloc += f":{parts.port}"
+    return RelyingParty(id=host, name=name, origin=f"{scheme}://{netloc}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +100,7 @@ class Assertion:
     user: User
     passkey: Passkey
     user_verified: bool
+    synced: bool = False  # the backup-state flag of this assertion: a synced passkey
 
 
 class PasskeyService:
@@ -277,25 +291,33 @@ class PasskeyService:
             raise InvalidCredentials()
         if user.disabled:
             raise AccountDisabled()
-        return Assertion(user=user, passkey=passkey, user_verified=verified.user_verified)
+        return Assertion(
+            user=user,
+            passkey=passkey,
+            user_verified=verified.user_verified,
+            synced=verified.credential_backed_up,
+        )
 
-    async def second_factor(self, user: User, code: str, ctx: RequestContext) -> bool:
+    async def second_factor(
+        self, user: User, code: str, ctx: RequestContext
+    ) -> tuple[str, ...] | None:
         """The `webauthn` method of /auth/login/mfa: `code` is the JSON text of
-        `{"state", "credential"}` from a ceremony of `authentication_options(user)`."""
+        `{"state", "credential"}` from a ceremony of `authentication_options(user)`. What it
+        proved: `hwk` for a device-bound passkey, `swk` for a synced one; None when refused."""
         try:
             answer = json.loads(code)
         except ValueError:
-            return False
+            return None
         if not isinstance(answer, dict):
-            return False
+            return None
         state, credential = answer.get("state"), answer.get("credential")
         if not isinstance(state, str) or not isinstance(credential, dict):
-            return False
+            return None
         try:
-            await self.authenticate(state[:512], credential, ctx, user_id=user.id)
+            assertion = await self.authenticate(state[:512], credential, ctx, user_id=user.id)
         except InvalidCredentials:
-            return False
-        return True
+            return None
+        return (AMR_SOFTWARE_KEY if assertion.synced else AMR_HARDWARE_KEY,)
 
     # ------------------------------------------------------------ management
 

@@ -31,6 +31,7 @@ from gatepass.core.errors import (
     NotFound,
 )
 from gatepass.core.models import PrincipalKind, RequestContext, Session, User
+from gatepass.core.oidc.models import SigninSession
 from gatepass.core.passwords import HashingPool
 from gatepass.core.ports import AccountStore, LoginLimiter, Mailer, SessionQuery, Storage
 from gatepass.core.principals import Principals
@@ -48,6 +49,15 @@ class AccountConfig:
     reset_ttl: float = 1800
     invitation_ttl: float = 7 * 86400
     verification_ttl: float = 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """What a password change ended: token sessions, and browser sign-ins (the hosted
+    /login's single sign-on)."""
+
+    sessions: int = 0
+    signins: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +162,9 @@ class AccountService:
         """The user a reset link is for, while it is usable (the reset page's form)."""
         return await self._link_user(LinkPurpose.PASSWORD_RESET, secret, spend=False)
 
-    async def reset_password(self, secret: str, password: str, ctx: RequestContext) -> int:
-        """Set a new password with a reset link; every session of the user ends. Returns the
-        number of sessions ended."""
+    async def reset_password(self, secret: str, password: str, ctx: RequestContext) -> Ended:
+        """Set a new password with a reset link; every session of the user ends, and every
+        browser sign-in. Returns how many."""
         try:
             # The link is checked first (the policy may name the user), spent last: a
             # refused password leaves it usable.
@@ -168,7 +178,13 @@ class AccountService:
         await self.links.store.spend_account_tokens_of(
             user.id, LinkPurpose.PASSWORD_RESET, self.clock.now()
         )
-        ended = await self.sessions.revoke_principal(PrincipalKind.USER, user.id, "password_reset")
+        signins = await self.sessions.end_signins_of(
+            user.id, "password_reset", ctx, actor=user.username, target=user.username
+        )
+        ended = Ended(
+            await self.sessions.revoke_principal(PrincipalKind.USER, user.id, "password_reset"),
+            signins,
+        )
         await self._audit(
             "password.reset",
             "success",
@@ -176,7 +192,7 @@ class AccountService:
             ctx,
             user.username,
             None,
-            {"sessions": ended},
+            {"sessions": ended.sessions, "signin_sessions": ended.signins},
         )
         return ended
 
@@ -305,9 +321,11 @@ class AccountService:
         end_other_sessions: bool,
         current_session: str | None,
         ctx: RequestContext,
-    ) -> int:
+        current_signin: str | None = None,
+    ) -> Ended:
         """Change the password, the current one required (throttled as a login is); with
-        `end_other_sessions`, every session but `current_session` ends. Returns how many."""
+        `end_other_sessions`, every session but `current_session` ends, and every browser
+        sign-in but `current_signin` (the requester's own browser). Returns how many."""
         throttle = "password-change:" + user_id
         await self.limiter.check(throttle, ctx.ip)
         user = await self._user(user_id)
@@ -321,13 +339,23 @@ class AccountService:
         await self.limiter.success(throttle, ctx.ip)
         new_hash = await self.hashing.hash(await self._acceptable(new, user))
         user = await self._set_password(user, new_hash, proven_email=None)
-        ended = 0
+        ended = Ended()
         if end_other_sessions:
+            count = 0
             for session in await self.own_sessions(user.id):
                 if session.id != current_session and await self.sessions.revoke_session(
                     session.id, "password_changed", ctx, actor=user.username
                 ):
-                    ended += 1
+                    count += 1
+            signins = await self.sessions.end_signins_of(
+                user.id,
+                "password_changed",
+                ctx,
+                actor=user.username,
+                target=user.username,
+                keep=current_signin,
+            )
+            ended = Ended(count, signins)
         await self._audit(
             "password.change",
             "success",
@@ -335,7 +363,7 @@ class AccountService:
             ctx,
             user.username,
             None,
-            {"sessions": ended},
+            {"sessions": ended.sessions, "signin_sessions": ended.signins},
         )
         return ended
 
@@ -345,16 +373,38 @@ class AccountService:
         )
         return [s for s in sessions if s.principal_kind is PrincipalKind.USER]
 
+    async def own_signins(self, user_id: str) -> list[SigninSession]:
+        """The user's active browser sign-ins (single sign-on at the hosted /login)."""
+        return await self.storage.list_signin_sessions(user_id, self.clock.now())
+
     async def end_own_session(self, user_id: str, session_id: str, ctx: RequestContext) -> None:
+        """End one of the user's own sessions: a token session or a browser sign-in."""
+        now = self.clock.now()
         session = await self.storage.get_session(session_id)
         if (
-            session is None
-            or session.principal_kind is not PrincipalKind.USER
-            or session.principal_id != user_id
-            or not session.active_at(self.clock.now())
+            session is not None
+            and session.principal_kind is PrincipalKind.USER
+            and session.principal_id == user_id
+            and session.active_at(now)
         ):
+            await self.sessions.revoke_session(
+                session_id, "ended_by_user", ctx, actor=session.subject
+            )
+            return
+        signin = await self.storage.get_signin_session(session_id)
+        if signin is None or signin.user_id != user_id or not signin.active_at(now):
             raise NotFound("no such session")
-        await self.sessions.revoke_session(session_id, "ended_by_user", ctx, actor=session.subject)
+        if await self.storage.end_signin_session(session_id, now):
+            user = await self.storage.get_user(user_id)
+            name = user.username if user else None
+            await self.audit.record(
+                "session.revoke",
+                "success",
+                name,
+                ctx,
+                target=name,
+                details={"reason": "ended_by_user", "signin_session": session_id},
+            )
 
     # ------------------------------------------------------------ helpers
 

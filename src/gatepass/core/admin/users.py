@@ -9,7 +9,7 @@ from typing import Any
 
 from gatepass.core.admin.base import AdminBase, check_name, jsonable
 from gatepass.core.errors import Conflict, InvalidRequest
-from gatepass.core.models import PrincipalKind, User
+from gatepass.core.models import PrincipalKind, RequestContext, User
 from gatepass.core.scopes import validate_scopes
 from gatepass.core.text import clip
 
@@ -152,6 +152,23 @@ class Users(AdminBase):
             "admin.user.disable" if disabled else "admin.user.enable", actor, user.username
         )
         return updated, revoked
+
+    async def end_sessions(self, name_or_id: str, *, actor: str) -> tuple[int, int]:
+        """End every session of a user and every browser sign-in (a stolen device, as
+        Keycloak's "Sign out" of a user); the account stays enabled. Audited as
+        `admin.user.sessions_end`. How many token sessions and browser sign-ins ended."""
+        user = await self.get_user(name_or_id)
+        signins = await self.sessions.end_signins_of(
+            user.id, "admin", RequestContext("admin"), actor=actor, target=user.username
+        )
+        revoked = await self.sessions.revoke_principal(PrincipalKind.USER, user.id, "admin")
+        await self._audit(
+            "admin.user.sessions_end",
+            actor,
+            user.username,
+            {"sessions": revoked, "signin_sessions": signins},
+        )
+        return revoked, signins
 
     async def set_password(self, name_or_id: str, password: str, *, actor: str) -> None:
         user = await self.get_user(name_or_id)

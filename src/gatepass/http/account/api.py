@@ -7,8 +7,9 @@ POST   /auth/password/change   Bearer   {"current_password", "new_password",
 POST   /auth/invitations/accept         {"token", "password"}        -> 204
 POST   /auth/email/verification Bearer                               -> 202 | 200
 POST   /auth/email/verify               {"token"}                    -> 204
-GET    /auth/sessions          Bearer                                -> 200 own sessions
-DELETE /auth/sessions/{id}     Bearer                                -> 204
+GET    /auth/sessions          Bearer                                -> 200 own sessions and
+                                                                        browser sign-ins
+DELETE /auth/sessions/{id}     Bearer                                -> 204 (either kind)
 POST   /auth/webauthn/register/options  Bearer                       -> 200 {state, options}
 POST   /auth/webauthn/register/verify   Bearer {state, credential, name} -> 201
 POST   /auth/webauthn/login/options     {}                           -> 200 {state, options}
@@ -22,15 +23,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
 from gatepass.app.profiles import NATIVE
-from gatepass.core.account.passkeys import Ceremony
-from gatepass.core.account.records import Passkey
+from gatepass.core.account.passkeys import passkey_amr
 from gatepass.core.errors import InvalidToken, TokenRevoked
-from gatepass.core.models import AuthMethod, PrincipalKind, RequestContext, Session, User
+from gatepass.core.models import AuthMethod, PrincipalKind, RequestContext, User
+from gatepass.http.account.models import (
+    CeremonyResponse,
+    CeremonyVerifyRequest,
+    ChangePasswordRequest,
+    ForgotRequest,
+    LinkPasswordRequest,
+    LinkRequest,
+    MfaOptionsRequest,
+    PasskeyList,
+    PasskeyView,
+    PasswordChanged,
+    RenameRequest,
+    SessionList,
+    StatusResponse,
+    browser_session_view,
+    ceremony_body,
+    passkey_view,
+    session_view,
+)
 from gatepass.http.context import Gate
 from gatepass.http.native import (
     _ERRORS,
@@ -40,6 +58,7 @@ from gatepass.http.native import (
     token_body,
     validated,
 )
+from gatepass.http.oidc.pages import SIGNIN_COOKIE
 from gatepass.http.openapi import Doc, Endpoint
 from gatepass.http.wire import (
     NO_STORE,
@@ -56,124 +75,6 @@ FORGOT_ANSWER = {
     "status": "accepted",
     "message": "If an account has this address, a link to reset its password is on its way.",
 }
-
-
-class ForgotRequest(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore")
-    email: str = Field(max_length=320)
-
-
-class LinkPasswordRequest(BaseModel):
-    """The secret from the mailed link, and the new password."""
-
-    model_config = ConfigDict(strict=True, extra="ignore")
-    token: str = Field(max_length=512)
-    password: str = Field(max_length=4096)
-
-
-class LinkRequest(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore")
-    token: str = Field(max_length=512)
-
-
-class ChangePasswordRequest(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore")
-    current_password: str = Field(max_length=4096)
-    new_password: str = Field(max_length=4096)
-    end_other_sessions: bool = False
-
-
-class CeremonyVerifyRequest(BaseModel):
-    """`credential`: the PublicKeyCredential as JSON (`toJSON()` in browsers)."""
-
-    model_config = ConfigDict(strict=True, extra="ignore")
-    state: str = Field(max_length=512)
-    credential: dict[str, Any]
-    name: str | None = Field(default=None, max_length=256)
-    scope: str | None = Field(default=None, max_length=4096)
-
-
-class MfaOptionsRequest(BaseModel):
-    """The `mfa_token` of a password login answered `mfa_required` with `webauthn`."""
-
-    model_config = ConfigDict(strict=True, extra="ignore")
-    mfa_token: str = Field(max_length=256)
-
-
-class RenameRequest(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore")
-    name: str = Field(max_length=256)
-
-
-class StatusResponse(BaseModel):
-    status: str
-    message: str | None = None
-
-
-class CeremonyResponse(BaseModel):
-    state: str
-    options: dict[str, Any]
-
-
-class PasskeyView(BaseModel):
-    id: str
-    name: str
-    created_at: float
-    last_used_at: float | None
-    backed_up: bool
-    transports: list[str]
-
-
-class PasskeyList(BaseModel):
-    passkeys: list[PasskeyView]
-
-
-class SessionView(BaseModel):
-    id: str
-    created_at: float
-    last_used_at: float
-    expires_at: float
-    auth_method: str
-    client_ip: str | None
-    user_agent: str | None
-    current: bool
-
-
-class SessionList(BaseModel):
-    sessions: list[SessionView]
-
-
-class PasswordChanged(BaseModel):
-    status: str
-    sessions_ended: int
-
-
-def passkey_view(passkey: Passkey) -> dict[str, Any]:
-    return {
-        "id": passkey.id,
-        "name": passkey.name,
-        "created_at": passkey.created_at,
-        "last_used_at": passkey.last_used_at,
-        "backed_up": passkey.backed_up,
-        "transports": list(passkey.transports),
-    }
-
-
-def session_view(session: Session, current: str | None) -> dict[str, Any]:
-    return {
-        "id": session.id,
-        "created_at": session.created_at,
-        "last_used_at": session.last_used_at,
-        "expires_at": session.expires_at,
-        "auth_method": session.auth_method.value,
-        "client_ip": session.client_ip,
-        "user_agent": session.user_agent,
-        "current": session.id == current,
-    }
-
-
-def ceremony_body(ceremony: Ceremony) -> dict[str, Any]:
-    return {"state": ceremony.state, "options": ceremony.options}
 
 
 class AccountApi:
@@ -241,6 +142,12 @@ class AccountApi:
 
     # ------------------------------------------------------------ signed in
 
+    async def _own_browser(self, request: Request, user: User) -> str | None:
+        """The browser sign-in this request's cookie proves, if it is the same user's (an app
+        on our own origin calling with credentials): ending "other" sessions keeps it."""
+        signed = await self.gate.ready.oidc.current_signin(request.cookies.get(SIGNIN_COOKIE))
+        return signed[0].id if signed is not None and signed[1].id == user.id else None
+
     @native_errors
     async def change_password(self, request: Request) -> Response:
         user, session_id = await self._user(request)
@@ -251,16 +158,33 @@ class AccountApi:
             body.new_password,
             end_other_sessions=body.end_other_sessions,
             current_session=session_id,
+            current_signin=await self._own_browser(request, user),
             ctx=self._ctx(request),
         )
-        return json_response({"status": "changed", "sessions_ended": ended}, 200, NO_STORE)
+        return json_response(
+            {
+                "status": "changed",
+                "sessions_ended": ended.sessions,
+                "browser_sessions_ended": ended.signins,
+            },
+            200,
+            NO_STORE,
+        )
 
     @native_errors
     async def sessions(self, request: Request) -> Response:
         user, session_id = await self._user(request)
-        own = await self.gate.ready.account.own_sessions(user.id)
+        account = self.gate.ready.account
+        own = await account.own_sessions(user.id)
+        browser = await self._own_browser(request, user)
+        signins = await account.own_signins(user.id)
         return json_response(
-            {"sessions": [session_view(s, session_id) for s in own]}, 200, NO_STORE
+            {
+                "sessions": [session_view(s, session_id) for s in own],
+                "browser_sessions": [browser_session_view(s, browser) for s in signins],
+            },
+            200,
+            NO_STORE,
         )
 
     @native_errors
@@ -316,6 +240,7 @@ class AccountApi:
             profile=NATIVE,
             ctx=ctx,
             method=AuthMethod.PASSKEY,
+            amr=passkey_amr(assertion.user_verified, assertion.synced),
         )
         return json_response(token_body(issued), 200, NO_STORE)
 
@@ -406,7 +331,7 @@ class AccountApi:
                 "/auth/sessions",
                 "GET",
                 self.sessions,
-                "One's own active sessions",
+                "One's own active sessions, and browser sign-ins (single sign-on)",
                 tag,
                 bearer=True,
                 responses={200: Doc("Sessions", SessionList), **signed_in},
@@ -415,7 +340,7 @@ class AccountApi:
                 "/auth/sessions/{session_id}",
                 "DELETE",
                 self.end_session,
-                "End one of one's own sessions",
+                "End one of one's own sessions or browser sign-ins",
                 tag,
                 bearer=True,
                 responses={**done, **signed_in, 404: Doc("No such session", ErrorResponse)},

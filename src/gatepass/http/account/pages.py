@@ -120,15 +120,16 @@ class AccountPages:
         signed = await self._signed_in(request)
         if signed is None:
             return self._sign_in_first()
-        _session, user = signed
+        signin, user = signed
         return await self._account_page(
-            request, user, NOTICES.get(request.query_params.get("done", ""))
+            request, user, signin, NOTICES.get(request.query_params.get("done", ""))
         )
 
     async def _account_page(
         self,
         request: Request,
         user: User,
+        signin: SigninSession,
         notice: str | None,
         error: str | None = None,
         status: int = 200,
@@ -145,6 +146,8 @@ class AccountPages:
             notice=notice,
             error=error,
             sessions=await runtime.account.own_sessions(user.id),
+            signins=await runtime.account.own_signins(user.id),
+            current_signin=signin.id,
             passkeys=await runtime.passkeys.list(user.id),
         )
 
@@ -167,7 +170,7 @@ class AccountPages:
             done = await self._act(action, form, user, signin, request)
         except GatepassError as error:
             status, _body, _headers = native_error(error)
-            return await self._account_page(request, user, None, error.description, status)
+            return await self._account_page(request, user, signin, None, error.description, status)
         if done == "signed-out":
             response = redirect(LOGIN_PATH + "?" + urlencode({"return_to": ACCOUNT_PATH}))
             clear_signin(response, self.pages.secure(request))
@@ -186,12 +189,14 @@ class AccountPages:
                 form.get("new_password")[:4096],
                 end_other_sessions=form.get("end_other_sessions") == "on",
                 current_session=None,
+                current_signin=signin.id,  # this browser stays signed in
                 ctx=ctx,
             )
             return "password"
         if action == "end-session":
-            await runtime.account.end_own_session(user.id, form.get("session_id")[:64], ctx)
-            return "session"
+            session_id = form.get("session_id")[:64]
+            await runtime.account.end_own_session(user.id, session_id, ctx)
+            return "signed-out" if session_id == signin.id else "session"
         if action == "verify-email":
             sent = await runtime.account.request_email_verification(user.id, ctx)
             return "verification" if sent else "verified"
@@ -303,7 +308,7 @@ class AccountPages:
         assertion = await runtime.passkeys.authenticate(state[:512], credential, ctx, user_id=None)
         signed = await runtime.oidc.signins.open_for(
             assertion.user,
-            passkey_amr(assertion.user_verified),
+            passkey_amr(assertion.user_verified, assertion.synced),
             AuthMethod.PASSKEY,
             ctx,
         )

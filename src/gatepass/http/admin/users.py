@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -46,6 +46,12 @@ class UserChanges(In):
 
 class PasswordIn(In):
     password: str = Field(max_length=1024)
+
+
+class SessionsEnded(BaseModel):
+    username: str
+    sessions_ended: int
+    browser_sessions_ended: int
 
 
 UserPage = page_model("UserPage", UserOut)
@@ -116,6 +122,18 @@ class UserHandlers(AdminBase):
         return no_content()
 
     @admin_only
+    async def end_sessions(self, request: Request, actor: str) -> Response:
+        user = await self.gate.admin.get_user(request.path_params["user"])
+        sessions, signins = await self.gate.admin.end_sessions(user.id, actor=actor)
+        return ok(
+            {
+                "username": user.username,
+                "sessions_ended": sessions,
+                "browser_sessions_ended": signins,
+            }
+        )
+
+    @admin_only
     async def delete_user(self, request: Request, actor: str) -> Response:
         await self.gate.admin.delete_user(request.path_params["user"], actor=actor)
         return no_content()
@@ -133,6 +151,9 @@ class UserHandlers(AdminBase):
                request=UserChanges, parameters=USER),
             ep("/admin/users/{user}", "DELETE", self.delete_user,
                "Delete a user and their API keys; revoke their sessions", 204, parameters=USER),
+            ep("/admin/users/{user}/sessions", "DELETE", self.end_sessions,
+               "End every session and browser sign-in of a user (who stays enabled)", 200,
+               SessionsEnded, parameters=USER),
             ep("/admin/users/{user}/disable", "POST", self.disable_user,
                "Disable a user and revoke their sessions", 200, UserOut, parameters=USER),
             ep("/admin/users/{user}/enable", "POST", self.enable_user, "Enable a user", 200,

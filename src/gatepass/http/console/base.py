@@ -47,6 +47,7 @@ DONE = {
     "session-expired": "Your console session has ended. Sign in again.",
     "user-created": "The user is created.",
     "user-disabled": "The user is disabled; their sessions were revoked.",
+    "sessions-ended": "Every session and browser sign-in of the user ended.",
     "user-enabled": "The user is enabled.",
     "user-deleted": "The user, their API keys and sessions are gone.",
     "identity-linked": "The external identity now logs in as this user.",

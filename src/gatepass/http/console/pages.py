@@ -79,6 +79,7 @@ class Console(
             ("/console/users/{user}", "GET", self.user),
             ("/console/users/{user}/disable", "POST", self.disable_user),
             ("/console/users/{user}/enable", "POST", self.enable_user),
+            ("/console/users/{user}/end-sessions", "POST", self.end_sessions),
             ("/console/users/{user}/delete", "POST", self.delete_user),
             ("/console/users/{user}/mfa/reset", "POST", self.reset_user_mfa),
             ("/console/users/{user}/api-keys", "POST", self.create_api_key),

@@ -143,6 +143,23 @@ class UserPages(ConsoleBase):
         return redirect(user_page(user.username) + "?done=user-disabled")
 
     @console_page(change=True)
+    async def end_sessions(self, request: Request, session: ConsoleSession) -> Response:
+        name = request.path_params["user"]
+        asked = self.confirmation(
+            request,
+            session,
+            f"End every session and browser sign-in of {clip(name)}? They sign in again "
+            "everywhere; the account stays enabled.",
+            "End sessions",
+            user_page(name),
+        )
+        if asked:
+            return asked
+        user = await self.gate.admin.get_user(name)
+        await self.gate.admin.end_sessions(user.id, actor=session.actor)
+        return redirect(user_page(user.username) + "?done=sessions-ended")
+
+    @console_page(change=True)
     async def enable_user(self, request: Request, session: ConsoleSession) -> Response:
         user = await self.gate.admin.set_user_disabled(
             request.path_params["user"], False, actor=session.actor

@@ -25,10 +25,12 @@ from gatepass.core.errors import (
     InvalidGrant,
     MfaEnrolmentRequired,
     MfaRequired,
+    MfaTokenInvalid,
     RateLimited,
 )
-from gatepass.core.mfa.factors import METHOD_WEBAUTHN
-from gatepass.core.mfa.service import SecondFactors
+from gatepass.core.mfa.factors import AMR_HARDWARE_KEY, METHOD_WEBAUTHN, second_factor_amr
+from gatepass.core.mfa.service import PASSWORD_AMR, SecondFactors
+from gatepass.core.models import AuthMethod, User
 from gatepass.core.oidc.service import OidcService, wants_mfa
 from gatepass.core.oidc.signin import SignedIn
 from gatepass.http.console.session import Form, read_form, same_origin
@@ -36,7 +38,14 @@ from gatepass.http.context import Gate
 from gatepass.http.errors import native_error
 from gatepass.http.mfa import qr_svg
 from gatepass.http.oidc.pages import Pages, csrf_ok, csrf_value, redirect, set_csrf, set_signin
-from gatepass.http.wire import WireError, request_context
+from gatepass.http.wire import (
+    NO_STORE,
+    WireError,
+    json_response,
+    parse_json_object,
+    read_body,
+    request_context,
+)
 
 SURFACE = "oidc"
 AUTHORIZE_PATH = "/oauth/authorize"
@@ -44,6 +53,7 @@ ACCOUNT_PATH = "/account"  # self-service (http/account/pages.py) signs in throu
 BAD_LOGIN = "The username or password is incorrect."  # never says which, or whether it exists
 BAD_CODE = "The code is incorrect. Try the newest code from your authenticator."
 BAD_PASSKEY = "The passkey was not accepted. Try again, or use another method."
+KIND_WEBAUTHN = "webauthn"  # the passkeys' factor kind (core/mfa/factors.py)
 MAX_ASSERTION = 16384  # a passkey's answer (as /auth/login/mfa's `code` allows)
 CSRF_REFUSED = (
     "This form did not come from gatepass's own page (its security token is missing or "
@@ -131,6 +141,72 @@ class HostedLogin:
         return self._signed_in(request, return_to, signed)
 
     # ------------------------------------------------------------------ enrolment
+
+    async def enrol_passkey_options(self, request: Request) -> Response:
+        """`POST /login/enrol/passkey/options` `{"mfa_token"}`: a registration ceremony for the
+        enrolment token's user (the enrolment page's "Use a passkey instead")."""
+        return await self._json_call(request, self._enrol_passkey_options)
+
+    async def _enrol_passkey_options(self, request: Request, body: dict[str, Any]) -> Response:
+        user = await self._enrolling(body)
+        ceremony = await self.gate.ready.passkeys.registration_options(user)
+        return json_response({"state": ceremony.state, "options": ceremony.options}, 200, NO_STORE)
+
+    async def enrol_passkey(self, request: Request) -> Response:
+        """`POST /login/enrol/passkey` `{"mfa_token", "state", "credential", "return_to"}`: the
+        new passkey (verified by py_webauthn, user verification required) is the second factor
+        the policy wants; the sign-in completes with `amr` `hwk mfa pwd`."""
+        return await self._json_call(request, self._enrol_passkey)
+
+    async def _enrol_passkey(self, request: Request, body: dict[str, Any]) -> Response:
+        state, credential = body.get("state"), body.get("credential")
+        if not isinstance(state, str) or not isinstance(credential, dict):
+            raise WireError("'state' and 'credential' are required")
+        user = await self._enrolling(body)
+        ctx = request_context(request, SURFACE, self.proxies)
+        runtime = self.gate.ready
+        await runtime.passkeys.register(user, state[:512], credential, "Passkey", ctx)
+        token = str(body["mfa_token"])[:256]
+        user = await self._second_factors().spend_enrolment(token, KIND_WEBAUTHN, ctx)
+        amr = second_factor_amr(PASSWORD_AMR, (AMR_HARDWARE_KEY,))
+        signed = await runtime.oidc.signins.open_for(user, amr, AuthMethod.PASSWORD, ctx)
+        return_to = body.get("return_to")
+        target = safe_return(return_to if isinstance(return_to, str) else None) or ACCOUNT_PATH
+        response = json_response({"redirect": target}, 200, NO_STORE)
+        max_age = int(signed.session.expires_at - signed.session.created_at)
+        set_signin(response, signed.cookie, max_age, self.pages.secure(request))
+        return response
+
+    async def _enrolling(self, body: dict[str, Any]) -> User:
+        token = body.get("mfa_token")
+        if not isinstance(token, str):
+            raise WireError("'mfa_token' is required")
+        user_id = await self._second_factors().enrolment_user(token[:256])
+        user = await self.gate.ready.storage.get_user(user_id)
+        if user is None:
+            raise MfaTokenInvalid()
+        return user
+
+    async def _json_call(self, request: Request, handler: Any) -> Response:
+        """A JSON call from the enrolment page's script: same origin, the csrf value in the
+        `X-CSRF-Token` header, errors in the native shape."""
+        try:
+            if not same_origin(request) or not csrf_ok(
+                request, request.headers.get("x-csrf-token", "")
+            ):
+                raise Refused(CSRF_REFUSED)
+            body = parse_json_object(await read_body(request, self.limit))
+            response: Response = await handler(request, body)
+            return response
+        except Refused as refused:
+            error = {"error": "invalid_request", "error_description": refused.message}
+            return json_response(error, 403, NO_STORE)
+        except WireError as exc:
+            error = {"error": "invalid_request", "error_description": exc.reason}
+            return json_response(error, exc.status, NO_STORE)
+        except GatepassError as exc:
+            status, payload, headers = native_error(exc)
+            return json_response(payload, status, headers)
 
     def _second_factors(self) -> SecondFactors:
         mfa = self.gate.auth.mfa

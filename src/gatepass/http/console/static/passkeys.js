@@ -1,5 +1,6 @@
 // Passkeys on the hosted pages (issue 18): registering one on /account, signing in with one
-// on /login, and using one as the second factor on /login's second step. The browser talks to the authenticator; gatepass checks everything it returns.
+// on /login, using one as the second factor on /login's second step, and registering one as
+// the second factor a policy requires at sign-in. The browser talks to the authenticator; gatepass checks everything it returns.
 "use strict";
 
 function b64url(buffer) {
@@ -109,6 +110,33 @@ document.addEventListener("DOMContentLoaded", () => {
         form.submit();
       } catch (error) {
         status.textContent = "The passkey was not used: " + error.message;
+      }
+    });
+  }
+  const enrol = document.getElementById("passkey-enrol");
+  if (enrol) {
+    if (!window.PublicKeyCredential) enrol.parentElement.hidden = true;
+    enrol.addEventListener("click", async () => {
+      // The enrolment page's mfa_token (a right password, no factor yet) says who registers.
+      const token = document.querySelector("input[name=mfa_token]").value;
+      try {
+        const started = await postJson("/login/enrol/passkey/options", { mfa_token: token }, csrfOfPage());
+        const credential = await navigator.credentials.create({
+          publicKey: creationOptions(started.options),
+        });
+        const done = await postJson(
+          "/login/enrol/passkey",
+          {
+            mfa_token: token,
+            state: started.state,
+            credential: credentialJson(credential),
+            return_to: enrol.dataset.returnTo || "",
+          },
+          csrfOfPage(),
+        );
+        window.location.assign(done.redirect);
+      } catch (error) {
+        status.textContent = "No passkey was added: " + error.message;
       }
     });
   }
