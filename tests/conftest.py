@@ -52,6 +52,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     A parametrized shared fixture (tests/scale/test_multiprocess.py: one cluster on Redis, one
     on the database alone) is set up once per parameter anyway, so each parameter is a group
     of its own: the two halves of such a module can run on both workers at once."""
+    schedule_slow_modules_first(items)
     for item in items:
         definitions = getattr(item, "_fixtureinfo", None)
         if definitions is None:
@@ -74,6 +75,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 if name in callspec.indices
             )
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+def schedule_slow_modules_first(items: list[pytest.Item]) -> None:
+    """The modules with a `slow` test (one that starts real processes: servers, clusters,
+    Chromium, CLI calls) run before the others, each module's tests kept together and in
+    order. xdist's `loadgroup` sends the groups of several tests first, then single tests in
+    collection order: with the long single tests early, what is left at the end is the
+    millisecond unit tests, so neither worker idles while the other finishes a long one."""
+    slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow_modules)
 
 
 # trylast: after `--deselect` and `-k` have matched the plain ids (pytest registers only
