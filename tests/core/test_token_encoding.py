@@ -64,9 +64,9 @@ async def test_a_reload_reuses_parsed_keys_and_follows_rotations(monkeypatch):
     parsed: list[str] = []
     real = load_signing_key
 
-    def counting(record: SigningKeyRecord, key: MasterKey) -> SigningKey:
+    def counting(record: SigningKeyRecord, key: MasterKey, *, validate: bool = True) -> SigningKey:
         parsed.append(record.kid)
-        return real(record, key)
+        return real(record, key, validate=validate)
 
     monkeypatch.setattr(keymanager, "load_signing_key", counting)
     signer = (await manager.load()).active.signer
