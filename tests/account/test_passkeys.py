@@ -246,9 +246,12 @@ async def password_login(client: httpx.AsyncClient, username: str) -> httpx.Resp
     return await client.post("/auth/login", json={"username": username, "password": PASSWORD})
 
 
+@pytest.mark.parametrize(("synced", "key"), [(False, "hwk"), (True, "swk")])
 async def test_a_passkey_is_a_second_factor_after_the_password(
-    client: httpx.AsyncClient, runtime: Container, make_user: UserFactory, device: SoftAuthenticator
+    client: httpx.AsyncClient, runtime: Container, make_user: UserFactory, synced: bool, key: str
 ) -> None:
+    """After a password the passkey says what it is too: device-bound `hwk`, synced `swk`."""
+    device = SoftAuthenticator(origin=ORIGIN, rp_id="testserver", synced=synced)
     await make_user("pk-mfa")
     await register(client, await bearer(client, "pk-mfa"), device)
     first = await password_login(client, "pk-mfa")
@@ -268,7 +271,7 @@ async def test_a_passkey_is_a_second_factor_after_the_password(
     )
     assert done.status_code == 200, done.text
     claims = (await runtime.auth.verify_signature(done.json()["access_token"])).claims
-    assert claims["amr"] == ["hwk", "mfa", "pwd"]
+    assert claims["amr"] == sorted([key, "mfa", "pwd"])  # amr is kept sorted
     assert claims["acr"] == "urn:gatepass:acr:mfa"
 
 

@@ -21,9 +21,12 @@ from gatepass.adapters.sql.inline_sqlite import InlineSqliteConnection
 from gatepass.adapters.sql.limiter import SqlThrottleStorage
 from gatepass.adapters.sql.migrate import migrate
 from gatepass.adapters.sql.storage import SqlStorage, open_storage
+from gatepass.core.errors import StorageUnavailable
 from gatepass.core.models import Org, Role
+from gatepass.core.oidc.models import Consent
 from tests.contract.conftest import DENY_NOW
 from tests.contract.test_storage import NOW, client, user
+from tests.contract.test_storage_oidc import signin
 
 
 @pytest.fixture
@@ -140,6 +143,26 @@ async def test_a_write_waits_for_another_process_without_stalling_the_loop(
     assert isinstance(driver, InlineSqliteConnection)
 
 
+async def test_a_write_that_cannot_begin_is_storage_unavailable(pair, tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE runs on the driver's cursor (engine.py): when another process keeps the
+    write lock past the busy timeout, it fails as any statement would, never as a raw driver
+    error (a 500)."""
+    first, _ = pair
+    async with first.engine.connect() as conn:  # the pool's one connection, waiting less
+        raw = await conn.get_raw_connection()
+        raw.driver_connection.busy_timeout_ms = 50
+    holder = sqlite3.connect(tmp_path / "shared.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StorageUnavailable):
+            await first.put_role(Role("ops", frozenset({"a"}), ""))
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    await first.put_role(Role("ops", frozenset({"a"}), ""))
+    assert [role.name for role in await first.list_roles()] == ["ops"]
+
+
 async def test_inline_queries_return_their_connection_at_once(pair) -> None:
     """Each query hands its connection back before another coroutine runs, so a burst of
     concurrent requests is served by one connection instead of opening one each."""
@@ -185,3 +208,33 @@ def test_entries_expire_even_without_a_change(tmp_path: Path) -> None:
         assert fresh.get("k") == (False, None)
     finally:
         stamps.close()
+
+
+async def test_a_sign_in_ended_by_another_process_is_seen_ended_at_once(pair) -> None:
+    """Sign-in sessions are cached per process (issue 19): a logout anywhere must be seen by
+    every process's next authorization request, never after some delay."""
+    first, second = pair
+    session = signin()
+    await first.add_signin_session(session)
+    assert (await first.get_signin_session(session.id)).ended_at is None
+    assert (await first.get_signin_session(session.id)).ended_at is None  # from the cache
+    assert await second.end_signin_session(session.id, NOW + 5) is True
+    assert (await first.get_signin_session(session.id)).ended_at == NOW + 5
+    # Ending all of a user's sign-ins (a password change elsewhere) is seen at once too.
+    other = signin()
+    await first.add_signin_session(other)
+    assert (await first.get_signin_session(other.id)).ended_at is None
+    assert await second.end_signin_sessions_of(other.user_id, NOW + 6) == [other.id]
+    assert (await first.get_signin_session(other.id)).ended_at == NOW + 6
+
+
+async def test_a_consent_revoked_or_widened_by_another_process_is_seen_at_once(pair) -> None:
+    first, second = pair
+    granted = Consent("u1", "c" * 40, frozenset({"openid"}), NOW)
+    assert await first.get_consent("u1", "c" * 40) is None
+    assert await first.get_consent("u1", "c" * 40) is None  # the absence is cached too
+    await second.put_consent(granted)
+    assert await first.get_consent("u1", "c" * 40) == granted
+    assert await first.get_consent("u1", "c" * 40) == granted  # from the cache
+    assert await second.revoke_consent("u1", "c" * 40, NOW + 3) is True
+    assert (await first.get_consent("u1", "c" * 40)).revoked_at == NOW + 3

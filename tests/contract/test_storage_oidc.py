@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gatepass.core.oidc.models import AuthorizationCode, Consent, SigninSession
+from gatepass.core.oidc.models import AuthorizationCode, CodeRedemption, Consent, SigninSession
 from tests.contract.test_storage import NOW, client, user
 
 
@@ -94,6 +94,93 @@ async def test_a_code_is_consumed_once(storage):
     # The record still names the session of the first use, so a reuse can revoke it.
     assert await storage.get_authorization_code(issued.code_hash) == used
     assert await storage.consume_authorization_code("0" * 64, "sess-3", NOW) is None
+
+
+CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+def proof(**changes: Any) -> CodeRedemption:
+    base = CodeRedemption(
+        client_id="c" * 40,
+        redirect_uri="https://app.example/callback?x=1",
+        code_challenge=CHALLENGE,
+        now=NOW + 1,
+    )
+    return replace(base, **changes)
+
+
+async def test_a_redemption_consumes_only_a_code_it_proves_and_leaves_it_unused_otherwise(storage):
+    session = signin()
+    await storage.add_signin_session(session)
+    issued = code(signin_session_id=session.id)
+    await storage.add_authorization_code(issued)
+    for wrong in (
+        proof(client_id="d" * 40),
+        proof(redirect_uri="https://app.example/callback"),
+        proof(code_challenge="x" * 43),
+        proof(code_challenge=None),  # no verifier for a code that has a challenge
+        proof(now=NOW + 60),  # expired: valid strictly before expires_at
+    ):
+        assert (
+            await storage.consume_authorization_code(
+                issued.code_hash, "sess-x", NOW + 1, expect=wrong
+            )
+            is None
+        ), wrong
+    assert await storage.get_authorization_code(issued.code_hash) == issued  # still unused
+    used = await storage.consume_authorization_code(
+        issued.code_hash, "sess-1", NOW + 1, expect=proof()
+    )
+    assert used == replace(issued, consumed_at=NOW + 1, session_id="sess-1")
+    again = await storage.consume_authorization_code(
+        issued.code_hash, "sess-2", NOW + 2, expect=proof(now=NOW + 2)
+    )
+    assert again is None
+    assert await storage.get_authorization_code(issued.code_hash) == used
+
+
+async def test_a_code_without_a_challenge_is_redeemed_without_a_verifier_only(storage):
+    session = signin()
+    await storage.add_signin_session(session)
+    issued = code(signin_session_id=session.id, code_challenge=None, code_challenge_method=None)
+    await storage.add_authorization_code(issued)
+    refused = await storage.consume_authorization_code(
+        issued.code_hash, "s", NOW + 1, expect=proof()
+    )
+    assert refused is None
+    used = await storage.consume_authorization_code(
+        issued.code_hash, "s", NOW + 1, expect=proof(code_challenge=None)
+    )
+    assert used == replace(issued, consumed_at=NOW + 1, session_id="s")
+
+
+@pytest.mark.parametrize("ended", [True, False], ids=["signed-out", "purged"])
+async def test_a_code_of_a_sign_in_that_ended_or_is_gone_is_not_consumed(storage, ended):
+    session = signin()
+    if ended:
+        await storage.add_signin_session(session)
+        assert await storage.end_signin_session(session.id, NOW) is True
+    issued = code(signin_session_id=session.id)
+    await storage.add_authorization_code(issued)
+    refused = await storage.consume_authorization_code(
+        issued.code_hash, "s", NOW + 1, expect=proof()
+    )
+    assert refused is None
+    assert await storage.get_authorization_code(issued.code_hash) == issued
+
+
+async def test_concurrent_checked_redemptions_have_one_winner(storage):
+    session = signin()
+    await storage.add_signin_session(session)
+    issued = code(signin_session_id=session.id)
+    await storage.add_authorization_code(issued)
+    results = await asyncio.gather(
+        *(
+            storage.consume_authorization_code(issued.code_hash, f"s{i}", NOW + 1, expect=proof())
+            for i in range(4)
+        )
+    )
+    assert len([result for result in results if result is not None]) == 1
 
 
 async def test_concurrent_redemptions_have_one_winner(storage):

@@ -54,7 +54,7 @@ from gatepass.core.issuance import Issuer
 from gatepass.core.keymanager import KeyManager
 from gatepass.core.keys import MasterKey, MasterKeyError
 from gatepass.core.login import Logins
-from gatepass.core.mfa.factors import AMR_HARDWARE_KEY, METHOD_WEBAUTHN
+from gatepass.core.mfa.factors import METHOD_WEBAUTHN
 from gatepass.core.mfa.service import MfaConfig, SecondFactors
 from gatepass.core.models import ServerInfo
 from gatepass.core.oauth import GrantServices, OAuthService
@@ -377,7 +377,6 @@ async def wire_container(
     )
     # A passkey is also a second factor after a password (core/mfa/factors.py's registry).
     mfa.verifiers[METHOD_WEBAUTHN] = passkeys.second_factor
-    mfa.method_amr[METHOD_WEBAUTHN] = (AMR_HARDWARE_KEY,)
     return Container(
         info=info,
         settings=settings,

@@ -25,7 +25,7 @@ from gatepass.core.models import (
     SigningKeyRecord,
     User,
 )
-from gatepass.core.oidc.models import AuthorizationCode, Consent, SigninSession
+from gatepass.core.oidc.models import AuthorizationCode, CodeRedemption, Consent, SigninSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,10 +222,16 @@ class OidcStore(Protocol):
     async def add_authorization_code(self, code: AuthorizationCode) -> None: ...
     async def get_authorization_code(self, code_hash: str) -> AuthorizationCode | None: ...
     async def consume_authorization_code(
-        self, code_hash: str, session_id: str, now: float
+        self,
+        code_hash: str,
+        session_id: str,
+        now: float,
+        *,
+        expect: CodeRedemption | None = None,
     ) -> AuthorizationCode | None:
         """Mark the code used by the token session `session_id`, atomically: the code as it
-        now is when this call was its first use, else None (unknown or already used)."""
+        now is when this call was its first use, else None (unknown or already used, or not
+        matching `expect`: then it stays unused). One statement on SQL stores."""
         ...
 
     async def add_signin_session(self, session: SigninSession) -> None: ...

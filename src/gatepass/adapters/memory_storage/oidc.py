@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from gatepass.adapters.memory_storage.tables import Tables, unique
-from gatepass.core.oidc.models import AuthorizationCode, Consent, SigninSession
+from gatepass.core.oidc.models import AuthorizationCode, CodeRedemption, Consent, SigninSession
 
 
 class MemoryOidcStore:
@@ -19,14 +19,32 @@ class MemoryOidcStore:
         return self._t.codes.get(code_hash)
 
     async def consume_authorization_code(
-        self, code_hash: str, session_id: str, now: float
+        self,
+        code_hash: str,
+        session_id: str,
+        now: float,
+        *,
+        expect: CodeRedemption | None = None,
     ) -> AuthorizationCode | None:
         code = self._t.codes.get(code_hash)
         if code is None or code.consumed_at is not None:
             return None  # of two redemptions, the first one won
+        if expect is not None and not self._matches(code, expect):
+            return None
         consumed = replace(code, consumed_at=now, session_id=session_id)
         self._t.codes[code_hash] = consumed
         return consumed
+
+    def _matches(self, code: AuthorizationCode, expect: CodeRedemption) -> bool:
+        signin = self._t.signins.get(code.signin_session_id)
+        return (
+            code.client_id == expect.client_id
+            and code.redirect_uri == expect.redirect_uri
+            and expect.now < code.expires_at
+            and code.code_challenge == expect.code_challenge
+            and signin is not None
+            and signin.ended_at is None
+        )
 
     async def add_signin_session(self, session: SigninSession) -> None:
         unique(session.id in self._t.signins)

@@ -52,6 +52,7 @@ class Kind(IntEnum):
     PRINCIPALS = 0  # users, clients, roles, orgs, resources
     DENYLIST = 1  # revocations
     THROTTLE = 2  # login-failure windows and bans, known addresses
+    SIGNINS = 3  # browser sign-in sessions and consents (oidc.py)
 
 
 TABLE_KINDS: dict[str, Kind] = {
@@ -64,6 +65,8 @@ TABLE_KINDS: dict[str, Kind] = {
     "throttle_counters": Kind.THROTTLE,
     "throttle_hits": Kind.THROTTLE,
     "known_addresses": Kind.THROTTLE,
+    "signin_sessions": Kind.SIGNINS,
+    "consents": Kind.SIGNINS,
 }
 
 

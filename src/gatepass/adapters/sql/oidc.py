@@ -1,7 +1,15 @@
 """Browser sign-in's storage (issue 17): authorization codes, sign-in sessions and consents.
 
 A code is redeemed by one conditional UPDATE (`consumed_at IS NULL`), so of two concurrent
-redemptions exactly one wins, on SQLite as on PostgreSQL.
+redemptions exactly one wins, on SQLite as on PostgreSQL. The token request's proof (client,
+redirect URI, expiry, PKCE challenge, sign-in session not ended) is part of its WHERE clause and
+the code comes back through RETURNING: a redemption is one statement (issue 19).
+
+The statements of the code flow are prebuilt with bound parameters (building one per call, and
+its cache key, cost more than running it). With SQLite, sign-in sessions and consents are read
+through a change-stamp cache (`changes.py`, kind SIGNINS): any process ending a sign-in,
+revoking or granting a consent, or starting a sign-in moves the stamp, so no answer outlives a
+change. PostgreSQL reads them from the database every time.
 """
 
 from __future__ import annotations
@@ -12,46 +20,93 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatepass.adapters.sql import tables as t
+from gatepass.adapters.sql.changes import StampedCache, fetched
 from gatepass.adapters.sql.engine import guarded, write_transaction
-from gatepass.core.oidc.models import AuthorizationCode, Consent, SigninSession
+from gatepass.core.oidc.models import AuthorizationCode, CodeRedemption, Consent, SigninSession
 
 _codes = t.authorization_codes
 _signins = t.signin_sessions
 _consents = t.consents
 
+_CODE_INSERT = _codes.insert()
+_CODE_BY_HASH = sa.select(_codes).where(_codes.c.code_hash == sa.bindparam("hash"))
+_SIGNIN_BY_ID = sa.select(_signins).where(_signins.c.id == sa.bindparam("id"))
+_CONSENT_OF = sa.select(_consents).where(
+    _consents.c.user_id == sa.bindparam("user"), _consents.c.client_id == sa.bindparam("client")
+)
+
+
+def _redemption(with_challenge: bool) -> Any:
+    c = _codes.c
+    s = _signins.c
+    conditions = [
+        c.code_hash == sa.bindparam("hash"),
+        c.consumed_at.is_(None),
+        c.client_id == sa.bindparam("client"),
+        c.redirect_uri == sa.bindparam("redirect"),
+        c.expires_at > sa.bindparam("now"),
+        c.code_challenge == sa.bindparam("challenge")
+        if with_challenge
+        else c.code_challenge.is_(None),
+        sa.exists().where(s.id == c.signin_session_id, s.ended_at.is_(None)),
+    ]
+    return (
+        _codes.update()
+        .where(*conditions)
+        .values(consumed_at=sa.bindparam("now"), session_id=sa.bindparam("sid"))
+        .returning(*_codes.c)
+    )
+
+
+_REDEEM = {True: _redemption(True), False: _redemption(False)}
+_CONSUME = (
+    _codes.update()
+    .where(_codes.c.code_hash == sa.bindparam("hash"), _codes.c.consumed_at.is_(None))
+    .values(consumed_at=sa.bindparam("now"), session_id=sa.bindparam("sid"))
+    .returning(*_codes.c)
+)
+
 
 class SqlOidcStore:
     engine: AsyncEngine
+    _signin_cache: StampedCache[tuple[str, ...], Any] | None
 
     # ------------------------------------------------------------------ codes
 
     @guarded
     async def add_authorization_code(self, code: AuthorizationCode) -> None:
         async with self.engine.begin() as conn:
-            await conn.execute(_codes.insert().values(**_code_values(code)))
+            await conn.execute(_CODE_INSERT, _code_values(code))
 
     @guarded
     async def get_authorization_code(self, code_hash: str) -> AuthorizationCode | None:
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(sa.select(_codes).where(_codes.c.code_hash == code_hash))
-            ).first()
+            row = (await conn.execute(_CODE_BY_HASH, {"hash": code_hash})).first()
         return None if row is None else _code(row)
 
     @guarded
     async def consume_authorization_code(
-        self, code_hash: str, session_id: str, now: float
+        self,
+        code_hash: str,
+        session_id: str,
+        now: float,
+        *,
+        expect: CodeRedemption | None = None,
     ) -> AuthorizationCode | None:
-        c = _codes.c
-        async with write_transaction(self.engine) as conn:
-            won = await conn.execute(
-                _codes.update()
-                .where(c.code_hash == code_hash, c.consumed_at.is_(None))
-                .values(consumed_at=now, session_id=session_id)
+        params: dict[str, Any] = {"hash": code_hash, "sid": session_id, "now": now}
+        stmt: Any
+        if expect is None:
+            stmt = _CONSUME
+        else:
+            stmt = _REDEEM[expect.code_challenge is not None]
+            params.update(
+                client=expect.client_id,
+                redirect=expect.redirect_uri,
+                challenge=expect.code_challenge,
+                now=expect.now,
             )
-            if won.rowcount != 1:
-                return None
-            row = (await conn.execute(sa.select(_codes).where(c.code_hash == code_hash))).first()
+        async with write_transaction(self.engine) as conn:
+            row = (await conn.execute(stmt, params)).first()
         return None if row is None else _code(row)
 
     # ------------------------------------------------------------------ sign-in sessions
@@ -73,12 +128,19 @@ class SqlOidcStore:
                 )
             )
 
-    @guarded
     async def get_signin_session(self, session_id: str) -> SigninSession | None:
+        # Unknown ids are not remembered: made-up cookies would only crowd the cache.
+        return await fetched(
+            self._signin_cache,
+            ("signin", session_id),
+            lambda: self._get_signin_session(session_id),
+            keep=lambda found: found is not None,
+        )
+
+    @guarded
+    async def _get_signin_session(self, session_id: str) -> SigninSession | None:
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(sa.select(_signins).where(_signins.c.id == session_id))
-            ).first()
+            row = (await conn.execute(_SIGNIN_BY_ID, {"id": session_id})).first()
         return None if row is None else _signin(row)
 
     @guarded
@@ -146,12 +208,18 @@ class SqlOidcStore:
                     )
                 )
 
-    @guarded
     async def get_consent(self, user_id: str, client_id: str) -> Consent | None:
-        c = _consents.c
-        stmt = sa.select(_consents).where(c.user_id == user_id, c.client_id == client_id)
+        return await fetched(
+            self._signin_cache,
+            ("consent", user_id, client_id),
+            lambda: self._get_consent(user_id, client_id),
+        )
+
+    @guarded
+    async def _get_consent(self, user_id: str, client_id: str) -> Consent | None:
+        params = {"user": user_id, "client": client_id}
         async with self.engine.connect() as conn:
-            row = (await conn.execute(stmt)).first()
+            row = (await conn.execute(_CONSENT_OF, params)).first()
         return None if row is None else _consent(row)
 
     @guarded

@@ -92,6 +92,9 @@ class SqlStorage(SqlExternalStore, SqlResourceStore, SqlOidcStore, SqlMfaStore, 
         self._principals: StampedCache[tuple[str, str], Any] | None = (
             StampedCache(stamps, Kind.PRINCIPALS) if stamps is not None else None
         )
+        self._signin_cache: StampedCache[tuple[str, ...], Any] | None = (
+            StampedCache(stamps, Kind.SIGNINS) if stamps is not None else None
+        )
         direct = SqlAuditLog(engine)
         self._buffered = BufferedAuditLog(direct) if buffered_audit else None
         self.audit: AuditLog = self._buffered or direct

@@ -35,6 +35,7 @@ from gatepass.core.errors import (
     InvalidRequest,
     NotFound,
 )
+from gatepass.core.mfa.factors import AMR_HARDWARE_KEY, AMR_SOFTWARE_KEY
 from gatepass.core.models import RequestContext, User
 from gatepass.core.ports import AccountStore, LoginLimiter, UserStore
 
@@ -53,7 +54,7 @@ ACR_PASSKEY = "urn:gatepass:acr:mfa"
 
 
 def passkey_amr(user_verified: bool, synced: bool = False) -> tuple[str, ...]:
-    key = "swk" if synced else "hwk"
+    key = AMR_SOFTWARE_KEY if synced else AMR_HARDWARE_KEY
     return (key, "mfa", "user") if user_verified else (key, "user")
 
 
@@ -297,23 +298,26 @@ class PasskeyService:
             synced=verified.credential_backed_up,
         )
 
-    async def second_factor(self, user: User, code: str, ctx: RequestContext) -> bool:
+    async def second_factor(
+        self, user: User, code: str, ctx: RequestContext
+    ) -> tuple[str, ...] | None:
         """The `webauthn` method of /auth/login/mfa: `code` is the JSON text of
-        `{"state", "credential"}` from a ceremony of `authentication_options(user)`."""
+        `{"state", "credential"}` from a ceremony of `authentication_options(user)`. What it
+        proved: `hwk` for a device-bound passkey, `swk` for a synced one; None when refused."""
         try:
             answer = json.loads(code)
         except ValueError:
-            return False
+            return None
         if not isinstance(answer, dict):
-            return False
+            return None
         state, credential = answer.get("state"), answer.get("credential")
         if not isinstance(state, str) or not isinstance(credential, dict):
-            return False
+            return None
         try:
-            await self.authenticate(state[:512], credential, ctx, user_id=user.id)
+            assertion = await self.authenticate(state[:512], credential, ctx, user_id=user.id)
         except InvalidCredentials:
-            return False
-        return True
+            return None
+        return (AMR_SOFTWARE_KEY if assertion.synced else AMR_HARDWARE_KEY,)
 
     # ------------------------------------------------------------ management
 

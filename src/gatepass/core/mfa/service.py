@@ -55,7 +55,9 @@ PASSWORD_AMR: tuple[str, ...] = (AMR_PASSWORD,)
 
 # A method's check: does `code` prove the factor for this user now? It also spends the code
 # (a TOTP step, a recovery code), so that the same code cannot pass twice.
-Verifier = Callable[[User, str, RequestContext], Awaitable[bool]]
+# A method's check: the `amr` values it proved (RFC 8176), or None for a wrong code. A passkey
+# says per credential whether it is device-bound (`hwk`) or synced (`swk`).
+Verifier = Callable[[User, str, RequestContext], Awaitable[tuple[str, ...] | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +106,6 @@ class SecondFactors:
         self.verifiers: dict[str, Verifier] = {
             METHOD_TOTP: self._verify_totp,
             METHOD_RECOVERY_CODE: self._verify_recovery_code,
-        }
-        self.method_amr: dict[str, tuple[str, ...]] = {
-            METHOD_TOTP: (AMR_OTP,),
-            METHOD_RECOVERY_CODE: (AMR_OTP,),
         }
 
     # ------------------------------------------------------------ the login step
@@ -179,14 +177,15 @@ class SecondFactors:
             raise InvalidRequest(f"'method' must be one of: {', '.join(allowed) or 'none'}")
         account = _account(user.id)
         await self.limiter.check(account, ctx.ip)
-        if not await self.verifiers[method](user, code, ctx):
+        proved = await self.verifiers[method](user, code, ctx)
+        if proved is None:
             await self._code_failed(user, account, ctx, method)
             raise InvalidCredentials("invalid code")
         if not await self.storage.consume_mfa_challenge(challenge.digest):
             raise MfaTokenInvalid()
         await self.limiter.success(account, ctx.ip)
         await self._audit("mfa.verified", "success", user.username, ctx, details={"method": method})
-        return user, challenge, second_factor_amr(PASSWORD_AMR, self.method_amr[method])
+        return user, challenge, second_factor_amr(PASSWORD_AMR, proved)
 
     async def complete_enrolment(
         self, mfa_token: str, code: str, ctx: RequestContext
@@ -328,22 +327,28 @@ class SecondFactors:
         account = _account(user.id)
         await self.limiter.check(account, ctx.ip)
         method = METHOD_TOTP if _looks_like_totp(code) else METHOD_RECOVERY_CODE
-        if not await self.verifiers[method](user, code, ctx):
+        if await self.verifiers[method](user, code, ctx) is None:
             await self._code_failed(user, account, ctx, method)
             raise InvalidCode()
         await self.storage.delete_totp(user.id)
         await self.limiter.success(account, ctx.ip)
         await self._audit("mfa.removed", "success", user.username, ctx, details=_TOTP)
 
-    async def _verify_totp(self, user: User, code: str, ctx: RequestContext) -> bool:
+    async def _verify_totp(
+        self, user: User, code: str, ctx: RequestContext
+    ) -> tuple[str, ...] | None:
         factor = await self.storage.get_totp(user.id)
         if factor is None or not factor.confirmed:
-            return False
+            return None
         step = totp.match(self._unseal(factor), code, self.clock.now(), factor.last_step)
         # The conditional write refuses a step already used by a racing request (replay).
-        return step is not None and await self.storage.use_totp_step(user.id, step)
+        if step is None or not await self.storage.use_totp_step(user.id, step):
+            return None
+        return (AMR_OTP,)
 
-    async def _verify_recovery_code(self, user: User, code: str, ctx: RequestContext) -> bool:
+    async def _verify_recovery_code(
+        self, user: User, code: str, ctx: RequestContext
+    ) -> tuple[str, ...] | None:
         digest = self.digester.digest(recovery.normalise(code))
         used = await self.storage.use_recovery_code(user.id, digest, self.clock.now())
         if used:
@@ -351,7 +356,7 @@ class SecondFactors:
             await self._audit(
                 "mfa.recovery_code_used", "success", user.username, ctx, details={"left": left}
             )
-        return used
+        return (AMR_OTP,) if used else None
 
     def _seal(self, user_id: str, secret: str) -> bytes:
         return self.master.encrypt(secret.encode(), user_id.encode(), TOTP_PURPOSE)

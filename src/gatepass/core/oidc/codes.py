@@ -1,11 +1,14 @@
 """Authorization codes: issued at the end of an authorization request, redeemed once at the
 token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.6).
 
-A code is 256 random bits, stored as its SHA-256, valid 60 seconds. Its redemption checks the
-client, the expiry, the redirect URI and the PKCE verifier before it is consumed; consuming
-is one conditional update naming, in advance, the id of the session the tokens will belong
-to. A second redemption (or a lost race) finds the code consumed and revokes that session:
-tokens issued from a leaked code stop working (RFC 6749 §4.1.2, §10.5).
+A code is 256 random bits, stored as its SHA-256, valid 60 seconds. Its redemption is one
+conditional update that consumes the code only if the request proves everything it must — the
+client, the redirect URI, the expiry, the PKCE verifier (as its S256 challenge), a sign-in
+session not ended since — naming, in advance, the id of the session the tokens will belong to.
+Only when that update changes nothing is the code read, to say why (and a failed attempt leaves
+the code unused, as checking before consuming did). A second redemption (or a lost race) finds
+the code consumed and revokes that session: tokens issued from a leaked code stop working
+(RFC 6749 §4.1.2, §10.5).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from gatepass.core.errors import InvalidGrant
 from gatepass.core.models import Client, RequestContext
 from gatepass.core.oidc.authorize import AuthorizationRequest
-from gatepass.core.oidc.models import AuthorizationCode, SigninSession
+from gatepass.core.oidc.models import AuthorizationCode, CodeRedemption, SigninSession
 from gatepass.core.ports import Storage
 
 CODE_TTL = 60.0
@@ -81,6 +84,18 @@ async def redeem_code(
     reason)` ends what a reused code's first redemption issued."""
     del ctx
     hashed = code_hash(code)
+    session_id = str(uuid.uuid4())
+    if redirect_uri is not None and (verifier is None or _well_formed(verifier)):
+        proof = CodeRedemption(
+            client_id=client.client_id,
+            redirect_uri=redirect_uri,
+            code_challenge=None if verifier is None else s256(verifier),
+            now=now,
+        )
+        consumed = await storage.consume_authorization_code(hashed, session_id, now, expect=proof)
+        if consumed is not None:
+            return consumed, session_id
+    # Not consumed: read the code to say why, in the order the checks have always had.
     record = await storage.get_authorization_code(hashed)
     if record is None:
         raise InvalidGrant("the authorization code is invalid")
@@ -95,14 +110,11 @@ async def redeem_code(
     ):
         raise InvalidGrant("redirect_uri does not match the authorization request")
     _check_verifier(record, verifier)
-    session_id = str(uuid.uuid4())
-    consumed = await storage.consume_authorization_code(hashed, session_id, now)
-    if consumed is None:  # redeemed concurrently: treat as reuse
-        reread = await storage.get_authorization_code(hashed)
-        if reread is not None:
-            await _reused(reread, revoke)
-        raise InvalidGrant("the authorization code is invalid")
-    return consumed, session_id
+    signin = await storage.get_signin_session(record.signin_session_id)
+    if signin is None or signin.ended_at is not None:
+        raise InvalidGrant("the user has signed out since")
+    # Everything matched when read: another redemption changed the code meanwhile.
+    raise InvalidGrant("the authorization code is invalid")
 
 
 async def _reused(record: AuthorizationCode, revoke: Revoke) -> None:
@@ -119,7 +131,11 @@ def _check_verifier(record: AuthorizationCode, verifier: str | None) -> None:
         return
     if verifier is None:
         raise InvalidGrant("code_verifier is required")
-    if not 43 <= len(verifier) <= 128 or not set(verifier) <= _VERIFIER_CHARS:
+    if not _well_formed(verifier):
         raise InvalidGrant("code_verifier is malformed (RFC 7636 §4.1)")
     if not hmac.compare_digest(s256(verifier).encode(), record.code_challenge.encode()):
         raise InvalidGrant("code_verifier does not match the code_challenge")
+
+
+def _well_formed(verifier: str) -> bool:
+    return 43 <= len(verifier) <= 128 and set(verifier) <= _VERIFIER_CHARS

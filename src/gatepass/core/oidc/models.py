@@ -35,6 +35,20 @@ class AuthorizationCode:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeRedemption:
+    """What a token request proved, for a code to be consumed only if it matches all of it:
+    issued to `client_id` for `redirect_uri`, not expired at `now`, its PKCE challenge equal to
+    `code_challenge` (None: the request sent no verifier, so the code must have no challenge),
+    and its sign-in session not ended. A code that matches stays unused otherwise, so a failed
+    attempt does not spend it (as before this check moved into the consuming statement)."""
+
+    client_id: str
+    redirect_uri: str
+    code_challenge: str | None
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
 class SigninSession:
     """One browser sign-in at the hosted /login page: single sign-on until it ends.
 

@@ -229,12 +229,10 @@ class OidcService:
             revoke=lambda sid, reason: self._revoke(sid, reason, ctx),
             ctx=ctx,
         )
+        # The sign-in session was found not ended by the consuming statement itself.
         user = await self.storage.get_user(record.user_id)
-        signin = await self.storage.get_signin_session(record.signin_session_id)
         if user is None or user.disabled:
             raise InvalidGrant("the user can no longer sign in")
-        if signin is None or signin.ended_at is not None:
-            raise InvalidGrant("the user has signed out since")
         principal = await self.principals.of_user(user)
         profile = (
             self.config.profile
@@ -251,7 +249,7 @@ class OidcService:
             resources=record.resources,
             identity_scopes=record.scopes & IDENTITY_SCOPES,
             session_id=session_id,
-            detail={"grant": "authorization_code", "signin_session": signin.id},
+            detail={"grant": "authorization_code", "signin_session": record.signin_session_id},
             amr=record.amr,
         )
         if OPENID not in record.scopes:
