@@ -221,15 +221,27 @@ class RedisThrottleStorage(RedisStorage):
             "async+" + link.url, implementation="redispy", key_prefix=link.key("throttle"), **shared
         )
         self._client = link.client
+        self._longest_pttl = link.client.register_script(_LONGEST_PTTL)
 
     async def ban_seconds_left(self, keys: Sequence[str]) -> float:
-        """The longest remaining time of the given bans, in one round trip (0 if none)."""
-        async with self._client.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.pttl(self.bridge.prefixed_key(key))
-            remaining = await pipe.execute()
-        longest = max((int(ms) for ms in remaining), default=-2)
+        """The longest remaining time of the given bans, in one round trip (0 if none).
+
+        One script call rather than a pipeline of PTTLs: the same answer, at about half the
+        client-side CPU (one command packed and one reply parsed; every client login pays it)."""
+        longest = int(await self._longest_pttl(keys=[self.bridge.prefixed_key(k) for k in keys]))
         return 0.0 if longest <= 0 else max(1.0, longest / 1000)
+
+
+# The largest PTTL of the keys (-2: none exists, -1: one exists without expiry), as the
+# pipeline of PTTLs it replaces gave it.
+_LONGEST_PTTL = """
+local longest = -2
+for _, key in ipairs(KEYS) do
+  local ms = redis.call('PTTL', key)
+  if ms > longest then longest = ms end
+end
+return longest
+"""
 
 
 # Keep the later of two expiries (racing sign-ins); the key expires with the pair, by a TTL

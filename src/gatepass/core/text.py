@@ -29,16 +29,20 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def encodable(text: str) -> bool:
     """False when `text` holds a lone surrogate (paired ones are decoded into one character
     by every parser), which no UTF-8 encoder accepts."""
-    return _SURROGATE.search(text) is None
+    return text.isascii() or _SURROGATE.search(text) is None
 
 
 def storable(text: str) -> bool:
     """False when `text` holds NUL or a lone surrogate: no backend can hold it."""
+    if text.isascii():  # str.isascii is O(1): the usual case skips the regex
+        return "\x00" not in text
     return _UNSTORABLE.search(text) is None
 
 
 def recordable(text: str) -> str:
     """`text` with every character that cannot be stored replaced by U+FFFD."""
+    if text.isascii() and "\x00" not in text:  # the usual case, without the regex
+        return text
     return _UNSTORABLE.sub(REPLACEMENT, text)
 
 

@@ -9,9 +9,10 @@ events by ids and outcomes (see `observers.py`).
 from __future__ import annotations
 
 import contextvars
-import datetime as dt
 import logging
 import logging.config
+import math
+import time
 from typing import Any
 
 import orjson
@@ -21,11 +22,34 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 LOG_FORMATS = ("json", "logfmt", "plain")
 
 
+# The formatted second of the last line: lines within one second share it.
+_second: list[Any] = [None, ""]
+
+
+def timestamp(created: float) -> str:
+    """`created` as `datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")`
+    gives it (same rounding to the microsecond, then truncation), without building a datetime
+    for every line: the date and time of day are formatted once per second (a fifth of an audit
+    line's cost otherwise)."""
+    fraction, whole = math.modf(created)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        whole += 1
+        micros -= 1_000_000
+    elif micros < 0:  # before 1970: modf's parts are negative
+        whole -= 1
+        micros += 1_000_000
+    second = int(whole)
+    cached = _second
+    if cached[0] != second:
+        cached[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        cached[0] = second
+    return f"{cached[1]}.{micros // 1000:03d}+00:00"
+
+
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "ts": dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat(
-            timespec="milliseconds"
-        ),
+        "ts": timestamp(record.created),
         "level": record.levelname.lower(),
         "logger": record.name,
         "msg": record.getMessage(),
@@ -36,7 +60,9 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
         data["request_id"] = request_id
     extra = getattr(record, "fields", None)
     if isinstance(extra, dict):
-        data.update((key, value) for key, value in extra.items() if value is not None)
+        for key, value in extra.items():
+            if value is not None:
+                data[key] = value
     if record.exc_info:
         data["exc"] = logging.Formatter().formatException(record.exc_info)
     return data
