@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gatepass.config import Settings
+from tests.cli_zygote import shim_dir
 from tests.docs_runner import examples, run_examples
 from tests.idp import TestIdentityProvider
 from tests.system.server import Server, gatepass, gatepass_env
@@ -51,7 +52,9 @@ def test_documented_examples_run(
             ADMIN_PASSWORD=admin_password,
             # `gatepass login` keeps its tokens here, not in the real user's config directory.
             XDG_CONFIG_HOME=str(tmp_path / "config"),
-            PATH=f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}",
+            # `gatepass` is the zygote's shim (tests/cli_zygote.py: a real process without
+            # the imports), then the virtualenv's console scripts.
+            PATH=os.pathsep.join([str(shim_dir()), str(Path(sys.executable).parent), env["PATH"]]),
         )
         try:
             problems = run_examples(path.read_text(), env, tmp_path)

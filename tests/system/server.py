@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.cli_zygote import shim
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -35,8 +37,10 @@ def gatepass_env(home: Path, **extra: str) -> dict[str, str]:
 def gatepass(
     *args: str, env: dict[str, str], input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """`gatepass ARGS` as a process (forked from the pre-imported zygote, tests/cli_zygote.py;
+    `serve` is the real console script)."""
     return subprocess.run(
-        [sys.executable, "-m", "gatepass.cli.main", *args],
+        [str(shim()), *args],
         env=env,
         input=input,
         capture_output=True,
