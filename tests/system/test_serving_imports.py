@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from gatepass.http.server import MALLOC_TUNABLES, huge_pages_available, malloc_tunables
-from tests.system.server import gatepass, gatepass_env
+from tests.system.server import Server, gatepass, gatepass_env
 
 # Top-level packages (and gatepass's CLI) that a worker must not import while it starts,
 # opens its runtime and serves API requests; each is imported where it is used.
@@ -169,3 +169,39 @@ def test_malloc_tunables_for_the_workers(tmp_path: Path) -> None:
         setting.write_text(text)
         assert huge_pages_available(setting) is available
     assert huge_pages_available(tmp_path / "missing") is False
+
+
+def _worker_tunables(server: Server) -> set[str | None]:
+    """GLIBC_TUNABLES as each uvicorn worker of `server` started with it (None: not set)."""
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    found: set[str | None] = set()
+    for pid in children.read_text().split():
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        prefix = b"GLIBC_TUNABLES="
+        values = [item[len(prefix) :].decode() for item in environ if item.startswith(prefix)]
+        found.add(values[0] if values else None)
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not huge_pages_available(), reason="the kernel has no transparent huge pages")
+def test_workers_return_hash_memory_only_when_asked(tmp_path: Path) -> None:
+    """Off by default (it costs about a tenth of the login rate, docs/decisions.md); on with
+    `return_hash_memory`, every worker starts with the tunables."""
+    threshold = f"glibc.malloc.mmap_threshold={MALLOC_TUNABLES['glibc.malloc.mmap_threshold']}"
+    for asked in (None, "true"):
+        home = tmp_path / f"home-{asked}"
+        env = gatepass_env(home)
+        env.pop("GLIBC_TUNABLES", None)
+        if asked is not None:
+            env["GATEPASS_RETURN_HASH_MEMORY"] = asked
+        assert gatepass("init", "--admin", "admin", "--json", env=env).returncode == 0
+        with Server(env, workers=2) as server:
+            seen = _worker_tunables(server)
+        # glibc rewrites the variable in a process's own environment as it reads it, so the
+        # workers show the tunables it kept (the threshold, which is what frees the memory).
+        if asked is None:
+            assert seen == {None}
+        else:
+            assert len(seen) == 1
+            assert threshold in str(seen.pop()).split(":")

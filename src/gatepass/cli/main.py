@@ -209,6 +209,7 @@ def serve(
     sys.stdout.flush()
     if workers > 1:
         _spawn_workers_without_the_cli()
+    if workers > 1 and config.return_hash_memory:
         # The workers' allocator returns argon2's working memory after each hash
         # (gatepass/http/server.py, MALLOC_TUNABLES); the variable is read at their start.
         tunables = malloc_tunables(os.environ, huge_pages_available())
