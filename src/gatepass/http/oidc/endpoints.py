@@ -26,7 +26,7 @@ from gatepass.core.oidc.errors import AuthorizationError, ErrorPage
 from gatepass.core.oidc.service import CodeIssued, NeedsConsent, NeedsLogin, Outcome
 from gatepass.http.console.session import read_form
 from gatepass.http.errors import native_error
-from gatepass.http.oidc.login import HostedLogin, Refused
+from gatepass.http.oidc.login import HostedLogin
 from gatepass.http.oidc.pages import (
     SIGNIN_COOKIE,
     clear_signin,
@@ -68,14 +68,14 @@ class OidcApi(HostedLogin):
     async def consent(self, request: Request) -> Response:
         try:
             form = await self._checked_form(request)
+            if isinstance(form, Response):
+                return form
             raw = _multi(parse_qsl(form.get("request"), keep_blank_values=True))
             checked = await self.oidc.check(raw)
             outcome = await self.oidc.decide_consent(
                 checked, request.cookies.get(SIGNIN_COOKIE), allow=form.get("decision") == "allow"
             )
             return self._outcome(request, outcome, raw)
-        except Refused as refused:
-            return self.pages.error(refused.message, 403, "Request refused")
         except WireError as exc:
             return self.pages.error(exc.reason, exc.status)
         except ErrorPage as exc:
@@ -154,14 +154,14 @@ class OidcApi(HostedLogin):
             confirmed = False
             if request.method == "POST":
                 form = await self._checked_form(request)
+                if isinstance(form, Response):
+                    return form
                 params = {k: v[0] for k, v in form.values.items() if v and v[0] != ""}
                 confirmed = params.pop("confirm", "") == "yes"
                 params.pop("csrf", None)
             else:
                 params = {k: v for k, v in request.query_params.items() if v != ""}
             logout = await self.oidc.check_logout(params)
-        except Refused as refused:
-            return self.pages.error(refused.message, 403, "Request refused")
         except WireError as exc:
             return self.pages.error(exc.reason, exc.status)
         except ErrorPage as exc:

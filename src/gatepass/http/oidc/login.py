@@ -61,12 +61,6 @@ CSRF_REFUSED = (
 )
 
 
-class Refused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 class HostedLogin:
     def __init__(self, gate: Gate) -> None:
         self.gate = gate
@@ -88,12 +82,9 @@ class HostedLogin:
         return await self._login_form(request, return_to, hint or "", None, 200)
 
     async def login(self, request: Request) -> Response:
-        try:
-            form = await self._checked_form(request)
-        except Refused as refused:
-            return self.pages.error(refused.message, 403, "Request refused")
-        except WireError as exc:
-            return self.pages.error(exc.reason, exc.status)
+        form = await self._checked_form(request)
+        if isinstance(form, Response):
+            return form
         return_to = safe_return(form.get("return_to"))
         username = form.get("username")[:320]
         ctx = request_context(request, SURFACE, self.proxies)
@@ -115,12 +106,9 @@ class HostedLogin:
         return self._signed_in(request, return_to, signed)
 
     async def login_second_factor(self, request: Request) -> Response:
-        try:
-            form = await self._checked_form(request)
-        except Refused as refused:
-            return self.pages.error(refused.message, 403, "Request refused")
-        except WireError as exc:
-            return self.pages.error(exc.reason, exc.status)
+        form = await self._checked_form(request)
+        if isinstance(form, Response):
+            return form
         return_to = safe_return(form.get("return_to"))
         token, method = form.get("mfa_token")[:256], form.get("method")[:64]
         # A passkey's answer is the JSON text of {"state", "credential"} (static/passkeys.js).
@@ -190,17 +178,15 @@ class HostedLogin:
     async def _json_call(self, request: Request, handler: Any) -> Response:
         """A JSON call from the enrolment page's script: same origin, the csrf value in the
         `X-CSRF-Token` header, errors in the native shape."""
+        if not same_origin(request) or not csrf_ok(
+            request, request.headers.get("x-csrf-token", "")
+        ):
+            error = {"error": "invalid_request", "error_description": CSRF_REFUSED}
+            return json_response(error, 403, NO_STORE)
         try:
-            if not same_origin(request) or not csrf_ok(
-                request, request.headers.get("x-csrf-token", "")
-            ):
-                raise Refused(CSRF_REFUSED)
             body = parse_json_object(await read_body(request, self.limit))
             response: Response = await handler(request, body)
             return response
-        except Refused as refused:
-            error = {"error": "invalid_request", "error_description": refused.message}
-            return json_response(error, 403, NO_STORE)
         except WireError as exc:
             error = {"error": "invalid_request", "error_description": exc.reason}
             return json_response(error, exc.status, NO_STORE)
@@ -250,12 +236,9 @@ class HostedLogin:
     async def login_enrol(self, request: Request) -> Response:
         """`POST /login/enrol`: the first code from the new authenticator completes both the
         enrolment and the sign-in; the recovery codes are shown this once."""
-        try:
-            form = await self._checked_form(request)
-        except Refused as refused:
-            return self.pages.error(refused.message, 403, "Request refused")
-        except WireError as exc:
-            return self.pages.error(exc.reason, exc.status)
+        form = await self._checked_form(request)
+        if isinstance(form, Response):
+            return form
         return_to = safe_return(form.get("return_to"))
         token = form.get("mfa_token")[:256]
         ctx = request_context(request, SURFACE, self.proxies)
@@ -335,13 +318,17 @@ class HostedLogin:
         )
         return set_csrf(page, csrf, self.pages.secure(request))
 
-    async def _checked_form(self, request: Request) -> Form:
-        """A form posted from our own page: same origin, and the csrf value of our cookie."""
+    async def _checked_form(self, request: Request) -> Form | Response:
+        """A form posted from our own page (same origin, and the csrf value of our cookie), or
+        the error page to answer instead."""
         if not same_origin(request):
-            raise Refused(CSRF_REFUSED)
-        form = await read_form(request, self.limit)
+            return self.pages.error(CSRF_REFUSED, 403, "Request refused")
+        try:
+            form = await read_form(request, self.limit)
+        except WireError as exc:
+            return self.pages.error(exc.reason, exc.status)
         if not csrf_ok(request, form.get("csrf")):
-            raise Refused(CSRF_REFUSED)
+            return self.pages.error(CSRF_REFUSED, 403, "Request refused")
         return form
 
 
