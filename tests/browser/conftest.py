@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from tests.system.server import Server, gatepass, gatepass_env
 
@@ -33,6 +35,22 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
+
+
+@contextmanager
+def watched_page(browser: Browser, **options: Any) -> Iterator[Page]:
+    """A page in a fresh browser profile (no cookie carried over), which must end without a
+    script error: a CSP violation is one, so every page's policy is checked on the way."""
+    context = browser.new_context(viewport=VIEWPORT, **options)
+    context.set_default_timeout(10_000)
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("pageerror", lambda error: problems.append(str(error)))
+    try:
+        yield opened
+    finally:
+        context.close()
+    assert problems == []
 
 
 @dataclass

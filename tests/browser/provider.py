@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.browser.conftest import VIEWPORT
+from tests.browser.conftest import watched_page
 from tests.system.server import Server, free_port, gatepass, gatepass_env
 
 USERNAME = "alice"
@@ -90,16 +90,8 @@ def provider(tmp_path_factory: pytest.TempPathFactory, shots: Path) -> Iterator[
 @pytest.fixture
 def page(browser: Browser, provider: Provider) -> Iterator[Page]:
     """A fresh browser profile per test: no sign-in session carried over."""
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(10_000)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    try:
+    with watched_page(browser) as opened:
         yield opened
-    finally:
-        context.close()
-    assert problems == []
 
 
 class Callbacks:

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.account.smtp import Mailbox, link_of, smtp_server
-from tests.browser.conftest import VIEWPORT
+from tests.browser.conftest import VIEWPORT, watched_page
 from tests.system.server import Server, free_port, gatepass, gatepass_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -73,16 +73,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture
 def page(browser: Browser, site: Site) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, base_url=site.url)
-    context.set_default_timeout(10_000)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    try:
+    with watched_page(browser, base_url=site.url) as opened:
         yield opened
-    finally:
-        context.close()
-    assert problems == []  # no script error, no CSP violation
 
 
 def sign_in(page: Page, password: str, username: str = "alice") -> None:

@@ -14,27 +14,16 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect
 
-from tests.browser.conftest import VIEWPORT, Deployment
+from tests.browser.conftest import Deployment, watched_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture
 def page(browser: Browser, deployment: Deployment) -> Iterator[Page]:
-    context = browser.new_context(
-        viewport=VIEWPORT,
-        base_url=deployment.url,
-        permissions=["clipboard-read", "clipboard-write"],
-    )
-    context.set_default_timeout(10_000)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    try:
+    clipboard = ["clipboard-read", "clipboard-write"]
+    with watched_page(browser, base_url=deployment.url, permissions=clipboard) as opened:
         yield opened
-    finally:
-        context.close()
-    assert problems == []  # no script error on any page (CSP violations included)
 
 
 def sign_in(page: Page, username: str, password: str) -> None:

@@ -25,7 +25,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import VIEWPORT
+from tests.browser.conftest import watched_page
 from tests.browser.provider import Callbacks, callbacks
 from tests.system.server import Server, free_port, gatepass, gatepass_env
 
@@ -73,16 +73,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture
 def page(browser: Browser, site: Site) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, base_url=site.url)
-    context.set_default_timeout(10_000)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    try:
+    with watched_page(browser, base_url=site.url) as opened:
         yield opened
-    finally:
-        context.close()
-    assert problems == []  # no script error, no CSP violation
 
 
 class Flow:

@@ -13,7 +13,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import VIEWPORT, Deployment
+from tests.browser.conftest import Deployment, watched_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 OPS_PASSWORD = "ops-long-passphrase-1"
@@ -21,16 +21,8 @@ OPS_PASSWORD = "ops-long-passphrase-1"
 
 @pytest.fixture
 def page(browser: Browser, deployment: Deployment) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, base_url=deployment.url)
-    context.set_default_timeout(10_000)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    try:
+    with watched_page(browser, base_url=deployment.url) as opened:
         yield opened
-    finally:
-        context.close()
-    assert problems == []
 
 
 def enrol(url: str, username: str, password: str) -> list[str]:
